@@ -1,0 +1,152 @@
+package bff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+)
+
+// MaxBodyBytes bounds the request body a BFF function decodes.
+const MaxBodyBytes = 6 << 20
+
+// BFF is one frontend's backend-for-frontend. The zero value is not usable;
+// call New.
+type BFF struct {
+	name string
+	mux  *http.ServeMux
+
+	// Log receives a line for every panic and internal error.
+	// Optional. Default: slog.Default().
+	Log *slog.Logger
+}
+
+// New returns an empty BFF for the frontend called name.
+func New(name string) *BFF {
+	return &BFF{name: name, mux: http.NewServeMux()}
+}
+
+// Name is the name of the frontend the BFF serves.
+func (b *BFF) Name() string { return b.name }
+
+func (b *BFF) logger() *slog.Logger {
+	if b.Log != nil {
+		return b.Log
+	}
+	return slog.Default()
+}
+
+// ServeHTTP routes r to the function registered for its method and path.
+// A panic in a function becomes a 500 JSON error and a log line.
+func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := &exchange{r: r, w: w}
+	defer func() {
+		if v := recover(); v != nil {
+			b.logger().Error("bff function panicked",
+				"bff", b.name, "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !ex.wrote {
+				// An *Error, so writeError does not log the panic a second time.
+				b.writeError(ex, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
+			}
+		}
+	}()
+	h, pattern := b.mux.Handler(r)
+	if pattern == "" {
+		// Let the mux answer 404, 405 (with Allow) and the redirect of an
+		// unclean path that matches nothing (with Location) in our JSON shape.
+		rec := &statusOnly{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		for _, v := range rec.header.Values("Allow") {
+			w.Header().Add("Allow", v)
+		}
+		b.writeError(ex, &Error{Status: rec.status, Location: rec.header.Get("Location"),
+			Message: fmt.Sprintf("no function for %s %s", r.Method, r.URL.Path)})
+		return
+	}
+	b.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+}
+
+// Handle registers fn to answer requests matching pattern, which has the
+// form of net/http.ServeMux patterns: "GET /items/{id}", "POST /items".
+//
+// In is decoded from the request: a JSON body for methods that carry one,
+// then fields tagged `path:"name"`, `query:"name"`, `header:"Name"` and
+// `cookie:"name"`. If In has a Validate() error method it is called; its
+// error is a 400. Out is encoded as JSON, or written as is when it is a Blob.
+func Handle[In, Out any](b *BFF, pattern string, fn func(context.Context, In) (Out, error)) {
+	b.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		ex := r.Context().Value(exchangeKey{}).(*exchange)
+		in, err := decode[In](r)
+		if err != nil {
+			b.writeError(ex, err)
+			return
+		}
+		out, err := fn(r.Context(), in)
+		if err != nil {
+			b.writeError(ex, err)
+			return
+		}
+		b.writeOut(ex, out)
+	})
+}
+
+// Blob is an Out that is written as raw bytes with its content type,
+// for binary or non-JSON responses.
+type Blob struct {
+	ContentType string
+	Data        []byte
+}
+
+func (b *BFF) writeOut(ex *exchange, out any) {
+	status := http.StatusOK
+	if ex.status != 0 {
+		status = ex.status
+	}
+	if blob, ok := out.(Blob); ok {
+		ex.w.Header().Set("Content-Type", blob.ContentType)
+		ex.writeHeader(status)
+		ex.w.Write(blob.Data)
+		return
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		b.writeError(ex, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	ex.w.Header().Set("Content-Type", "application/json")
+	ex.writeHeader(status)
+	ex.w.Write(body)
+}
+
+// writeError answers with err's status and JSON shape. Errors that are not
+// an *Error are internal: logged in full, answered with a generic 500.
+func (b *BFF) writeError(ex *exchange, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		b.logger().Error("bff function failed", "bff", b.name,
+			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
+		e = &Error{Status: http.StatusInternalServerError, Message: "internal error"}
+	}
+	h := ex.w.Header()
+	if e.Location != "" {
+		h.Set("Location", e.Location)
+	}
+	h.Set("Content-Type", "application/json")
+	ex.writeHeader(e.Status)
+	body, _ := json.Marshal(errorBody{errorDetail{Code: e.code(), Message: e.Message, Field: e.Field}})
+	ex.w.Write(body)
+}
+
+// statusOnly records what the mux would answer for an unmatched request.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(p []byte) (int, error) { return len(p), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.status = code }

@@ -1,0 +1,61 @@
+package bff
+
+import (
+	"context"
+	"net/http"
+)
+
+type exchangeKey struct{}
+
+// exchange is the request being answered, reachable from a function's ctx.
+type exchange struct {
+	r      *http.Request
+	w      http.ResponseWriter
+	status int // set by SetStatus for a successful response
+	wrote  bool
+}
+
+// writeHeader marks the response written only once WriteHeader returns: an
+// invalid status (an *Error without one) panics there, and the recovery in
+// ServeHTTP must still answer 500.
+func (ex *exchange) writeHeader(status int) {
+	ex.w.WriteHeader(status)
+	ex.wrote = true
+}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		panic("bff: context does not come from a BFF request")
+	}
+	return ex
+}
+
+// Cookie returns the value of the request cookie called name.
+func Cookie(ctx context.Context, name string) (string, bool) {
+	c, err := exchangeFrom(ctx).r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// SetCookie adds a Set-Cookie header to the response.
+func SetCookie(ctx context.Context, c *http.Cookie) {
+	http.SetCookie(exchangeFrom(ctx).w, c)
+}
+
+// Header returns a request header.
+func Header(ctx context.Context, key string) string {
+	return exchangeFrom(ctx).r.Header.Get(key)
+}
+
+// SetHeader sets a response header, such as Cache-Control on a fragment.
+func SetHeader(ctx context.Context, key, value string) {
+	exchangeFrom(ctx).w.Header().Set(key, value)
+}
+
+// SetStatus overrides the status of a successful response (201, 202, …).
+func SetStatus(ctx context.Context, status int) {
+	exchangeFrom(ctx).status = status
+}

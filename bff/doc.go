@@ -1,0 +1,26 @@
+// Package bff is the contract between a frontend team and collage: a
+// backend-for-frontend written as plain typed Go functions.
+//
+// A BFF is a set of functions of the form func(context.Context, In) (Out, error),
+// each routed by method and path pattern, plus an optional fragment renderer
+// that produces the server-side HTML of the frontend's slot. The runtime does
+// the HTTP plumbing: it decodes path values, query parameters and JSON bodies
+// into In, encodes Out as JSON, turns an *Error into its status code, recovers
+// panics into a 500, and lets a function read and set cookies through its
+// context.
+//
+// A *BFF is an http.Handler, so one value is served in every place a BFF runs:
+// called in-process by the shell, as a local HTTP server, or inside AWS Lambda
+// behind an event codec. Nothing in a BFF knows which.
+//
+//	b := bff.New("cart")
+//	bff.Handle(b, "POST /items", func(ctx context.Context, in AddItem) (Cart, error) {
+//		if in.Qty <= 0 {
+//			return Cart{}, bff.BadRequest("qty", "must be at least 1")
+//		}
+//		return store.Add(sessionOf(ctx), in.ProductID, in.Qty), nil
+//	})
+//	bff.Fragment(b, tmpl, func(ctx context.Context, f *bff.FragmentRequest) (Cart, error) {
+//		return store.Get(sessionOf(ctx)), nil
+//	})
+package bff

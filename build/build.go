@@ -1,0 +1,264 @@
+package build
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// DefaultShared are the dependencies built once and shared by every frontend.
+var DefaultShared = []string{"preact", "preact/hooks", "preact/jsx-runtime"}
+
+// Options say what to build and where.
+type Options struct {
+	// Root is the project folder, holding node_modules.
+	// Optional. Default: ".".
+	Root string
+	// Frontends is the folder of frontend folders, relative to Root.
+	// Optional. Default: "frontends".
+	Frontends string
+	// Out is the output folder, relative to Root or absolute. It is replaced
+	// whole, and only when the build succeeds.
+	// Optional. Default: "dist".
+	Out string
+	// Minify makes production bundles.
+	// Optional. Default: false.
+	Minify bool
+	// Shared are the bare specifiers built once and left external in every
+	// frontend. Optional. Default: DefaultShared.
+	Shared []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Root == "" {
+		o.Root = "."
+	}
+	if o.Frontends == "" {
+		o.Frontends = "frontends"
+	}
+	if o.Out == "" {
+		o.Out = "dist"
+	}
+	if o.Shared == nil {
+		o.Shared = DefaultShared
+	}
+	return o
+}
+
+// Frontend is one folder under frontends/, described by its frontend.json.
+type Frontend struct {
+	Name string `json:"name"`
+	// Entry is the module to bundle, relative to Dir. Empty for a frontend
+	// without a client bundle (a pure server fragment).
+	Entry string `json:"entry,omitempty"`
+	// Dir is the folder, relative to the project root.
+	Dir string `json:"-"`
+}
+
+// FrontendFile is the file that makes a folder a frontend.
+const FrontendFile = "frontend.json"
+
+// Bundle is what a Bundler made of one frontend, named relative to its folder.
+type Bundle struct {
+	Entry   string
+	CSS     []string
+	Preload []string
+	Shared  []string
+}
+
+// A Bundler turns sources into ES modules. build/esbuild is the real one.
+type Bundler interface {
+	// BundleShared builds each specifier into dir and returns the file
+	// that serves it.
+	BundleShared(root string, specifiers []string, dir string, minify bool) (map[string]string, []Message)
+	// BundleFrontend builds f into dir, leaving the shared specifiers external.
+	BundleFrontend(root string, f Frontend, shared []string, dir string, minify bool) (Bundle, []Message)
+}
+
+// Result is the outcome of a build.
+type Result struct {
+	Index     *Index
+	Manifests map[string]*Manifest // by name, the shared one under SharedName
+	Errors    []Message
+	Took      time.Duration
+}
+
+// Build builds every frontend under opts.Frontends into opts.Out. On any
+// error it returns the messages and leaves opts.Out as it was.
+func Build(opts Options, b Bundler) *Result {
+	start := time.Now()
+	opts = opts.withDefaults()
+	res := &Result{Manifests: map[string]*Manifest{}}
+	defer func() { res.Took = time.Since(start) }()
+
+	frontends, msgs := Discover(opts.Root, opts.Frontends)
+	if len(msgs) > 0 {
+		res.Errors = msgs
+		return res
+	}
+	out := opts.Out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(opts.Root, out)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		res.Errors = []Message{{Text: err.Error()}}
+		return res
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		res.Errors = []Message{{Text: err.Error()}}
+		return res
+	}
+	defer os.RemoveAll(tmp)
+
+	idx := &Index{Frontends: map[string]string{}}
+	stage := filepath.Join(tmp, "stage")
+	imports, msgs := b.BundleShared(opts.Root, opts.Shared, stage, opts.Minify)
+	res.Errors = append(res.Errors, msgs...)
+	if len(msgs) == 0 {
+		m, err := seal(tmp, stage, &Manifest{Name: SharedName, Imports: imports})
+		if err != nil {
+			res.Errors = append(res.Errors, Message{Text: err.Error()})
+		} else {
+			res.Manifests[SharedName], idx.Shared = m, m.Version
+		}
+	}
+	for _, f := range frontends {
+		if f.Entry == "" {
+			continue
+		}
+		os.RemoveAll(stage) // what a failed step left behind
+		bundle, msgs := b.BundleFrontend(opts.Root, f, opts.Shared, stage, opts.Minify)
+		res.Errors = append(res.Errors, msgs...)
+		if len(msgs) > 0 {
+			continue
+		}
+		m, err := seal(tmp, stage, &Manifest{Name: f.Name, Entry: bundle.Entry, CSS: bundle.CSS,
+			Preload: bundle.Preload, Shared: bundle.Shared})
+		if err != nil {
+			res.Errors = append(res.Errors, Message{File: f.Dir, Text: err.Error()})
+			continue
+		}
+		res.Manifests[f.Name], idx.Frontends[f.Name] = m, m.Version
+	}
+	if len(res.Errors) > 0 {
+		return res
+	}
+	if err := writeJSON(filepath.Join(tmp, IndexFile), idx); err != nil {
+		res.Errors = []Message{{Text: err.Error()}}
+		return res
+	}
+	if err := swap(tmp, out); err != nil {
+		res.Errors = []Message{{Text: err.Error()}}
+		return res
+	}
+	res.Index = idx
+	return res
+}
+
+// seal measures the files a bundler left in stage, writes their manifest and
+// moves them to tmp/assets/{name}/{version}.
+func seal(tmp, stage string, m *Manifest) (*Manifest, error) {
+	m.Files = map[string]File{}
+	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(stage, path)
+		m.Files[filepath.ToSlash(rel)] = File{Size: int64(len(data)), Gzip: gzipSize(data), Integrity: Integrity(data)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Version = versionOf(m.Files)
+	if err := writeJSON(filepath.Join(stage, ManifestFile), m); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(tmp, "assets", m.Name, m.Version)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	return m, os.Rename(stage, dir)
+}
+
+// swap puts the finished tree at out, removing what was there.
+func swap(tmp, out string) error {
+	final := filepath.Join(tmp, "final")
+	if err := os.Mkdir(final, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{"assets", IndexFile} {
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(final, name)); err != nil {
+			return err
+		}
+	}
+	old := filepath.Join(tmp, "old")
+	if err := os.Rename(out, old); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.Rename(final, out)
+}
+
+// Discover reads the frontend.json of every folder under dir.
+func Discover(root, dir string) ([]Frontend, []Message) {
+	entries, err := os.ReadDir(filepath.Join(root, dir))
+	if err != nil {
+		return nil, []Message{{File: dir, Text: err.Error()}}
+	}
+	var out []Frontend
+	var msgs []Message
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		rel := filepath.ToSlash(filepath.Join(dir, e.Name()))
+		file := rel + "/" + FrontendFile
+		data, err := os.ReadFile(filepath.Join(root, file))
+		if os.IsNotExist(err) {
+			continue
+		}
+		f := Frontend{Dir: rel}
+		if err == nil {
+			err = json.Unmarshal(data, &f)
+		}
+		switch {
+		case err != nil:
+			msgs = append(msgs, Message{File: file, Text: err.Error()})
+		case f.Name != e.Name():
+			msgs = append(msgs, Message{File: file, Text: fmt.Sprintf("name %q must match the folder name %q", f.Name, e.Name())})
+		case !ValidName(f.Name):
+			msgs = append(msgs, Message{File: file, Text: fmt.Sprintf("name %q: use lower-case letters, digits and dashes, starting with a letter", f.Name)})
+		default:
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, msgs
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func gzipSize(data []byte) int64 {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(data)
+	zw.Close()
+	return int64(buf.Len())
+}

@@ -1,0 +1,18 @@
+// Package build turns frontend folders into content-hashed, immutable
+// bundles that the shell serves.
+//
+// Build reads every frontends/NAME/frontend.json, asks a Bundler (esbuild,
+// in build/esbuild) for ES modules, and writes for each frontend a version
+// folder with its files and a Manifest: entry, CSS, preloads, sizes and
+// sha384 integrity. Shared dependencies (preact and friends) are built once
+// into their own version folder and resolved by an import map, so a page
+// downloads each of them once.
+//
+// Errors are data: a failed build returns Messages with file, line and
+// column, and leaves the previous output untouched.
+//
+//	res := build.Build(build.Options{Root: ".", Out: "dist", Minify: true}, esbuild.Bundler{})
+//	for _, m := range res.Errors {
+//		fmt.Fprintln(os.Stderr, m)
+//	}
+package build

@@ -1,0 +1,224 @@
+package esbuild
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/collage-dev/collage/build"
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Bundler builds with esbuild. The zero value is ready to use.
+type Bundler struct{}
+
+// sharedNamespace holds the virtual entry modules that re-export a shared
+// dependency, so each specifier gets a module of its own.
+const sharedNamespace = "collage-shared"
+
+func (Bundler) BundleShared(root string, specifiers []string, dir string, minify bool) (map[string]string, []build.Message) {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, []build.Message{{Text: err.Error()}}
+	}
+	entries := make([]api.EntryPoint, len(specifiers))
+	for i, spec := range specifiers {
+		entries[i] = api.EntryPoint{InputPath: sharedNamespace + ":" + spec, OutputPath: strings.ReplaceAll(spec, "/", "-")}
+	}
+	opts := baseOptions(absRoot, dir, minify)
+	opts.EntryPointsAdvanced = entries
+	opts.Plugins = []api.Plugin{{
+		Name: "collage-shared",
+		Setup: func(pb api.PluginBuild) {
+			pb.OnResolve(api.OnResolveOptions{Filter: "^" + sharedNamespace + ":"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, sharedNamespace+":"), Namespace: sharedNamespace}, nil
+			})
+			pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: sharedNamespace}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+				contents := fmt.Sprintf("export * from %q;\n", a.Path)
+				return api.OnLoadResult{Contents: &contents, ResolveDir: absRoot, Loader: api.LoaderJS}, nil
+			})
+		},
+	}}
+	res := api.Build(opts)
+	if len(res.Errors) > 0 {
+		return nil, messages(absRoot, res.Errors)
+	}
+	meta, err := parseMeta(res.Metafile, absRoot, dir)
+	if err != nil {
+		return nil, []build.Message{{Text: err.Error()}}
+	}
+	imports := map[string]string{}
+	for file, out := range meta {
+		if spec, ok := strings.CutPrefix(out.EntryPoint, sharedNamespace+":"); ok {
+			imports[spec] = file
+		}
+	}
+	return imports, nil
+}
+
+func (Bundler) BundleFrontend(root string, f build.Frontend, shared []string, dir string, minify bool) (build.Bundle, []build.Message) {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return build.Bundle{}, []build.Message{{Text: err.Error()}}
+	}
+	entry := filepath.ToSlash(filepath.Join(f.Dir, f.Entry))
+	opts := baseOptions(absRoot, dir, minify)
+	opts.EntryPointsAdvanced = []api.EntryPoint{{InputPath: "./" + entry, OutputPath: f.Name}}
+	opts.External = shared
+	res := api.Build(opts)
+	if len(res.Errors) > 0 {
+		return build.Bundle{}, messages(absRoot, res.Errors)
+	}
+	meta, err := parseMeta(res.Metafile, absRoot, dir)
+	if err != nil {
+		return build.Bundle{}, []build.Message{{Text: err.Error()}}
+	}
+	var b build.Bundle
+	for file, out := range meta {
+		if out.EntryPoint == entry {
+			b.Entry = file
+		}
+	}
+	if b.Entry == "" {
+		return b, []build.Message{{File: entry, Text: "esbuild produced no entry module"}}
+	}
+	entryOut := meta[b.Entry]
+	if entryOut.CSSBundle != "" {
+		b.CSS = []string{entryOut.CSSBundle}
+	}
+	preload, used := map[string]bool{}, map[string]bool{}
+	walkImports(meta, b.Entry, preload, used)
+	isShared := map[string]bool{}
+	for _, s := range shared {
+		isShared[s] = true
+	}
+	var msgs []build.Message
+	for spec := range used {
+		if !isShared[spec] {
+			msgs = append(msgs, build.Message{File: entry, Text: fmt.Sprintf(
+				"imports %q, which is left external but is not a shared dependency: add it to the shared list or import a shared one", spec)})
+			continue
+		}
+		b.Shared = append(b.Shared, spec)
+	}
+	for file := range preload {
+		b.Preload = append(b.Preload, file)
+	}
+	sort.Strings(b.Shared)
+	sort.Strings(b.Preload)
+	return b, msgs
+}
+
+func baseOptions(absRoot, dir string, minify bool) api.BuildOptions {
+	return api.BuildOptions{
+		AbsWorkingDir:     absRoot,
+		Bundle:            true,
+		Write:             true,
+		Metafile:          true,
+		Outdir:            dir,
+		Format:            api.FormatESModule,
+		Platform:          api.PlatformBrowser,
+		Target:            api.ES2020,
+		Splitting:         true,
+		EntryNames:        "[name]-[hash]",
+		ChunkNames:        "chunk-[hash]",
+		AssetNames:        "[name]-[hash]",
+		Sourcemap:         api.SourceMapLinked,
+		JSX:               api.JSXAutomatic,
+		JSXImportSource:   "preact",
+		MinifyWhitespace:  minify,
+		MinifyIdentifiers: minify,
+		MinifySyntax:      minify,
+		LegalComments:     api.LegalCommentsLinked,
+		Define:            map[string]string{"process.env.NODE_ENV": map[bool]string{true: `"production"`, false: `"development"`}[minify]},
+		Loader: map[string]api.Loader{
+			".svg": api.LoaderFile, ".png": api.LoaderFile, ".jpg": api.LoaderFile,
+			".webp": api.LoaderFile, ".woff2": api.LoaderFile,
+		},
+		LogLevel: api.LogLevelSilent,
+	}
+}
+
+// output is the part of esbuild's metafile that the manifest needs.
+type output struct {
+	EntryPoint string `json:"entryPoint"`
+	CSSBundle  string `json:"cssBundle"`
+	Imports    []struct {
+		Path     string `json:"path"`
+		Kind     string `json:"kind"`
+		External bool   `json:"external"`
+	} `json:"imports"`
+}
+
+// parseMeta returns the metafile's outputs keyed by their path relative to dir.
+func parseMeta(metafile, absRoot, dir string) (map[string]output, error) {
+	var meta struct {
+		Outputs map[string]output `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(metafile), &meta); err != nil {
+		return nil, fmt.Errorf("esbuild metafile: %w", err)
+	}
+	absDir := dir
+	if !filepath.IsAbs(absDir) {
+		absDir = filepath.Join(absRoot, dir)
+	}
+	rel := func(p string) string {
+		r, err := filepath.Rel(absDir, filepath.Join(absRoot, p))
+		if err != nil {
+			return p
+		}
+		return filepath.ToSlash(r)
+	}
+	outs := map[string]output{}
+	for p, o := range meta.Outputs {
+		if o.CSSBundle != "" {
+			o.CSSBundle = rel(o.CSSBundle)
+		}
+		for i := range o.Imports {
+			if !o.Imports[i].External {
+				o.Imports[i].Path = rel(o.Imports[i].Path)
+			}
+		}
+		outs[rel(p)] = o
+	}
+	return outs, nil
+}
+
+// walkImports collects the chunks file imports statically, transitively,
+// and the external specifiers they use.
+func walkImports(meta map[string]output, file string, preload, used map[string]bool) {
+	for _, imp := range meta[file].Imports {
+		switch {
+		case imp.External:
+			used[imp.Path] = true
+		case imp.Kind == "import-statement" && !preload[imp.Path]:
+			preload[imp.Path] = true
+			walkImports(meta, imp.Path, preload, used)
+		}
+	}
+}
+
+func messages(absRoot string, in []api.Message) []build.Message {
+	out := make([]build.Message, 0, len(in))
+	for _, m := range in {
+		msg := build.Message{Text: m.Text}
+		if m.PluginName != "" {
+			msg.Text = "[" + m.PluginName + "] " + m.Text
+		}
+		if l := m.Location; l != nil {
+			file := l.File
+			if filepath.IsAbs(file) {
+				if r, err := filepath.Rel(absRoot, file); err == nil {
+					file = r
+				}
+			}
+			msg.File, msg.Line, msg.Column, msg.Source = filepath.ToSlash(file), l.Line, l.Column+1, l.LineText
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+var _ build.Bundler = Bundler{}

@@ -1,0 +1,117 @@
+package build
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ManifestFile is the name of the manifest inside a version folder.
+const ManifestFile = "manifest.json"
+
+// SharedName is the name under which shared dependencies are published.
+const SharedName = "_shared"
+
+// Manifest describes one immutable version of a frontend's bundle, or of the
+// shared dependencies (Name "_shared"). File names are relative to the
+// version folder, which the shell serves at /assets/{name}/{version}/.
+type Manifest struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Entry is the module whose mount and unmount the client runtime calls.
+	// Empty for the shared dependencies.
+	Entry string `json:"entry,omitempty"`
+	// CSS lists the stylesheets the page links in its head.
+	CSS []string `json:"css,omitempty"`
+	// Preload lists the chunks Entry imports statically, for modulepreload.
+	Preload []string `json:"preload,omitempty"`
+	// Shared lists the shared dependencies Entry imports, by specifier.
+	Shared []string `json:"shared,omitempty"`
+	// Imports maps each shared specifier to its module (shared manifest only).
+	Imports map[string]string `json:"imports,omitempty"`
+	// Files holds the size and integrity of every file of the version.
+	Files map[string]File `json:"files"`
+}
+
+// File is one file of a version.
+type File struct {
+	Size      int64  `json:"size"`
+	Gzip      int64  `json:"gzip"` // size after gzip, for budgets
+	Integrity string `json:"integrity"`
+}
+
+// Integrity returns the subresource-integrity value of data.
+func Integrity(data []byte) string {
+	sum := sha512.Sum384(data)
+	return "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// versionOf derives a version from the files' names and contents, so an
+// unchanged bundle keeps its version.
+func versionOf(files map[string]File) string {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		fmt.Fprintf(h, "%s %s\n", name, files[name].Integrity)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// ValidName reports whether name can name a frontend: lower-case letters,
+// digits and dashes, starting with a letter.
+func ValidName(name string) bool { return nameRE.MatchString(name) }
+
+var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidVersion reports whether v can name a version folder.
+func ValidVersion(v string) bool { return versionRE.MatchString(v) && !strings.Contains(v, "..") }
+
+// ReadManifest reads the manifest of a version folder.
+func ReadManifest(dir string) (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
+
+// Index names the current version of every frontend in an output folder.
+// It is written last, so a reader that finds it finds every version it names.
+type Index struct {
+	Shared    string            `json:"shared"`
+	Frontends map[string]string `json:"frontends"`
+}
+
+// IndexFile is the name of the index at the top of an output folder.
+const IndexFile = "collage.json"
+
+// ReadIndex reads the index of an output folder.
+func ReadIndex(out string) (*Index, error) {
+	data, err := os.ReadFile(filepath.Join(out, IndexFile))
+	if err != nil {
+		return nil, err
+	}
+	var idx Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(out, IndexFile), err)
+	}
+	return &idx, nil
+}

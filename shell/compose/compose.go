@@ -1,0 +1,297 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// Outcome says how a slot's fragment went.
+type Outcome string
+
+const (
+	OK      Outcome = "ok"      // the fragment is shown
+	Timeout Outcome = "timeout" // the slot's deadline passed; fallback shown
+	Failed  Outcome = "error"   // the fetch failed or answered an error; fallback shown
+	Cached  Outcome = "cache"   // served from the fragment cache
+)
+
+// Request is what the composer and fetchers need of the page request,
+// copied out of the web framework's request.
+type Request struct {
+	Path   string      // the page's path and query
+	Params string      // route parameters, query-encoded
+	Header http.Header // headers forwarded to fragments
+	Nonce  string      // CSP nonce for the inline scripts of this response
+	ID     string      // request id, for logs
+}
+
+// Result is one slot's fragment.
+type Result struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Outcome Outcome
+	Err     error // why the fallback is shown
+	Took    time.Duration
+}
+
+// A Fetcher gets the fragment of one slot. It should honour ctx; the
+// composer stops waiting at the slot's deadline either way.
+type Fetcher interface {
+	Fetch(ctx context.Context, slot *layout.Slot, req *Request) Result
+}
+
+// Writer is where a page streams: an io.Writer that can flush what it has.
+type Writer interface {
+	io.Writer
+	Flush() error
+}
+
+// Render is one page being composed.
+type Render struct {
+	layout *layout.Layout
+	req    *Request
+	head   Head
+	start  time.Time
+	slots  []slot
+	cancel context.CancelFunc
+}
+
+type slot struct {
+	done   chan struct{}
+	res    Result // written by the fetch, read after done
+	ctx    context.Context
+	cancel context.CancelFunc
+	final  *Result // what the page shows, once decided
+}
+
+// Start begins fetching every slot of l. ctx bounds the whole page; Close
+// must be called when the page is written.
+func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), cancel: cancel}
+	for i, s := range l.Slots {
+		st := &r.slots[i]
+		st.done = make(chan struct{})
+		st.ctx, st.cancel = context.WithTimeout(ctx, s.Timeout)
+		go func() {
+			st.res = f.Fetch(st.ctx, s, req)
+			close(st.done)
+		}()
+	}
+	return r
+}
+
+// Close stops every fetch still running.
+func (r *Render) Close() {
+	for i := range r.slots {
+		r.slots[i].cancel()
+	}
+	r.cancel()
+}
+
+// result waits for slot i until it resolves or its deadline passes, and
+// decides what the page shows.
+func (r *Render) result(i int) *Result {
+	st := &r.slots[i]
+	if st.final != nil {
+		return st.final
+	}
+	var res Result
+	select {
+	case <-st.done:
+		res = st.res
+	case <-st.ctx.Done():
+		select {
+		case <-st.done: // both ready: the fetch won
+			res = st.res
+		default:
+			res = Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
+		}
+	}
+	if res.Outcome == "" {
+		res.Outcome = OK
+	}
+	if res.Outcome == OK || res.Outcome == Cached {
+		if !usable(r.layout.Slots[i], &res) {
+			res.Outcome, res.Err = Failed, fmt.Errorf("fragment answered %d", res.Status)
+		}
+	}
+	if res.Outcome == Timeout || res.Outcome == Failed {
+		res.Body = nil
+	}
+	st.final = &res
+	return st.final
+}
+
+// usable reports whether a fragment is shown: any 2xx, and for the primary
+// slot also a 4xx, whose body explains it, or a redirect.
+func usable(s *layout.Slot, res *Result) bool {
+	switch {
+	case res.Status >= 200 && res.Status < 300:
+		return true
+	case !s.Primary:
+		return false
+	case res.Status >= 300 && res.Status < 400:
+		return res.Header.Get("Location") != ""
+	}
+	return res.Status >= 400 && res.Status < 500
+}
+
+// ready reports whether slot i can be written without waiting.
+func (r *Render) ready(i int) bool {
+	if r.slots[i].final != nil {
+		return true
+	}
+	select {
+	case <-r.slots[i].done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Status waits for the primary slot, if any, and returns the page's status
+// and the headers the page takes from it (Location, Set-Cookie) along with
+// Server-Timing for every slot resolved by then.
+func (r *Render) Status() (int, http.Header) {
+	h := http.Header{}
+	status := http.StatusOK
+	if p := r.layout.Primary; p != nil {
+		res := r.result(p.Index)
+		if res.Outcome == OK || res.Outcome == Cached {
+			if res.Status >= 300 {
+				status = res.Status
+			}
+			if Redirect(status) {
+				h.Set("Location", res.Header.Get("Location"))
+			}
+			for _, c := range res.Header.Values("Set-Cookie") {
+				h.Add("Set-Cookie", c)
+			}
+		}
+	}
+	h.Set("Server-Timing", r.serverTiming())
+	return status, h
+}
+
+// Redirect reports whether the page is a redirect with no body to write.
+func Redirect(status int) bool { return status >= 300 && status < 400 }
+
+// serverTiming describes the slots resolved so far.
+func (r *Render) serverTiming() string {
+	var b strings.Builder
+	for i, s := range r.layout.Slots {
+		if !r.ready(i) {
+			continue
+		}
+		res := r.result(i)
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `slot-%d-%s;desc="%s";dur=%s`, i, s.Frontend, res.Outcome,
+			strconv.FormatFloat(float64(res.Took.Microseconds())/1000, 'f', 1, 64))
+	}
+	if b.Len() == 0 {
+		return "compose;dur=" + strconv.FormatFloat(float64(time.Since(r.start).Microseconds())/1000, 'f', 1, 64)
+	}
+	return b.String()
+}
+
+// WriteTo streams the page to w: everything up to the first slot that is not
+// ready is flushed before waiting for it.
+func (r *Render) WriteTo(w Writer) error {
+	for _, c := range r.layout.Chunks {
+		switch {
+		case c.Head:
+			if r.req.Params != "" {
+				fmt.Fprintf(w, `<meta name="collage-params" content="%s">`+"\n", html.EscapeString(r.req.Params))
+			}
+			if err := r.head.write(w, r.req.Nonce); err != nil {
+				return err
+			}
+		case c.Slot != nil:
+			if !r.ready(c.Slot.Index) {
+				if err := w.Flush(); err != nil {
+					return err
+				}
+			}
+			if err := r.writeSlot(w, c.Slot, r.result(c.Slot.Index)); err != nil {
+				return err
+			}
+		default:
+			if _, err := w.Write(c.Static); err != nil {
+				return err
+			}
+		}
+	}
+	return w.Flush()
+}
+
+var (
+	closeSlot = []byte("</collage-slot>")
+	endTag    = []byte(">")
+)
+
+func (r *Render) writeSlot(w io.Writer, s *layout.Slot, res *Result) error {
+	var b bytes.Buffer
+	b.Grow(len(s.Open) + len(res.Body) + len(s.Fallback) + 64)
+	b.Write(s.Open)
+	body := res.Body
+	if res.Outcome == Timeout || res.Outcome == Failed {
+		fmt.Fprintf(&b, ` data-collage-fallback="%s"`, html.EscapeString(string(res.Outcome)))
+		body = s.Fallback
+	}
+	b.Write(endTag)
+	b.Write(body)
+	b.Write(closeSlot)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// Results returns every slot's result, for the log line of the page. It
+// waits for the slots not yet decided.
+func (r *Render) Results() []*Result {
+	out := make([]*Result, len(r.slots))
+	for i := range r.slots {
+		out[i] = r.result(i)
+	}
+	return out
+}
+
+// Head is the HTML the shell writes before </head>, with a nonce placed in
+// it per request.
+type Head struct{ parts [][]byte }
+
+// NewHead prepares html, in which every occurrence of placeholder is
+// replaced by the request's nonce.
+func NewHead(html, placeholder string) Head {
+	var h Head
+	for _, p := range strings.Split(html, placeholder) {
+		h.parts = append(h.parts, []byte(p))
+	}
+	return h
+}
+
+func (h Head) write(w io.Writer, nonce string) error {
+	for i, p := range h.parts {
+		if i > 0 {
+			if _, err := io.WriteString(w, nonce); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

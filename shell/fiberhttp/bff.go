@@ -1,0 +1,72 @@
+package fiberhttp
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/gofiber/fiber/v2"
+)
+
+// bffTimeout bounds one /bff call.
+const bffTimeout = 30 * time.Second
+
+// passed are the request headers a /bff call carries besides shell.Forwarded.
+var passed = []string{"Content-Type", "Accept", "Authorization", "If-None-Match", "If-Modified-Since"}
+
+// bffHandler sends /bff/NAME/REST to NAME's BFF as REST, and its response
+// back unchanged.
+func bffHandler(sh *shell.Shell) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		inv, ok := sh.Invoker(c.Params("name"))
+		if !ok {
+			return fiber.NewError(fiber.StatusNotFound, "no frontend called "+c.Params("name"))
+		}
+		rest := "/" + c.Params("*")
+		u := &url.URL{Path: rest, RawQuery: string(c.Request().URI().QueryString())}
+		ctx, cancel := context.WithTimeout(context.Background(), bffTimeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, c.Method(), u.String(), bytes.NewReader(bytes.Clone(c.Body())))
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "malformed path")
+		}
+		req.URL = u
+		req.ContentLength = int64(len(c.Body()))
+		req.Header = forwarded(c)
+		for _, k := range passed {
+			if v := c.Request().Header.Peek(k); len(v) > 0 {
+				req.Header.Set(k, string(v))
+			}
+		}
+		req.RemoteAddr = c.Context().RemoteAddr().String()
+		resp, err := inv.RoundTrip(req)
+		if err != nil {
+			sh.Log().Warn("bff call failed", "request_id", requestID(c), "bff", c.Params("name"), "path", rest, "err", err)
+			return fiber.NewError(fiber.StatusBadGateway, "the "+c.Params("name")+" BFF did not answer")
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadGateway, "the "+c.Params("name")+" BFF's answer was cut short")
+		}
+		c.Status(resp.StatusCode)
+		for k, vs := range resp.Header {
+			if hopByHop[k] {
+				continue
+			}
+			for _, v := range vs {
+				c.Response().Header.Add(k, v)
+			}
+		}
+		return c.Send(body)
+	}
+}
+
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true, "Content-Length": true,
+}

@@ -1,0 +1,200 @@
+package fiberhttp
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/runtime"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// Config is the HTTP edge's options.
+type Config struct {
+	// Assets is the folder of built bundles (dist/assets). Optional.
+	// Default: none; only the client runtime is served under /assets.
+	Assets string
+	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
+	// the response's nonce. Optional. Default: DefaultCSP.
+	CSP string
+}
+
+// DefaultCSP allows only the shell's own origin and its nonced inline scripts.
+const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; object-src 'none'; " +
+	"frame-ancestors 'self'; form-action 'self'"
+
+// immutable is the caching of content-hashed assets.
+const immutable = "public, max-age=31536000, immutable"
+
+// New returns a fiber app serving sh.
+func New(sh *shell.Shell, cfg Config) *fiber.App {
+	if cfg.CSP == "" {
+		cfg.CSP = DefaultCSP
+	}
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(sh.Log()),
+		ReadBufferSize:        16 << 10,
+	})
+	app.Use(recover.New())
+	app.Use(requestid.New())
+
+	app.Get("/_collage/health", health(sh))
+	assets := app.Group("/assets", compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	assets.Get("/_collage/"+runtime.File, func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, immutable)
+		c.Type("js")
+		return c.Send(runtime.Source())
+	})
+	if cfg.Assets != "" {
+		assets.Get("/:name/:version/*", assetHandler(cfg.Assets))
+	}
+	app.All("/bff/:name/*", bffHandler(sh))
+	app.All("/bff/:name", bffHandler(sh))
+	for _, p := range sh.Pages() {
+		app.Get(fiberPattern(p.Pattern), pageHandler(sh, p, cfg.CSP))
+	}
+	return app
+}
+
+var braceRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// fiberPattern turns /products/{id} into fiber's /products/:id.
+func fiberPattern(p string) string { return braceRE.ReplaceAllString(p, ":$1") }
+
+func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		nonce := newNonce()
+		req := &compose.Request{
+			Path:   string(c.Request().URI().RequestURI()),
+			Params: params(c, p.Params),
+			Header: forwarded(c),
+			Nonce:  nonce,
+			ID:     requestID(c),
+		}
+		render, done := sh.Compose(p, req)
+		status, header := render.Status()
+		c.Status(status)
+		for k, vs := range header {
+			for _, v := range vs {
+				c.Response().Header.Add(k, v)
+			}
+		}
+		c.Set(fiber.HeaderContentSecurityPolicy, strings.ReplaceAll(csp, "{nonce}", nonce))
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		if compose.Redirect(status) {
+			done()
+			return nil
+		}
+		c.Type("html", "utf-8")
+		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+			defer done()
+			if err := render.WriteTo(w); err != nil {
+				sh.Log().Info("page stream ended early", "request_id", req.ID, "err", err)
+			}
+		})
+		return nil
+	}
+}
+
+// params encodes the route parameters of the request.
+func params(c *fiber.Ctx, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(n))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(c.Params(n)))
+	}
+	return b.String()
+}
+
+// forwarded copies the headers the BFFs receive out of the fiber request.
+func forwarded(c *fiber.Ctx) http.Header {
+	h := make(http.Header, len(shell.Forwarded))
+	for _, k := range shell.Forwarded {
+		if v := c.Request().Header.Peek(k); len(v) > 0 {
+			h[http.CanonicalHeaderKey(k)] = []string{string(v)}
+		}
+	}
+	if _, ok := h["X-Request-Id"]; !ok {
+		h["X-Request-Id"] = []string{requestID(c)}
+	}
+	return h
+}
+
+func requestID(c *fiber.Ctx) string {
+	return string(c.Response().Header.Peek(fiber.HeaderXRequestID))
+}
+
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawStdEncoding.EncodeToString(b[:])
+}
+
+func health(sh *shell.Shell) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		snap := sh.Registry().Current()
+		versions := map[string]string{}
+		for name, m := range snap.Frontends {
+			versions[name] = m.Version
+		}
+		return c.JSON(fiber.Map{"status": "ok", "frontends": versions, "routes": len(sh.Pages())})
+	}
+}
+
+// assetHandler serves files of immutable versions from dir.
+func assetHandler(dir string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		name, version, file := c.Params("name"), c.Params("version"), c.Params("*")
+		if strings.Contains(name, "..") || strings.Contains(version, "..") || strings.Contains(file, "..") || strings.HasPrefix(file, "/") {
+			return fiber.ErrNotFound
+		}
+		path := filepath.Join(dir, name, version, filepath.FromSlash(file))
+		info, err := os.Stat(path)
+		if err != nil || info.IsDir() {
+			return fiber.ErrNotFound
+		}
+		c.Set(fiber.HeaderCacheControl, immutable)
+		return c.SendFile(path)
+	}
+}
+
+// errorHandler answers errors in JSON and logs what is not the client's fault.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		code := fiber.StatusInternalServerError
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			code = fe.Code
+		}
+		msg := http.StatusText(code)
+		if code >= 500 {
+			log.Error("request failed", "request_id", requestID(c), "path", c.Path(), "err", err)
+		} else if fe != nil {
+			msg = fe.Message
+		}
+		return c.Status(code).JSON(fiber.Map{"error": fiber.Map{"code": strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"), "message": msg}})
+	}
+}

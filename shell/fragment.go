@@ -1,0 +1,68 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// Forwarded are the request headers a fragment request and a /bff call carry
+// to the BFF.
+var Forwarded = []string{"Cookie", "Accept-Language", "User-Agent", "Traceparent", "X-Request-Id"}
+
+// fetcher gets fragments through the frontends' invokers.
+type fetcher struct {
+	frontends map[string]Frontend
+	max       int64
+}
+
+func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+	start := time.Now()
+	res := f.fetch(ctx, slot, req)
+	res.Took = time.Since(start)
+	if res.Err != nil && res.Outcome == "" {
+		res.Outcome = compose.Failed
+		if errors.Is(res.Err, context.DeadlineExceeded) {
+			res.Outcome = compose.Timeout
+		}
+	}
+	return res
+}
+
+func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, bff.FragmentPath, nil)
+	if err != nil {
+		return compose.Result{Err: err}
+	}
+	for k, v := range req.Header {
+		r.Header[k] = v
+	}
+	r.Header.Set(bff.HeaderPath, req.Path)
+	r.Header.Set(bff.HeaderParams, req.Params)
+	if slot.Name != "" {
+		r.Header.Set(bff.HeaderSlot, slot.Name)
+	}
+	resp, err := f.frontends[slot.Frontend].Invoker.RoundTrip(r)
+	if err != nil {
+		return compose.Result{Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.max+1))
+	if err != nil {
+		return compose.Result{Err: fmt.Errorf("reading the fragment: %w", err)}
+	}
+	if int64(len(body)) > f.max {
+		return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
+	}
+	if resp.StatusCode >= 500 {
+		return compose.Result{Status: resp.StatusCode, Err: fmt.Errorf("fragment answered %d", resp.StatusCode)}
+	}
+	return compose.Result{Status: resp.StatusCode, Header: resp.Header, Body: body, Outcome: compose.OK}
+}

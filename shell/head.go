@@ -1,0 +1,118 @@
+package shell
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
+	"github.com/collage-dev/collage/shell/runtime"
+)
+
+// RuntimePath is where the client runtime is served.
+var RuntimePath = "/assets/_collage/" + runtime.File
+
+// headCache is a page's head for one registry snapshot.
+type headCache struct {
+	snap *registry.Snapshot
+	head compose.Head
+}
+
+const noncePlaceholder = "\x00nonce\x00"
+
+// headFor returns p's head for snap, building it once per snapshot.
+func (p *Page) headFor(snap *registry.Snapshot) compose.Head {
+	if c := p.head.Load(); c != nil && c.snap == snap {
+		return c.head
+	}
+	c := &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap), noncePlaceholder)}
+	p.head.Store(c)
+	return c.head
+}
+
+// assetURL is the URL of a file of a manifest's version.
+func assetURL(m *build.Manifest, file string) string {
+	return "/assets/" + m.Name + "/" + m.Version + "/" + file
+}
+
+// importMap is the JSON of <script type="importmap">.
+type importMap struct {
+	Imports   map[string]string `json:"imports"`
+	Integrity map[string]string `json:"integrity,omitempty"`
+}
+
+// renderHead writes the tags that let the browser mount the frontends of
+// slots: the import map, modulepreload and stylesheet links, and the
+// runtime, all with integrity.
+func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
+	var used []*build.Manifest
+	seen := map[string]bool{}
+	for _, s := range slots {
+		if m := snap.Frontends[s.Frontend]; m != nil && !seen[m.Name] {
+			seen[m.Name] = true
+			used = append(used, m)
+		}
+	}
+	sort.Slice(used, func(i, j int) bool { return used[i].Name < used[j].Name })
+
+	im := importMap{Imports: map[string]string{}, Integrity: map[string]string{}}
+	addJS := func(m *build.Manifest) {
+		for file, f := range m.Files {
+			if strings.HasSuffix(file, ".js") {
+				im.Integrity[assetURL(m, file)] = f.Integrity
+			}
+		}
+	}
+	var b strings.Builder
+	link := func(rel string, m *build.Manifest, file string) {
+		fmt.Fprintf(&b, `<link rel="%s" href="%s" integrity="%s">`+"\n", rel,
+			html.EscapeString(assetURL(m, file)), m.Files[file].Integrity)
+	}
+	sharedUsed := map[string]bool{}
+	for _, m := range used {
+		im.Imports["@collage/"+m.Name] = assetURL(m, m.Entry)
+		addJS(m)
+		for _, spec := range m.Shared {
+			sharedUsed[spec] = true
+		}
+	}
+	if snap.Shared != nil && len(used) > 0 {
+		for spec, file := range snap.Shared.Imports {
+			im.Imports[spec] = assetURL(snap.Shared, file)
+		}
+		addJS(snap.Shared)
+	}
+	mapJSON, _ := json.Marshal(im)
+	fmt.Fprintf(&b, `<script type="importmap" nonce="%s">%s</script>`+"\n", noncePlaceholder, mapJSON)
+	if snap.Shared != nil {
+		specs := make([]string, 0, len(sharedUsed))
+		for spec := range sharedUsed {
+			specs = append(specs, spec)
+		}
+		sort.Strings(specs)
+		for _, spec := range specs {
+			if file, ok := snap.Shared.Imports[spec]; ok {
+				link("modulepreload", snap.Shared, file)
+			}
+		}
+	}
+	for _, m := range used {
+		link("modulepreload", m, m.Entry)
+		for _, file := range m.Preload {
+			link("modulepreload", m, file)
+		}
+	}
+	for _, m := range used {
+		for _, file := range m.CSS {
+			link("stylesheet", m, file)
+		}
+	}
+	fmt.Fprintf(&b, `<script type="module" src="%s" integrity="%s" nonce="%s"></script>`+"\n",
+		RuntimePath, runtime.Integrity, noncePlaceholder)
+	return b.String()
+}

@@ -1,0 +1,147 @@
+package shell
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
+)
+
+// Options make a Shell.
+type Options struct {
+	// Routes map path patterns to layouts, matched in order.
+	Routes []Route
+	// Frontends are the frontends the layouts may name, with their BFFs.
+	Frontends map[string]Frontend
+	// Registry holds the bundle versions served. Optional. Default: an
+	// empty registry (server fragments only).
+	Registry *registry.Registry
+	// PageTimeout bounds a whole page. Optional. Default: 10s.
+	PageTimeout time.Duration
+	// MaxFragmentBytes bounds a fragment's body. Optional. Default: 1 MiB.
+	MaxFragmentBytes int64
+	// Log receives a line per page and per failed slot.
+	// Optional. Default: slog.Default().
+	Log *slog.Logger
+}
+
+// Route is one entry of collage.yaml's routes.
+type Route struct {
+	// Pattern is a path with {name} parameters: /products/{id}.
+	Pattern string
+	Layout  *layout.Layout
+}
+
+// Frontend is one entry of collage.yaml's frontends.
+type Frontend struct {
+	Invoker invoke.Invoker
+}
+
+// Shell composes pages. It is safe for concurrent use.
+type Shell struct {
+	opts    Options
+	pages   []*Page
+	fetcher *fetcher
+}
+
+// Page is a route ready to serve.
+type Page struct {
+	Route
+	// Params are the names of the pattern's parameters, in order.
+	Params []string
+	head   atomic.Pointer[headCache]
+}
+
+var paramRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// New checks opts and prepares every page.
+func New(opts Options) (*Shell, error) {
+	if opts.Registry == nil {
+		opts.Registry = registry.New(&registry.Snapshot{})
+	}
+	if opts.PageTimeout == 0 {
+		opts.PageTimeout = 10 * time.Second
+	}
+	if opts.MaxFragmentBytes == 0 {
+		opts.MaxFragmentBytes = 1 << 20
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &Shell{opts: opts, fetcher: &fetcher{frontends: opts.Frontends, max: opts.MaxFragmentBytes}}
+	var known []string
+	for name := range opts.Frontends {
+		known = append(known, name)
+	}
+	sort.Strings(known)
+	for _, r := range opts.Routes {
+		if !strings.HasPrefix(r.Pattern, "/") {
+			return nil, fmt.Errorf("route %q must start with /", r.Pattern)
+		}
+		for _, slot := range r.Layout.Slots {
+			if _, ok := opts.Frontends[slot.Frontend]; !ok {
+				return nil, &layout.Error{File: r.Layout.Name, Line: slot.Line, Msg: fmt.Sprintf(
+					"unknown frontend %q: collage.yaml names %s", slot.Frontend, strings.Join(known, ", "))}
+			}
+		}
+		p := &Page{Route: r}
+		for _, m := range paramRE.FindAllStringSubmatch(r.Pattern, -1) {
+			p.Params = append(p.Params, m[1])
+		}
+		s.pages = append(s.pages, p)
+	}
+	return s, nil
+}
+
+// Pages returns the pages in route order.
+func (s *Shell) Pages() []*Page { return s.pages }
+
+// Invoker returns the invoker of the frontend called name.
+func (s *Shell) Invoker(name string) (invoke.Invoker, bool) {
+	f, ok := s.opts.Frontends[name]
+	return f.Invoker, ok
+}
+
+// Registry returns the registry of bundle versions.
+func (s *Shell) Registry() *registry.Registry { return s.opts.Registry }
+
+// Log returns the shell's logger.
+func (s *Shell) Log() *slog.Logger { return s.opts.Log }
+
+// Compose starts composing p for req. The caller must call done when the
+// page is written: it stops what still runs and logs the page.
+func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.PageTimeout)
+	r = compose.Start(ctx, p.Layout, s.fetcher, p.headFor(s.opts.Registry.Current()), req)
+	start := time.Now()
+	return r, func() {
+		results := r.Results()
+		r.Close()
+		cancel()
+		s.logPage(p, req, results, time.Since(start))
+	}
+}
+
+func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result, took time.Duration) {
+	attrs := []any{"request_id", req.ID, "path", req.Path, "layout", p.Layout.Name, "took", took}
+	level := slog.LevelInfo
+	for i, res := range results {
+		slot := p.Layout.Slots[i]
+		key := fmt.Sprintf("slot.%d.%s", i, slot.Frontend)
+		attrs = append(attrs, key, fmt.Sprintf("%s %s", res.Outcome, res.Took.Round(time.Microsecond)))
+		if res.Err != nil {
+			level = slog.LevelWarn
+			attrs = append(attrs, key+".err", res.Err.Error())
+		}
+	}
+	s.opts.Log.Log(context.Background(), level, "page", attrs...)
+}
