@@ -60,6 +60,7 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 				w.Header().Set("Location", e.Location)
 			} else if err := renderError(&buf, tmpl, e); err != nil {
 				b.logger().Error("bff fragment error template failed", "bff", b.name, "err", err)
+				buf.Reset() // no half-rendered HTML in the slot
 			}
 		} else if err := tmpl.Execute(&buf, data); err != nil {
 			b.logger().Error("bff fragment template failed", "bff", b.name, "path", fr.Path, "err", err)
