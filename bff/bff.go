@@ -127,8 +127,7 @@ func (b *BFF) writeOut(ex *exchange, out any) {
 func (b *BFF) writeError(ex *exchange, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		b.logger().Error("bff function failed", "bff", b.name,
-			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
+		b.logFailure(ex.r, "bff function failed", "method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Message: "internal error"}
 	}
 	h := ex.w.Header()
@@ -139,6 +138,17 @@ func (b *BFF) writeError(ex *exchange, err error) {
 	ex.writeHeader(e.Status)
 	body, _ := json.Marshal(errorBody{errorDetail{Code: e.code(), Message: e.Message, Field: e.Field}})
 	ex.w.Write(body)
+}
+
+// logFailure logs an internal error, as an error unless the caller has gone
+// or its deadline passed: then the failure is most likely the cancellation.
+func (b *BFF) logFailure(r *http.Request, msg string, args ...any) {
+	level := slog.LevelError
+	if r.Context().Err() != nil {
+		level = slog.LevelInfo
+		args = append(args, "cancelled", r.Context().Err().Error())
+	}
+	b.logger().Log(r.Context(), level, msg, append([]any{"bff", b.name}, args...)...)
 }
 
 // statusOnly records what the mux would answer for an unmatched request.

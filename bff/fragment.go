@@ -51,7 +51,7 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Status >= 500 {
-				b.logger().Error("bff fragment failed", "bff", b.name, "path", fr.Path, "err", err)
+				b.logFailure(r, "bff fragment failed", "path", fr.Path, "err", err)
 				ex.writeHeader(http.StatusInternalServerError)
 				return
 			}

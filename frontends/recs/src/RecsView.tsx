@@ -1,0 +1,36 @@
+import type { Recs } from "./types";
+
+export interface RecsViewProps {
+  recs: Recs;
+  onAdd: (productId: string) => void;
+}
+
+/** The recommendations; the same markup as bff/recs/templates/recs.html. */
+export function RecsView({ recs, onAdd }: RecsViewProps) {
+  return (
+    <section class="recs" aria-labelledby="recs-title">
+      <h2 class="recs-title" id="recs-title">
+        {recs.title}
+      </h2>
+      <ul class="recs-list">
+        {recs.products.map((p) => (
+          <li class="recs-item" key={p.id}>
+            <a class="recs-link" href={`/products/${p.id}`}>
+              <svg class="recs-art" viewBox="0 0 64 64" aria-hidden="true">
+                <rect width="64" height="64" rx="14" fill={p.color}></rect>
+                <text class="recs-art-emoji" x="32" y="34">
+                  {p.emoji}
+                </text>
+              </svg>
+              <span class="recs-name">{p.name}</span>
+            </a>
+            <span class="recs-price">{p.priceText}</span>
+            <button type="button" class="recs-add" aria-label={`Add ${p.name} to cart`} onClick={() => onAdd(p.id)}>
+              Add
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
