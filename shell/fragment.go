@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell/compose"
@@ -16,6 +17,20 @@ import (
 // Forwarded are the request headers a fragment request and a /bff call carry
 // to the BFF.
 var Forwarded = []string{"Cookie", "Accept-Language", "User-Agent", "Traceparent", "X-Request-Id"}
+
+// DefaultMaxFragmentBytes bounds a fragment's body.
+const DefaultMaxFragmentBytes = 1 << 20
+
+// NewFetcher returns the fetcher that gets fragments through the frontends'
+// invokers: GET /_fragment with the Collage-* and forwarded headers. A body
+// over maxBytes (0: DefaultMaxFragmentBytes) or a 5xx is a failure, and the
+// slot falls back.
+func NewFetcher(frontends map[string]Frontend, maxBytes int64) compose.Fetcher {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFragmentBytes
+	}
+	return &fetcher{frontends: frontends, max: maxBytes}
+}
 
 // fetcher gets fragments through the frontends' invokers.
 type fetcher struct {
@@ -29,7 +44,9 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	res.Took = time.Since(start)
 	if res.Err != nil && res.Outcome == "" {
 		res.Outcome = compose.Failed
-		if errors.Is(res.Err, context.DeadlineExceeded) {
+		// A BFF cut short by the slot's deadline may answer with an error of
+		// its own; the deadline is the reason either way.
+		if errors.Is(res.Err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			res.Outcome = compose.Timeout
 		}
 	}
@@ -60,6 +77,9 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	}
 	if int64(len(body)) > f.max {
 		return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
+	}
+	if !utf8.Valid(body) {
+		return compose.Result{Status: resp.StatusCode, Err: errors.New("fragment is not valid UTF-8")}
 	}
 	if resp.StatusCode >= 500 {
 		return compose.Result{Status: resp.StatusCode, Err: fmt.Errorf("fragment answered %d", resp.StatusCode)}

@@ -27,11 +27,20 @@ type Options struct {
 	Registry *registry.Registry
 	// PageTimeout bounds a whole page. Optional. Default: 10s.
 	PageTimeout time.Duration
-	// MaxFragmentBytes bounds a fragment's body. Optional. Default: 1 MiB.
-	MaxFragmentBytes int64
+	// Fetcher gets the fragments. Optional. Default:
+	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
+	// take as their next step.
+	Fetcher compose.Fetcher
+	// Observer is told of every page composed, for metrics. Optional.
+	Observer Observer
 	// Log receives a line per page and per failed slot.
 	// Optional. Default: slog.Default().
 	Log *slog.Logger
+}
+
+// Observer is told of every page once it is written.
+type Observer interface {
+	ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration)
 }
 
 // Route is one entry of collage.yaml's routes.
@@ -48,9 +57,8 @@ type Frontend struct {
 
 // Shell composes pages. It is safe for concurrent use.
 type Shell struct {
-	opts    Options
-	pages   []*Page
-	fetcher *fetcher
+	opts  Options
+	pages []*Page
 }
 
 // Page is a route ready to serve.
@@ -71,13 +79,13 @@ func New(opts Options) (*Shell, error) {
 	if opts.PageTimeout == 0 {
 		opts.PageTimeout = 10 * time.Second
 	}
-	if opts.MaxFragmentBytes == 0 {
-		opts.MaxFragmentBytes = 1 << 20
+	if opts.Fetcher == nil {
+		opts.Fetcher = NewFetcher(opts.Frontends, 0)
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Shell{opts: opts, fetcher: &fetcher{frontends: opts.Frontends, max: opts.MaxFragmentBytes}}
+	s := &Shell{opts: opts}
 	var known []string
 	for name := range opts.Frontends {
 		known = append(known, name)
@@ -121,13 +129,17 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 // page is written: it stops what still runs and logs the page.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.PageTimeout)
-	r = compose.Start(ctx, p.Layout, s.fetcher, p.headFor(s.opts.Registry.Current()), req)
+	r = compose.Start(ctx, p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
 	start := time.Now()
 	return r, func() {
 		results := r.Results()
 		r.Close()
 		cancel()
-		s.logPage(p, req, results, time.Since(start))
+		took := time.Since(start)
+		s.logPage(p, req, results, took)
+		if s.opts.Observer != nil {
+			s.opts.Observer.ObservePage(p.Pattern, p.Layout.Slots, results, took)
+		}
 	}
 }
 

@@ -219,6 +219,14 @@ func (r *Render) WriteTo(w Writer) error {
 			if err := r.head.write(w, r.req.Nonce); err != nil {
 				return err
 			}
+		case c.BodyEnd:
+			if err := r.writeAsync(w); err != nil {
+				return err
+			}
+		case c.Slot != nil && c.Slot.Async:
+			if err := r.writePlaceholder(w, c.Slot); err != nil {
+				return err
+			}
 		case c.Slot != nil:
 			if !r.ready(c.Slot.Index) {
 				if err := w.Flush(); err != nil {
@@ -256,6 +264,48 @@ func (r *Render) writeSlot(w io.Writer, s *layout.Slot, res *Result) error {
 	b.Write(closeSlot)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writePlaceholder writes an async slot's fallback in its place; its content
+// comes at the end of the body.
+func (r *Render) writePlaceholder(w io.Writer, s *layout.Slot) error {
+	_, err := fmt.Fprintf(w, `%s data-collage-async="%d">%s</collage-slot>`, s.Open, s.Index, s.Fallback)
+	return err
+}
+
+// fillScript moves the template before it into its async slot's place, or
+// marks the slot as fallen back. It runs before the client runtime, which is
+// a module and so waits for the whole document.
+const fillScript = `(function(t){var s=document.querySelector('collage-slot[data-collage-async="'+t.dataset.collageFill+'"]');` +
+	`if(s){if(t.dataset.collageFallback){s.dataset.collageFallback=t.dataset.collageFallback}else{s.replaceChildren(t.content)}` +
+	`s.removeAttribute("data-collage-async")}t.remove();document.currentScript.remove()})(document.currentScript.previousElementSibling)`
+
+// writeAsync streams the content of every async slot, in document order.
+func (r *Render) writeAsync(w Writer) error {
+	for _, s := range r.layout.Slots {
+		if !s.Async {
+			continue
+		}
+		if !r.ready(s.Index) {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+		res := r.result(s.Index)
+		var err error
+		if res.Outcome == Timeout || res.Outcome == Failed {
+			_, err = fmt.Fprintf(w, `<template data-collage-fill="%d" data-collage-fallback="%s"></template>`, s.Index, res.Outcome)
+		} else {
+			_, err = fmt.Fprintf(w, `<template data-collage-fill="%d">%s</template>`, s.Index, res.Body)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, `<script nonce="%s">%s</script>`, html.EscapeString(r.req.Nonce), fillScript); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Results returns every slot's result, for the log line of the page. It

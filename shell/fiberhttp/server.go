@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -17,7 +15,7 @@ import (
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/runtime"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
@@ -27,6 +25,8 @@ type Config struct {
 	// Assets is the folder of built bundles (dist/assets). Optional.
 	// Default: none; only the client runtime is served under /assets.
 	Assets string
+	// Metrics is served at /_collage/metrics. Optional. Default: none.
+	Metrics http.Handler
 	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
 	// the response's nonce. Optional. Default: DefaultCSP.
 	CSP string
@@ -54,14 +54,14 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 	app.Use(requestid.New())
 
 	app.Get("/_collage/health", health(sh))
-	assets := app.Group("/assets", compress.New(compress.Config{Level: compress.LevelBestSpeed}))
-	assets.Get("/_collage/"+runtime.File, func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderCacheControl, immutable)
-		c.Type("js")
-		return c.Send(runtime.Source())
-	})
+	if cfg.Metrics != nil {
+		app.Get("/_collage/metrics", adaptor.HTTPHandler(cfg.Metrics))
+	}
+	rt := newAsset(runtime.File, runtime.Source())
+	app.Get("/assets/_collage/"+runtime.File, func(c *fiber.Ctx) error { return send(c, rt) })
 	if cfg.Assets != "" {
-		assets.Get("/:name/:version/*", assetHandler(cfg.Assets))
+		store := &assets{dir: cfg.Assets, files: map[string]*asset{}}
+		app.Get("/assets/:name/:version/*", store.handler)
 	}
 	app.All("/bff/:name/*", bffHandler(sh))
 	app.All("/bff/:name", bffHandler(sh))
@@ -161,23 +161,6 @@ func health(sh *shell.Shell) fiber.Handler {
 			versions[name] = m.Version
 		}
 		return c.JSON(fiber.Map{"status": "ok", "frontends": versions, "routes": len(sh.Pages())})
-	}
-}
-
-// assetHandler serves files of immutable versions from dir.
-func assetHandler(dir string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		name, version, file := c.Params("name"), c.Params("version"), c.Params("*")
-		if strings.Contains(name, "..") || strings.Contains(version, "..") || strings.Contains(file, "..") || strings.HasPrefix(file, "/") {
-			return fiber.ErrNotFound
-		}
-		path := filepath.Join(dir, name, version, filepath.FromSlash(file))
-		info, err := os.Stat(path)
-		if err != nil || info.IsDir() {
-			return fiber.ErrNotFound
-		}
-		c.Set(fiber.HeaderCacheControl, immutable)
-		return c.SendFile(path)
 	}
 }
 

@@ -22,12 +22,15 @@ type Layout struct {
 	HasHead bool
 }
 
-// Chunk is one piece of a layout: static bytes, a slot, or the place in the
-// head (just before </head>) where the shell writes its tags.
+// Chunk is one piece of a layout: static bytes, a slot, the place in the
+// head (just before </head>) where the shell writes its tags, or the end of
+// the body (just before </body>, or the end of the layout) where the content
+// of async slots streams.
 type Chunk struct {
-	Static []byte
-	Slot   *Slot
-	Head   bool
+	Static  []byte
+	Slot    *Slot
+	Head    bool
+	BodyEnd bool
 }
 
 // Slot is one <collage-slot> of a layout.
@@ -59,19 +62,33 @@ const (
 	slotTag  = "<collage-slot"
 	slotEnd  = "</collage-slot>"
 	headEnd  = "</head>"
+	bodyEnd  = "</body>"
 	headOpen = "<head"
 )
 
 // Parse parses the layout called name.
 func Parse(name string, src []byte) (*Layout, error) {
-	p := &parser{name: name, src: src, lower: bytes.ToLower(src)}
+	p := &parser{name: name, src: src, lower: asciiLower(src)}
 	return p.parse()
+}
+
+// asciiLower lowers only A-Z: bytes.ToLower maps other runes too, which can
+// change their length (İ, K, invalid UTF-8) and shift every offset after them.
+func asciiLower(src []byte) []byte {
+	out := make([]byte, len(src))
+	for i, c := range src {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 type parser struct {
 	name  string
 	src   []byte
-	lower []byte // src in lower case, for case-insensitive search
+	lower []byte // src with ASCII letters in lower case, same offsets, for case-insensitive search
 	l     Layout
 }
 
@@ -115,8 +132,29 @@ func (p *parser) parse() (*Layout, error) {
 		p.l.Slots = append(p.l.Slots, slot)
 		static, off = end, end
 	}
-	p.static(static, len(p.src), headAt)
+	// The body ends after the head: a "</body>" inside it (in a script's
+	// string, say) must not take the head marker's place.
+	bodyAt := p.findLast(max(static, headAt), bodyEnd)
+	if bodyAt < 0 {
+		bodyAt = len(p.src)
+	}
+	p.static(static, bodyAt, headAt)
+	p.l.Chunks = append(p.l.Chunks, Chunk{BodyEnd: true})
+	p.addStatic(p.src[bodyAt:])
 	return &p.l, nil
+}
+
+// findLast returns the offset of the last tag at or after off that is not in
+// a comment, or -1.
+func (p *parser) findLast(off int, tag string) int {
+	last := -1
+	for {
+		i := p.find(off, tag)
+		if i < 0 {
+			return last
+		}
+		last, off = i, i+len(tag)
+	}
 }
 
 // static adds src[from:to], split at the head marker when it falls inside.

@@ -1,0 +1,85 @@
+// Package prometheus exports the shell's metrics in the Prometheus format:
+// page and slot latency histograms, slot outcomes (ok, timeout, error,
+// cache) and fragment fetches in flight. It is the only package that
+// imports client_golang.
+package prometheus
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics observes pages and fetches. Make one with New.
+type Metrics struct {
+	registry *prom.Registry
+	pages    *prom.HistogramVec
+	slots    *prom.HistogramVec
+	outcomes *prom.CounterVec
+	inflight *prom.GaugeVec
+}
+
+// New returns Metrics registered on a registry of their own, with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	buckets := []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	m := &Metrics{
+		registry: prom.NewRegistry(),
+		pages: prom.NewHistogramVec(prom.HistogramOpts{
+			Name: "collage_page_duration_seconds", Help: "Time to compose and stream a page.", Buckets: buckets,
+		}, []string{"route"}),
+		slots: prom.NewHistogramVec(prom.HistogramOpts{
+			Name: "collage_slot_duration_seconds", Help: "Time until a slot's fragment, or its fallback, was decided.", Buckets: buckets,
+		}, []string{"frontend", "outcome"}),
+		outcomes: prom.NewCounterVec(prom.CounterOpts{
+			Name: "collage_slot_outcomes_total", Help: "Slots composed, by outcome: ok, cache, timeout, error.",
+		}, []string{"frontend", "outcome"}),
+		inflight: prom.NewGaugeVec(prom.GaugeOpts{
+			Name: "collage_fragment_fetches_in_flight", Help: "Fragment fetches under way.",
+		}, []string{"frontend"}),
+	}
+	m.registry.MustRegister(m.pages, m.slots, m.outcomes, m.inflight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// ObservePage records a composed page and its slots.
+func (m *Metrics) ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration) {
+	m.pages.WithLabelValues(route).Observe(took.Seconds())
+	for i, res := range results {
+		outcome := string(res.Outcome)
+		m.slots.WithLabelValues(slots[i].Frontend, outcome).Observe(res.Took.Seconds())
+		m.outcomes.WithLabelValues(slots[i].Frontend, outcome).Inc()
+	}
+}
+
+// Fetcher wraps next, counting the fetches in flight.
+func (m *Metrics) Fetcher(next compose.Fetcher) compose.Fetcher {
+	return fetcher{next: next, inflight: m.inflight}
+}
+
+type fetcher struct {
+	next     compose.Fetcher
+	inflight *prom.GaugeVec
+}
+
+func (f fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+	g := f.inflight.WithLabelValues(slot.Frontend)
+	g.Inc()
+	defer g.Dec()
+	return f.next.Fetch(ctx, slot, req)
+}
+
+var _ shell.Observer = (*Metrics)(nil)
