@@ -1,0 +1,19 @@
+# The two commands of the README: `make demo` and `make test`.
+
+.PHONY: demo test check
+
+# Runs the demo shop on http://127.0.0.1:3000 with the embedded store.
+demo: node_modules/.installed
+	go run ./cmd/collage dev
+
+# Installs what the tests need if it is missing, then runs them all.
+test:
+	./scripts/test.sh
+
+# Format, vet and the import rules, without the tests.
+check:
+	./scripts/test.sh check
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@

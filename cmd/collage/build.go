@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/build/esbuild"
+)
+
+func (m *Main) build(args []string) error {
+	fs := m.flags("build", "Builds every frontend under frontends/ into content-hashed bundles with manifests.\nOn an error, prints it as file:line:col and leaves the output folder as it was.")
+	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
+	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
+	minify := fs.Bool("minify", true, "minify the bundles")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res := build.Build(build.Options{Root: *root, Out: *out, Minify: *minify}, esbuild.Bundler{})
+	if len(res.Errors) > 0 {
+		printErrors(m.Stderr, res.Errors)
+		fmt.Fprintf(m.Stderr, "build failed with %d error(s); %s left as it was\n", len(res.Errors), *out)
+		return errReported
+	}
+	printSizes(m.Stdout, res)
+	fmt.Fprintf(m.Stdout, "built %d frontend(s) into %s in %s\n", len(res.Index.Frontends), *out, res.Took.Round(1e6))
+	return nil
+}
+
+func printErrors(w io.Writer, msgs []build.Message) {
+	for _, msg := range msgs {
+		fmt.Fprintf(w, "%s\n", msg)
+		if msg.Source != "" {
+			fmt.Fprintf(w, "    %s\n", msg.Source)
+		}
+	}
+}
+
+// printSizes prints each bundle's JavaScript and CSS, raw and gzipped,
+// without source maps.
+func printSizes(w io.Writer, res *build.Result) {
+	names := make([]string, 0, len(res.Manifests))
+	for name := range res.Manifests {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "bundle\tversion\tjs\tjs gzip\tcss\tcss gzip\t")
+	for _, name := range names {
+		m := res.Manifests[name]
+		var js, jsz, css, cssz int64
+		for file, f := range m.Files {
+			switch {
+			case strings.HasSuffix(file, ".js"):
+				js, jsz = js+f.Size, jsz+f.Gzip
+			case strings.HasSuffix(file, ".css"):
+				css, cssz = css+f.Size, cssz+f.Gzip
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, m.Version, kb(js), kb(jsz), kb(css), kb(cssz))
+	}
+	tw.Flush()
+}
+
+func kb(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f kB", float64(n)/1000)
+}

@@ -1,0 +1,84 @@
+// Command collage builds, composes, hosts and ships micro-frontends.
+//
+//	collage dev      build everything and serve it with in-process BFFs
+//	collage build    build every frontend into dist/
+//	collage serve    serve a built dist/ with the BFFs collage.yaml names
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `collage builds, composes, hosts and ships micro-frontends.
+
+Usage:
+  collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
+  collage build   [--root .] [--out dist] [--minify=true]
+  collage serve   [--config collage.yaml] [--dist dist] [--addr 127.0.0.1:3000]
+
+Run "collage COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, errReported) && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "collage:", err)
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported is returned when the command already printed why it failed.
+var errReported = errors.New("failed")
+
+// Main runs one collage command.
+type Main struct {
+	Stdout, Stderr io.Writer
+	// Listening, if set, receives the base URL once a server listens.
+	Listening chan<- string
+}
+
+// Run runs the command named by args[0] until it finishes or ctx is done.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return errReported
+	}
+	switch args[0] {
+	case "dev":
+		return m.dev(ctx, args[1:])
+	case "build":
+		return m.build(args[1:])
+	case "serve":
+		return m.serve(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(m.Stderr, "collage: unknown command %q\n\n%s", args[0], usage)
+	return errReported
+}
+
+// flags returns a flag set whose --help prints the command's usage.
+func (m *Main) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: collage %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collage-dev/collage/build"
+)
+
+const root = "../.."
+
+// needNodeModules skips a test that builds the demo when npm packages are
+// not installed, and fails it under CI, where they always are.
+func needNodeModules(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "preact")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node_modules is missing under CI: the test command runs npm ci first")
+		}
+		t.Skip("SKIPPING: node_modules is missing; run `npm ci` (the README's test command does)")
+	}
+}
+
+// start runs collage with args until the test ends and returns its URL.
+func start(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan string, 1)
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Listening: listening}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, args) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("collage %s: %v", args[0], err)
+		}
+	})
+	select {
+	case url := <-listening:
+		return url
+	case err := <-done:
+		t.Fatalf("collage %s exited: %v\n%s", args[0], err, out.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("collage %s did not listen\n%s", args[0], out.String())
+	}
+	return ""
+}
+
+// buildDemo builds the demo into a temporary folder.
+func buildDemo(t *testing.T) string {
+	t.Helper()
+	needNodeModules(t)
+	dist := filepath.Join(t.TempDir(), "dist")
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out}
+	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist}); err != nil {
+		t.Fatalf("collage build: %v\n%s", err, out.String())
+	}
+	return dist
+}
+
+func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+var (
+	slotRE   = regexp.MustCompile(`<collage-slot frontend="([a-z-]+)"[^>]*>`)
+	assetRE  = regexp.MustCompile(`(?:href|src)="(/assets/[^"]+)"(?: integrity="([^"]+)")?`)
+	importRE = regexp.MustCompile(`<script type="importmap" nonce="[^"]+">(.*?)</script>`)
+)
+
+// TestDemo serves the built demo and checks every page, asset and BFF route.
+func TestDemo(t *testing.T) {
+	dist := buildDemo(t)
+	url := start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0")
+	c := &http.Client{Timeout: 10 * time.Second}
+
+	resp, home := get(t, c, url+"/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / = %d\n%s", resp.StatusCode, home)
+	}
+	var got []string
+	for _, m := range slotRE.FindAllStringSubmatch(home, -1) {
+		got = append(got, m[1])
+	}
+	if strings.Join(got, ",") != "header,catalog,cart,recs" {
+		t.Errorf("slots on / = %v, want header, catalog, cart, recs", got)
+	}
+	if strings.Contains(home, "data-collage-fallback") {
+		t.Errorf("a slot of / fell back:\n%s", home)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "'nonce-") {
+		t.Errorf("CSP %q has no nonce", csp)
+	}
+
+	// Every asset the page names loads, with the integrity it claims.
+	im := importRE.FindStringSubmatch(home)
+	if im == nil {
+		t.Fatalf("no import map in /:\n%s", home)
+	}
+	var imports struct {
+		Imports   map[string]string `json:"imports"`
+		Integrity map[string]string `json:"integrity"`
+	}
+	if err := json.Unmarshal([]byte(im[1]), &imports); err != nil {
+		t.Fatalf("import map: %v", err)
+	}
+	for _, spec := range []string{"preact", "preact/hooks", "preact/jsx-runtime", "@collage/header", "@collage/catalog", "@collage/cart", "@collage/recs"} {
+		if imports.Imports[spec] == "" {
+			t.Errorf("import map lacks %q", spec)
+		}
+	}
+	assets := map[string]string{}
+	for _, m := range assetRE.FindAllStringSubmatch(home, -1) {
+		assets[m[1]] = m[2]
+	}
+	for _, u := range imports.Imports {
+		assets[u] = imports.Integrity[u]
+	}
+	for u, integrity := range assets {
+		resp, body := get(t, c, url+u)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", u, resp.StatusCode)
+			continue
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("GET %s Cache-Control = %q", u, cc)
+		}
+		if integrity == "" {
+			t.Errorf("%s has no integrity", u)
+		} else if got := build.Integrity([]byte(body)); got != integrity {
+			t.Errorf("%s integrity = %s, page says %s", u, got, integrity)
+		}
+	}
+
+	resp, product := get(t, c, url+"/products/1")
+	if resp.StatusCode != 200 || !strings.Contains(product, `frontend="catalog" primary`) {
+		t.Errorf("GET /products/1 = %d\n%s", resp.StatusCode, product)
+	}
+	if resp, body := get(t, c, url+"/products/nope"); resp.StatusCode != 404 {
+		t.Errorf("GET /products/nope = %d, want 404\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, c, url+"/no/such/page"); resp.StatusCode != 404 {
+		t.Errorf("GET /no/such/page = %d, want 404", resp.StatusCode)
+	}
+
+	resp, health := get(t, c, url+"/_collage/health")
+	if resp.StatusCode != 200 || !strings.Contains(health, `"status":"ok"`) {
+		t.Errorf("health = %d %s", resp.StatusCode, health)
+	}
+}
+
+// TestCartPersistsPerCookie adds to the cart through /bff/cart and reads it
+// back with the same cookie, and not with another.
+func TestCartPersistsPerCookie(t *testing.T) {
+	dist := buildDemo(t)
+	url := start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0")
+	jar, _ := cookiejar.New(nil)
+	alice := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+
+	resp, err := alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /bff/cart/items = %d", resp.StatusCode)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "collage_cart" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie = %+v, want HttpOnly SameSite=Lax collage_cart", cookie)
+	}
+	_, cart := get(t, alice, url+"/bff/cart/cart")
+	if !strings.Contains(cart, `"count":3`) {
+		t.Errorf("alice's cart = %s, want count 3", cart)
+	}
+	_, page := get(t, alice, url+"/")
+	if !strings.Contains(page, "3") || strings.Contains(page, `frontend="cart" data-collage-fallback`) {
+		t.Errorf("alice's page does not show her cart server-side")
+	}
+	bob := &http.Client{Timeout: 10 * time.Second}
+	if _, cart := get(t, bob, url+"/bff/cart/cart"); !strings.Contains(cart, `"count":0`) {
+		t.Errorf("bob's cart = %s, want empty", cart)
+	}
+	resp, err = alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":"three"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"qty"`) {
+		t.Errorf("bad qty = %d %s, want 400 naming qty", resp.StatusCode, body)
+	}
+}
+
+// TestBuildSyntaxError checks a TypeScript error is printed like a compiler's
+// and the output folder is left as it was.
+func TestBuildSyntaxError(t *testing.T) {
+	needNodeModules(t)
+	abs, _ := filepath.Abs(root)
+	proj := t.TempDir()
+	if err := os.Symlink(filepath.Join(abs, "node_modules"), filepath.Join(proj, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(proj, "frontends", "hello", "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(proj, "frontends", "hello", "frontend.json"), []byte(`{"name":"hello","entry":"src/index.tsx"}`), 0o644)
+	os.WriteFile(filepath.Join(src, "index.tsx"), []byte("export function mount(el: HTMLElement) {\n  el.textContent = \"hi\";\n}\n"), 0o644)
+	dist := filepath.Join(proj, "dist")
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out}
+	if err := m.Run(context.Background(), []string{"build", "--root", proj, "--out", dist}); err != nil {
+		t.Fatalf("first build: %v\n%s", err, out.String())
+	}
+	before, _ := os.ReadFile(filepath.Join(dist, build.IndexFile))
+
+	os.WriteFile(filepath.Join(src, "index.tsx"), []byte("export function mount(el: HTMLElement) {\n  el.textContent = \"hi\" +;\n}\n"), 0o644)
+	out.Reset()
+	if err := m.Run(context.Background(), []string{"build", "--root", proj, "--out", dist}); err == nil {
+		t.Fatal("build of a syntax error succeeded")
+	}
+	if !strings.Contains(out.String(), "frontends/hello/src/index.tsx:2:24: ") {
+		t.Errorf("error output does not name file:line:col:\n%s", out.String())
+	}
+	after, _ := os.ReadFile(filepath.Join(dist, build.IndexFile))
+	if !bytes.Equal(before, after) || len(after) == 0 {
+		t.Errorf("dist changed after a failed build")
+	}
+}
+
+// TestBadConfig checks start-up fails with the file and line at fault.
+func TestBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "layouts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "layouts", "home.html"), []byte("<html><body>\n<collage-slot frontend=\"nope\"></collage-slot>\n</body></html>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte("routes:\n  /: home.html\nfrontends:\n  header: { bff: \"http://127.0.0.1:1\" }\n"), 0o644)
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out}
+	err := m.Run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "home.html:2: unknown frontend \"nope\"") {
+		t.Errorf("serve with an unknown frontend: err = %v", err)
+	}
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/config"
+	"github.com/collage-dev/collage/shell/fiberhttp"
+	"github.com/collage-dev/collage/shell/fragcache"
+	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/prometheus"
+	"github.com/collage-dev/collage/shell/registry"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "Serves a built output folder, composing pages with the BFFs collage.yaml names.\nFrontends without a client bundle need no output folder.")
+	cfgPath := fs.String("config", "collage.yaml", "the config file")
+	dist := fs.String("dist", "dist", "the output folder of collage build")
+	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
+	var o serveOptions
+	o.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return m.listenAndServe(ctx, *cfgPath, *dist, *addr, o)
+}
+
+// serveOptions are the flags serve and dev share.
+type serveOptions struct {
+	sets       settingFlags
+	cacheBytes int64
+	noCollapse bool
+}
+
+func (o *serveOptions) flags(fs *flag.FlagSet) {
+	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
+	fs.Int64Var(&o.cacheBytes, "fragment-cache", 64<<20, "bytes of fragments cached in memory, when their Cache-Control allows; 0 disables")
+	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
+}
+
+// listenAndServe serves the config's pages and dist's assets on addr until
+// ctx is done.
+func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	if err := o.sets.apply(cfg); err != nil {
+		return err
+	}
+	snap, err := registry.LoadDir(dist)
+	if err != nil {
+		return err
+	}
+	frontends, err := invokers(cfg)
+	if err != nil {
+		return err
+	}
+	cacheBytes := o.cacheBytes
+	if cacheBytes == 0 {
+		cacheBytes = -1
+	}
+	metrics := prometheus.New()
+	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
+		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
+	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics}
+	for _, r := range cfg.Routes {
+		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
+	}
+	sh, err := shell.New(opts)
+	if err != nil {
+		return err
+	}
+	app := fiberhttp.New(sh, fiberhttp.Config{Assets: filepath.Join(dist, "assets"), Metrics: metrics.Handler()})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s\n", len(cfg.Routes), url)
+	if m.Listening != nil {
+		m.Listening <- url
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return app.ShutdownWithTimeout(5 * time.Second)
+	}
+}
+
+// invokers makes the invoker of every frontend's BFF.
+func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
+	out := map[string]shell.Frontend{}
+	for name, f := range cfg.Frontends {
+		where := fmt.Sprintf("%s:%d: frontend %s", cfg.File, f.Line, name)
+		switch {
+		case f.BFF == "local":
+			factory, ok := linked[name]
+			if !ok {
+				return nil, fmt.Errorf("%s: bff: local, but no BFF called %q is linked into this binary", where, name)
+			}
+			b, err := factory(bff.Settings(f.Settings))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			out[name] = shell.Frontend{Invoker: invoke.Local(b)}
+		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
+			inv, err := invoke.HTTP(f.BFF, invoke.HTTPOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			out[name] = shell.Frontend{Invoker: inv}
+		default:
+			return nil, fmt.Errorf("%s: bff %q is not supported by this binary", where, f.BFF)
+		}
+	}
+	return out, nil
+}
+
+// settingFlags are --set frontend.key=value overrides.
+type settingFlags []string
+
+func (s *settingFlags) String() string     { return strings.Join(*s, ",") }
+func (s *settingFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func (s settingFlags) apply(cfg *config.Config) error {
+	for _, v := range s {
+		key, value, ok := strings.Cut(v, "=")
+		name, setting, ok2 := strings.Cut(key, ".")
+		if !ok || !ok2 || name == "" || setting == "" {
+			return fmt.Errorf("--set %q: write frontend.key=value", v)
+		}
+		f, ok := cfg.Frontends[name]
+		if !ok {
+			return fmt.Errorf("--set %q: no frontend called %q in %s", v, name, cfg.File)
+		}
+		f.Settings[setting] = value
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of collage. Installs what the tests need when it is
+# missing: npm packages (npm ci) and Debian's chromium. With "check" it only
+# runs the static checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+ensure_npm() {
+  if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+    step "npm ci"
+    npm ci --no-audit --no-fund
+    touch node_modules/.installed
+  fi
+}
+
+apt_updated=
+ensure_apt() { # ensure_apt PACKAGE: installs a Debian package when it is missing
+  if ! dpkg -s "$1" >/dev/null 2>&1; then
+    step "apt-get install $1"
+    export DEBIAN_FRONTEND=noninteractive
+    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+    apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+  fi
+}
+
+checks() {
+  step "gofmt"
+  unformatted=$(gofmt -l $(git ls-files '*.go'))
+  if [ -n "$unformatted" ]; then echo "not gofmt-ed:"; echo "$unformatted"; exit 1; fi
+  step "go vet"
+  go vet ./...
+  step "import rules"
+  ./scripts/imports.sh
+}
+
+if [ "${1:-}" = "check" ]; then checks; exit 0; fi
+
+ensure_npm
+ensure_apt chromium
+ensure_apt fonts-noto-color-emoji # the demo's product pictures, in screenshots
+checks
+step "typecheck frontends"
+npm run --silent typecheck
+step "go test"
+go test -count=1 ./...
+step "browser tests"
+node --test tests/browser/
