@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -246,7 +248,7 @@ func TestBuildSyntaxError(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"build", "--root", proj, "--out", dist}); err == nil {
 		t.Fatal("build of a syntax error succeeded")
 	}
-	if !strings.Contains(out.String(), "frontends/hello/src/index.tsx:2:24: ") {
+	if !strings.Contains(out.String(), "frontends/hello/src/index.tsx:2:26: Unexpected \";\"") {
 		t.Errorf("error output does not name file:line:col:\n%s", out.String())
 	}
 	after, _ := os.ReadFile(filepath.Join(dist, build.IndexFile))
@@ -266,5 +268,30 @@ func TestBadConfig(t *testing.T) {
 	err := m.Run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0"})
 	if err == nil || !strings.Contains(err.Error(), "home.html:2: unknown frontend \"nope\"") {
 		t.Errorf("serve with an unknown frontend: err = %v", err)
+	}
+}
+
+// TestDev builds and serves the demo in one command.
+func TestDev(t *testing.T) {
+	needNodeModules(t)
+	url := start(t, "dev", "--config", filepath.Join(root, "collage.yaml"), "--addr", "127.0.0.1:0", "--set", "recs.delay=1ms")
+	resp, body := get(t, &http.Client{Timeout: 10 * time.Second}, url+"/")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"@collage/catalog"`) {
+		t.Errorf("GET / under dev = %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, &http.Client{}, url+"/_collage/metrics"); resp.StatusCode != 200 {
+		t.Errorf("GET /_collage/metrics = %d", resp.StatusCode)
+	}
+}
+
+// TestHelp checks every command answers --help.
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"dev", "build", "serve"} {
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &out}
+		err := m.Run(context.Background(), []string{cmd, "--help"})
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "Usage: collage "+cmd) {
+			t.Errorf("collage %s --help: err %v\n%s", cmd, err, out.String())
+		}
 	}
 }
