@@ -69,6 +69,9 @@ func (f *Fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	}
 	res := f.fetch(ctx, base, slot, req)
 	f.store(base, slot, req.Header, &res)
+	if res.Took == 0 {
+		res.Took = f.opts.Now().Sub(start)
+	}
 	return res
 }
 
