@@ -58,6 +58,9 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 			used = append(used, m)
 		}
 	}
+	if len(used) == 0 {
+		return "" // nothing to mount: no runtime, no import map
+	}
 	sort.Slice(used, func(i, j int) bool { return used[i].Name < used[j].Name })
 
 	im := importMap{Imports: map[string]string{}, Integrity: map[string]string{}}
@@ -81,7 +84,7 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 			sharedUsed[spec] = true
 		}
 	}
-	if snap.Shared != nil && len(used) > 0 {
+	if snap.Shared != nil {
 		for spec, file := range snap.Shared.Imports {
 			im.Imports[spec] = assetURL(snap.Shared, file)
 		}

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -293,5 +296,62 @@ func TestHelp(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "Usage: collage "+cmd) {
 			t.Errorf("collage %s --help: err %v\n%s", cmd, err, out.String())
 		}
+	}
+}
+
+// TestServeHTTPFragmentsWithoutDist composes a page from fragments served
+// over HTTP, with no client bundle and no dist folder.
+func TestServeHTTPFragmentsWithoutDist(t *testing.T) {
+	var got http.Header
+	var mu sync.Mutex
+	news := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+		if r.URL.Path != "/news/_fragment" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "<p>news for %s</p>", r.Header.Get("Collage-Params"))
+	}))
+	defer news.Close()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "layouts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "layouts", "page.html"), []byte(
+		"<!doctype html><html><head><title>n</title></head><body>"+
+			`<collage-slot frontend="news" name="top">no news</collage-slot>`+
+			`<collage-slot frontend="down" timeout="200ms">down fallback</collage-slot></body></html>`), 0o644)
+	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte(
+		"routes:\n  /topics/{topic}: page.html\nfrontends:\n"+
+			"  news: { bff: \""+news.URL+"/news\" }\n"+
+			"  down: { bff: \"http://127.0.0.1:1\" }\n"), 0o644)
+	url := start(t, "serve", "--config", filepath.Join(dir, "collage.yaml"), "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0")
+
+	req, _ := http.NewRequest("GET", url+"/topics/go?page=2", nil)
+	req.Header.Set("Accept-Language", "de")
+	req.Header.Set("Cookie", "a=1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(page, `<collage-slot frontend="news" name="top"><p>news for topic=go</p></collage-slot>`) ||
+		!strings.Contains(page, `data-collage-fallback="error">down fallback</collage-slot>`) {
+		t.Fatalf("GET /topics/go = %d\n%s", resp.StatusCode, page)
+	}
+	if strings.Contains(page, "importmap") {
+		t.Errorf("a page with no client bundles has an import map:\n%s", page)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for k, want := range map[string]string{"Collage-Path": "/topics/go?page=2", "Collage-Slot": "top", "Accept-Language": "de", "Cookie": "a=1"} {
+		if got.Get(k) != want {
+			t.Errorf("fragment request %s = %q, want %q", k, got.Get(k), want)
+		}
+	}
+	if got.Get("X-Request-Id") == "" {
+		t.Errorf("fragment request has no X-Request-Id")
 	}
 }

@@ -34,15 +34,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 // serveOptions are the flags serve and dev share.
 type serveOptions struct {
-	sets       settingFlags
-	cacheBytes int64
-	noCollapse bool
+	sets        settingFlags
+	cacheBytes  int64
+	noCollapse  bool
+	pageTimeout time.Duration
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", 64<<20, "bytes of fragments cached in memory, when their Cache-Control allows; 0 disables")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
+	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 }
 
 // listenAndServe serves the config's pages and dist's assets on addr until
@@ -70,7 +72,8 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	metrics := prometheus.New()
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
 		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
-	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics}
+	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics,
+		PageTimeout: o.pageTimeout}
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}

@@ -213,7 +213,7 @@ func (r *Render) WriteTo(w Writer) error {
 	for _, c := range r.layout.Chunks {
 		switch {
 		case c.Head:
-			if r.req.Params != "" {
+			if r.req.Params != "" && !r.head.empty() {
 				fmt.Fprintf(w, `<meta name="collage-params" content="%s">`+"\n", html.EscapeString(r.req.Params))
 			}
 			if err := r.head.write(w, r.req.Nonce); err != nil {
@@ -330,6 +330,15 @@ func NewHead(html, placeholder string) Head {
 		h.parts = append(h.parts, []byte(p))
 	}
 	return h
+}
+
+func (h Head) empty() bool {
+	for _, p := range h.parts {
+		if len(p) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (h Head) write(w io.Writer, nonce string) error {

@@ -97,7 +97,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		c.Set(fiber.HeaderContentSecurityPolicy, strings.ReplaceAll(csp, "{nonce}", nonce))
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		if compose.Redirect(status) {
+		if compose.Redirect(status) || c.Method() == fiber.MethodHead {
 			done()
 			return nil
 		}
