@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/collage-dev/collage/build"
@@ -85,7 +86,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		if errors.As(err, &te) {
 			return nil, fail(nil, "%s", strings.Join(te.Errors, "; "))
 		}
-		return nil, fail(nil, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, syntaxError(path, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, fail(nil, "the file is empty: it needs routes and frontends")
@@ -141,7 +142,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		if v.Kind != yaml.ScalarNode || v.Value == "" {
 			return nil, fail(v, "route %s: the value must be a layout file name", k.Value)
 		}
-		file := filepath.Join(c.Dir, c.Layouts, v.Value)
+		file := filepath.Join(c.layoutDir(), v.Value)
 		src, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fail(v, "route %s: layout %s: %v", k.Value, v.Value, errors.Unwrap(err))
@@ -153,6 +154,15 @@ func Parse(path string, data []byte) (*Config, error) {
 		c.Routes = append(c.Routes, Route{Pattern: k.Value, Layout: l})
 	}
 	return c, nil
+}
+
+// layoutDir is the folder of layouts: Layouts, relative to the file's folder
+// unless it is absolute.
+func (c *Config) layoutDir() string {
+	if filepath.IsAbs(c.Layouts) {
+		return c.Layouts
+	}
+	return filepath.Join(c.Dir, c.Layouts)
 }
 
 func parseFrontend(k, v *yaml.Node, fail func(*yaml.Node, string, ...any) error) (Frontend, error) {
@@ -190,4 +200,19 @@ func parseFrontend(k, v *yaml.Node, fail func(*yaml.Node, string, ...any) error)
 		return f, fail(v, `frontend %s: bff %q must be "local", an http:// URL or lambda://FUNCTION`, f.Name, f.BFF)
 	}
 	return f, nil
+}
+
+// syntaxError places the parser's "yaml: line N: …" in Error.Line, so that
+// the error reads file:line: like the others.
+func syntaxError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	e := &Error{File: path, Msg: msg}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, text, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(n); err == nil {
+				e.Line, e.Msg = line, text
+			}
+		}
+	}
+	return e
 }
