@@ -1,0 +1,176 @@
+// Command baseline is what the benchmarks compare collage with, on fiber:
+//
+//   - --mode naive: a naive composer. Per request it GETs every fragment of
+//     the layout in parallel with net/http, waits for all of them, buffers
+//     the whole page and sends it.
+//   - --mode static: the same page bytes as a static page (--page FILE).
+//
+// It lives in its own Go module because the main module lets one package
+// only, shell/fiberhttp, import fiber (DESIGN.md, architecture rule 1).
+//
+//	baseline --mode naive --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
+//	baseline --mode static --page page.html
+//
+// It stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// options are the command's flags.
+type options struct {
+	mode        string
+	addr        string
+	frags       string
+	layout      string
+	page        string
+	idlePerHost int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.mode, "mode", "naive", "naive (compose per request) or static (serve --page)")
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:18121", "address to listen on (loopback only)")
+	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for naive; NAME's fragment is BASE/NAME/_fragment")
+	flag.StringVar(&o.layout, "layout", "bench/internal/frag/layout.html", "the layout, for naive")
+	flag.StringVar(&o.page, "page", "", "the page's bytes, for static")
+	flag.IntVar(&o.idlePerHost, "idle-per-host", 256, "keep-alive connections the naive composer's http.Transport pools per host "+
+		"(net/http's default of 2 makes it open and close a connection for most fragments)")
+	flag.Parse()
+	if err := run(o); err != nil {
+		log.Fatalf("baseline: %v", err)
+	}
+}
+
+func run(o options) error {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	switch o.mode {
+	case "static":
+		page, err := os.ReadFile(o.page)
+		if err != nil {
+			return err
+		}
+		app.Get("/", func(c *fiber.Ctx) error {
+			c.Type("html", "utf-8")
+			return c.Send(page)
+		})
+	case "naive":
+		src, err := os.ReadFile(o.layout)
+		if err != nil {
+			return err
+		}
+		n, err := newNaive(src, o.frags, o.idlePerHost)
+		if err != nil {
+			return err
+		}
+		app.Get("/", n.handle)
+	default:
+		return fmt.Errorf("--mode %q: want naive or static", o.mode)
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	log.Printf("baseline: --mode %s serving the page on http://%s", o.mode, ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return app.ShutdownWithTimeout(2 * time.Second)
+	}
+}
+
+// naive composes the page by fetching every fragment and waiting for all.
+type naive struct {
+	client *http.Client
+	static [][]byte // static[i] comes before slot i; the last one ends the page
+	slots  []naiveSlot
+}
+
+type naiveSlot struct {
+	url      string
+	open     []byte // <collage-slot frontend="NAME">
+	fallback []byte
+}
+
+var slotRE = regexp.MustCompile(`(?s)<collage-slot\s[^>]*frontend="([^"]+)"[^>]*>(.*?)</collage-slot>`)
+
+func newNaive(layout []byte, base string, idlePerHost int) (*naive, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idlePerHost
+	n := &naive{client: &http.Client{Transport: t, Timeout: time.Second}}
+	last := 0
+	for _, m := range slotRE.FindAllSubmatchIndex(layout, -1) {
+		name := string(layout[m[2]:m[3]])
+		n.static = append(n.static, layout[last:m[0]])
+		n.slots = append(n.slots, naiveSlot{
+			url:      strings.TrimSuffix(base, "/") + "/" + name + "/_fragment",
+			open:     []byte(`<collage-slot frontend="` + name + `">`),
+			fallback: layout[m[4]:m[5]],
+		})
+		last = m[1]
+	}
+	if len(n.slots) == 0 {
+		return nil, fmt.Errorf("the layout has no <collage-slot frontend=…>")
+	}
+	n.static = append(n.static, layout[last:])
+	return n, nil
+}
+
+func (n *naive) handle(c *fiber.Ctx) error {
+	bodies := make([][]byte, len(n.slots))
+	var wg sync.WaitGroup
+	for i, s := range n.slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = n.fetch(s)
+		}()
+	}
+	wg.Wait()
+	var page bytes.Buffer
+	for i, s := range n.slots {
+		page.Write(n.static[i])
+		page.Write(s.open)
+		page.Write(bodies[i])
+		page.WriteString("</collage-slot>")
+	}
+	page.Write(n.static[len(n.slots)])
+	c.Type("html", "utf-8")
+	return c.Send(page.Bytes())
+}
+
+// fetch returns the fragment's body, or the slot's fallback if it fails.
+func (n *naive) fetch(s naiveSlot) []byte {
+	resp, err := n.client.Get(s.url)
+	if err != nil {
+		return s.fallback
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return s.fallback
+	}
+	return body
+}

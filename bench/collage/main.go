@@ -1,0 +1,167 @@
+// Command collage is the shell as the benchmarks run it: the real composer
+// (shell.New + fiberhttp.New) serving the benchmark page at /, from a layout
+// parsed with layout.Parse, with its four fragments either fetched over HTTP
+// from fragserver or rendered in-process by BFFs of the bff package.
+//
+//	collage --mode http --frags http://127.0.0.1:18101 --addr 127.0.0.1:18111
+//	collage --mode inproc --delays 5,20,10,2 --addr 127.0.0.1:18112
+//
+// By default every page fetches its four fragments; --collapse adds the
+// collapsing of identical fetches in flight, as collage serve has it.
+//
+// It stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof, on its own listener
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/collage-dev/collage/bench/internal/frag"
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/fiberhttp"
+	"github.com/collage-dev/collage/shell/fragcache"
+	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// options are the command's flags.
+type options struct {
+	mode     string // http or inproc
+	frags    string // fragserver's base URL, for http
+	delays   string // per-fragment delays, for inproc
+	collapse bool
+	addr     string
+	pprof    string
+	log      string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.mode, "mode", "http", "where fragments come from: http (fragserver) or inproc (linked BFFs)")
+	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for --mode http; NAME's fragment is BASE/NAME/_fragment")
+	flag.StringVar(&o.delays, "delays", "0,0,0,0", "delay of each in-process fragment ("+strings.Join(frag.Names, ",")+"), in ms or as durations, for --mode inproc")
+	flag.BoolVar(&o.collapse, "collapse", false, "wrap the fetcher in shell/fragcache, as collage serve does by default: "+
+		"identical fetches in flight are collapsed into one (the fragments send no Cache-Control, so nothing is cached). Default: off")
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:18111", "address to listen on (loopback only)")
+	flag.StringVar(&o.pprof, "pprof", "", "address of a net/http/pprof listener, for profiling under load. Default: none")
+	flag.StringVar(&o.log, "log", "discard", "where the shell's per-page log lines go: discard (formatted, then dropped) or stderr")
+	flag.Parse()
+	if err := run(o); err != nil {
+		log.Fatalf("collage bench: %v", err)
+	}
+}
+
+func run(o options) error {
+	frontends, err := frontends(o)
+	if err != nil {
+		return err
+	}
+	l, err := layout.Parse("bench/internal/frag/layout.html", frag.Layout)
+	if err != nil {
+		return err
+	}
+	// The shell's per-page log line is part of the cost of a page, so it is
+	// formatted as in production; only the write to a terminal or file is
+	// spared unless asked for.
+	out := io.Discard
+	switch o.log {
+	case "discard":
+	case "stderr":
+		out = os.Stderr
+	default:
+		return fmt.Errorf("--log %q: want discard or stderr", o.log)
+	}
+	logger := slog.New(slog.NewTextHandler(out, nil))
+	opts := shell.Options{
+		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
+		Frontends: frontends,
+		Log:       logger,
+	}
+	if o.collapse {
+		opts.Fetcher = fragcache.New(shell.NewFetcher(frontends, 0), fragcache.Options{Log: logger})
+	}
+	sh, err := shell.New(opts)
+	if err != nil {
+		return err
+	}
+	app := fiberhttp.New(sh, fiberhttp.Config{})
+
+	if o.pprof != "" {
+		pl, err := net.Listen("tcp", o.pprof)
+		if err != nil {
+			return err
+		}
+		go http.Serve(pl, http.DefaultServeMux)
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	log.Printf("collage bench: --mode %s serving the page on http://%s", o.mode, ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return app.ShutdownWithTimeout(2 * time.Second)
+	}
+}
+
+// frontends makes the invoker of every fragment of the page.
+func frontends(o options) (map[string]shell.Frontend, error) {
+	out := make(map[string]shell.Frontend, len(frag.Names))
+	switch o.mode {
+	case "http":
+		for _, name := range frag.Names {
+			inv, err := invoke.HTTP(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{})
+			if err != nil {
+				return nil, err
+			}
+			out[name] = shell.Frontend{Invoker: inv}
+		}
+	case "inproc":
+		ds, err := frag.ParseDelays(o.delays)
+		if err != nil {
+			return nil, err
+		}
+		for i, name := range frag.Names {
+			out[name] = shell.Frontend{Invoker: invoke.Local(newBFF(name, ds[i]))}
+		}
+	default:
+		return nil, fmt.Errorf("--mode %q: want http or inproc", o.mode)
+	}
+	return out, nil
+}
+
+// newBFF is a BFF whose fragment renders the same bytes fragserver answers,
+// after delay. The template only inserts the pre-rendered HTML, so the
+// benchmark measures the BFF runtime and the composer, not html/template.
+func newBFF(name string, delay time.Duration) *bff.BFF {
+	b := bff.New(name)
+	body := template.HTML(frag.Body(name))
+	tmpl := template.Must(template.New(name).Parse("{{.}}"))
+	bff.Fragment(b, tmpl, func(ctx context.Context, _ *bff.FragmentRequest) (template.HTML, error) {
+		if err := frag.Sleep(ctx, delay); err != nil {
+			return "", err
+		}
+		return body, nil
+	})
+	return b
+}

@@ -1,0 +1,377 @@
+// Command report turns the raw results of one bench/run.sh run into the
+// markdown tables of docs/BENCHMARKS.md: medians over the rounds of wrk's
+// requests/s and latencies, ttfb's first-byte and page times, the
+// open-loop latencies, and the ratios the design's bars ask for.
+//
+//	report bench/results/RUN            # the tables, on stdout
+//	report -peak a-slow bench/results/RUN # median requests/s of a-slow
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// server is one server × variant the harness runs.
+type server struct {
+	key     string // file name stem: a-fast, d, …
+	name    string
+	variant string
+}
+
+var servers = []server{
+	{"a-fast", "(a) collage, HTTP fragments", "no delay"},
+	{"ac-fast", "(a+) collage, HTTP fragments, collapsing on", "no delay"},
+	{"b-fast", "(b) collage, in-process BFFs", "no delay"},
+	{"c-fast", "(c) naive fiber composer", "no delay"},
+	{"d", "(d) fiber, static page", "—"},
+	{"a-slow", "(a) collage, HTTP fragments", "5/20/10/2 ms"},
+	{"ac-slow", "(a+) collage, HTTP fragments, collapsing on", "5/20/10/2 ms"},
+	{"b-slow", "(b) collage, in-process BFFs", "5/20/10/2 ms"},
+	{"c-slow", "(c) naive fiber composer", "5/20/10/2 ms"},
+}
+
+func main() {
+	peak := flag.String("peak", "", "print only the median requests/s of this server key (a-fast, a-slow, …)")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		log.Fatal("usage: report [-peak KEY] RESULTS_DIR")
+	}
+	dir := flag.Arg(0)
+	if *peak != "" {
+		w, err := loadWrk(dir, *peak)
+		if err != nil {
+			log.Fatalf("report: %v", err)
+		}
+		fmt.Printf("%.0f\n", median(w.rps))
+		return
+	}
+	if err := write(os.Stdout, dir); err != nil {
+		log.Fatalf("report: %v", err)
+	}
+}
+
+// wrkRuns are the rounds of one server under wrk.
+type wrkRuns struct {
+	rps, p50, p99 []float64 // per round; latencies in ms
+	cpu, upCPU    []float64 // per round: CPU µs per page of the server, of its fragment server
+	errors        int       // socket errors and non-2xx/3xx, all rounds
+}
+
+func loadWrk(dir, key string) (*wrkRuns, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "wrk", key+"-r*.txt"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no wrk results for %s in %s", key, dir)
+	}
+	w := &wrkRuns{}
+	for _, f := range files {
+		r, err := parseWrk(f)
+		if err != nil {
+			return nil, err
+		}
+		w.rps, w.p50, w.p99 = append(w.rps, r.rps), append(w.p50, r.p50), append(w.p99, r.p99)
+		w.errors += r.errors
+		cpuFile := filepath.Join(dir, "cpu", strings.TrimSuffix(filepath.Base(f), ".txt")+".txt")
+		if us, up, err := cpuPerPage(cpuFile, r.requests); err == nil {
+			w.cpu, w.upCPU = append(w.cpu, us), append(w.upCPU, up)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// cpuPerPage reads "SERVER_TICKS UPSTREAM_TICKS CLK_TCK" and returns the
+// CPU microseconds per page of the server and of its fragment server.
+func cpuPerPage(file string, requests int) (server, upstream float64, err error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, 0, err
+	}
+	var hz float64
+	if _, err := fmt.Sscan(string(b), &server, &upstream, &hz); err != nil || hz == 0 || requests == 0 {
+		return 0, 0, fmt.Errorf("%s: want SERVER_TICKS UPSTREAM_TICKS CLK_TCK (%v)", file, err)
+	}
+	perPage := 1e6 / hz / float64(requests)
+	return server * perPage, upstream * perPage, nil
+}
+
+type wrkRun struct {
+	rps, p50, p99 float64
+	requests      int
+	errors        int
+}
+
+// parseWrk reads the output of wrk --latency.
+func parseWrk(file string) (*wrkRun, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := &wrkRun{}
+	var haveRPS bool
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		switch {
+		case len(fields) == 2 && fields[0] == "Requests/sec:":
+			r.rps, err = strconv.ParseFloat(fields[1], 64)
+			haveRPS = err == nil
+		case len(fields) > 3 && fields[1] == "requests" && fields[2] == "in":
+			r.requests, err = strconv.Atoi(fields[0])
+		case len(fields) == 2 && fields[0] == "50%":
+			r.p50, err = wrkDuration(fields[1])
+		case len(fields) == 2 && fields[0] == "99%":
+			r.p99, err = wrkDuration(fields[1])
+		case len(fields) > 1 && fields[0] == "Socket" && fields[1] == "errors:":
+			// Socket errors: connect 0, read 0, write 0, timeout 0
+			for i := 3; i < len(fields); i += 2 {
+				n, _ := strconv.Atoi(strings.TrimSuffix(fields[i], ","))
+				r.errors += n
+			}
+		case len(fields) == 4 && fields[0] == "Non-2xx":
+			n, _ := strconv.Atoi(fields[3])
+			r.errors += n
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+	}
+	if !haveRPS {
+		return nil, fmt.Errorf("%s: no Requests/sec line: did wrk run?", file)
+	}
+	return r, sc.Err()
+}
+
+// wrkDuration parses wrk's 812.00us, 1.23ms, 2.01s or 1.50m into ms.
+func wrkDuration(s string) (float64, error) {
+	for _, u := range []struct {
+		suffix string
+		ms     float64
+	}{{"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 60e3}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f * u.ms, err
+		}
+	}
+	return 0, fmt.Errorf("unknown wrk duration %q", s)
+}
+
+// seq is ttfb's sequential result.
+type seq struct {
+	Bytes    int64   `json:"bytes"`
+	TTFBp50  float64 `json:"ttfb_p50_ms"`
+	TTFBp99  float64 `json:"ttfb_p99_ms"`
+	TotalP50 float64 `json:"total_p50_ms"`
+	TotalP99 float64 `json:"total_p99_ms"`
+	Errors   int     `json:"errors"`
+}
+
+// load is ttfb's open-loop result.
+type load struct {
+	Rate     float64 `json:"rate"`
+	Sent     int     `json:"sent"`
+	Errors   int     `json:"errors"`
+	Achieved float64 `json:"achieved_rps"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+}
+
+func readJSON(file string, v any) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %v", file, err)
+	}
+	return nil
+}
+
+func write(out io.Writer, dir string) error {
+	wrk := map[string]*wrkRuns{}
+	ttfb := map[string]*seq{}
+	for _, s := range servers {
+		w, err := loadWrk(dir, s.key)
+		if err != nil {
+			return err
+		}
+		wrk[s.key] = w
+		var t seq
+		if err := readJSON(filepath.Join(dir, "ttfb", s.key+".json"), &t); err == nil {
+			ttfb[s.key] = &t
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	meta := readMeta(filepath.Join(dir, "meta.env"))
+	rounds := len(wrk["a-fast"].rps)
+
+	if meta["DATE"] != "" {
+		fmt.Fprintf(out, "Run %s, commit %s, %s, %s, %s, load average %s at the start and %s at the end: `%s`.\n\n",
+			meta["DATE"], meta["COMMIT"], meta["CPU"], meta["GO"], meta["WRK"], meta["LOAD_START"], meta["LOAD_END"], meta["COMMAND"])
+	}
+
+	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency`, %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
+		"CPU µs/page: user + system time the server used over the wrk run, per page, + that of its fragment server for (a), (a+) and (c) "+
+		"(10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
+		"Low load: `bench/ttfb`, %s sequential requests on one keep-alive connection after %s of warm-up.\n\n",
+		meta["THREADS"], meta["CONNS"], meta["DURATION"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
+	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range servers {
+		w := wrk[s.key]
+		ttfbCol, totalCol, bytesCol := "–", "–", "–"
+		if t := ttfb[s.key]; t != nil {
+			ttfbCol = fmt.Sprintf("%.2f / %.2f", t.TTFBp50, t.TTFBp99)
+			totalCol = fmt.Sprintf("%.2f / %.2f", t.TotalP50, t.TotalP99)
+			bytesCol = strconv.FormatInt(t.Bytes, 10)
+		}
+		cpuCol := "–"
+		switch {
+		case len(w.cpu) > 0 && median(w.upCPU) > 0:
+			cpuCol = fmt.Sprintf("%.0f + %.0f", median(w.cpu), median(w.upCPU))
+		case len(w.cpu) > 0:
+			cpuCol = fmt.Sprintf("%.0f", median(w.cpu))
+		}
+		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s |\n",
+			s.name, s.variant, median(w.rps), slices.Min(w.rps), slices.Max(w.rps),
+			median(w.p50), median(w.p99), w.errors, cpuCol, ttfbCol, totalCol, bytesCol)
+	}
+
+	var alone *seq
+	var a seq
+	if err := readJSON(filepath.Join(dir, "ttfb", "frag-slow-product.json"), &a); err == nil {
+		alone = &a
+		fmt.Fprintf(out, "| slowest fragment alone (fragserver product, 20 ms) | — | – | – | – | – | – | %.2f / %.2f | %.2f / %.2f | %d |\n",
+			a.TTFBp50, a.TTFBp99, a.TotalP50, a.TotalP99, a.Bytes)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+
+	loads := map[string][]load{}
+	for _, key := range []string{"a-fast", "ac-fast", "c-fast", "a-slow", "ac-slow", "c-slow"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "open", key+"-r*.json"))
+		for _, f := range files {
+			var l load
+			if err := readJSON(f, &l); err != nil {
+				return err
+			}
+			loads[key] = append(loads[key], l)
+		}
+	}
+	if len(loads) > 0 {
+		fmt.Fprintf(out, "\nOpen loop at half of (a)'s peak: `bench/ttfb --rate R --duration %ss` (at most %s requests in flight), "+
+			"latency from each request's scheduled start to its last byte, so queueing counts; medians of the rounds.\n\n",
+			meta["DURATION"], meta["OPEN_WORKERS"])
+		fmt.Fprintln(out, "| server | fragment delays | rate req/s | achieved req/s | p50 ms | p99 ms | max ms | failed |")
+		fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|")
+		for _, s := range servers {
+			ls := loads[s.key]
+			if len(ls) == 0 {
+				continue
+			}
+			fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %d |\n", s.name, s.variant, ls[0].Rate,
+				medianOf(ls, func(l load) float64 { return l.Achieved }),
+				medianOf(ls, func(l load) float64 { return l.P50 }),
+				medianOf(ls, func(l load) float64 { return l.P99 }),
+				medianOf(ls, func(l load) float64 { return l.Max }),
+				sumOf(ls, func(l load) int { return l.Errors }))
+		}
+	}
+
+	fmt.Fprintln(out, "\nBars (reported, not enforced):")
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "| bar | measured | met |")
+	fmt.Fprintln(out, "|---|---|---|")
+	ratio := func(a, b string) float64 { return median(wrk[a].rps) / median(wrk[b].rps) }
+	bar := func(name, measured string, ok bool) {
+		fmt.Fprintf(out, "| %s | %s | %s |\n", name, measured, yes(ok))
+	}
+	for _, v := range []string{"fast", "slow"} {
+		r := ratio("a-"+v, "c-"+v)
+		bar(fmt.Sprintf("(a) ≥ 1.5× req/s of (c), %s variant, collapsing off", v), fmt.Sprintf("%.2f×", r), r >= 1.5)
+	}
+	for _, v := range []string{"fast", "slow"} {
+		r := ratio("ac-"+v, "c-"+v)
+		bar(fmt.Sprintf("(a+) ≥ 1.5× req/s of (c), %s variant, collapsing on", v), fmt.Sprintf("%.2f×", r), r >= 1.5)
+	}
+	r := ratio("b-fast", "d")
+	bar("(b) ≥ 0.5× req/s of (d)", fmt.Sprintf("%.2f×", r), r >= 0.5)
+	for _, key := range []string{"a-slow", "b-slow"} {
+		if t := ttfb[key]; t != nil {
+			bar(fmt.Sprintf("%s first byte p50 ≤ 2 ms", key), fmt.Sprintf("%.2f ms (p99 %.2f)", t.TTFBp50, t.TTFBp99), t.TTFBp50 <= 2)
+			bar(fmt.Sprintf("%s page ≈ slowest fragment (20 ms), not the sum (37 ms)", key),
+				fmt.Sprintf("p50 %.2f ms", t.TotalP50), t.TotalP50 < 25)
+		}
+	}
+	if t, c := ttfb["a-slow"], ttfb["c-slow"]; t != nil && c != nil && alone != nil {
+		bar("(a) page p50 − slowest fragment p50, low load, < 1 ms", fmt.Sprintf("%.2f ms (naive (c): %.2f ms)",
+			t.TotalP50-alone.TotalP50, c.TotalP50-alone.TotalP50), t.TotalP50-alone.TotalP50 < 1)
+	}
+	if ls := loads["a-slow"]; len(ls) > 0 {
+		p99 := medianOf(ls, func(l load) float64 { return l.P99 })
+		bar(fmt.Sprintf("(a) p99 at half its peak (%.0f req/s) ≤ slowest fragment + 5 ms (25 ms)", ls[0].Rate),
+			fmt.Sprintf("%.2f ms", p99), p99 <= 25)
+	}
+	return nil
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func readMeta(file string) map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func medianOf[T any](xs []T, f func(T) float64) float64 {
+	vs := make([]float64, len(xs))
+	for i, x := range xs {
+		vs[i] = f(x)
+	}
+	return median(vs)
+}
+
+func sumOf[T any](xs []T, f func(T) int) int {
+	n := 0
+	for _, x := range xs {
+		n += f(x)
+	}
+	return n
+}

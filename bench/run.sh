@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Composition benchmark: one page of four ~2 KB fragments, served by
+#   (a) collage, fragments over HTTP from bench/fragserver
+#   (a+) the same with fetch collapsing on (shell/fragcache), as `collage serve` has it
+#   (b) collage, fragments from in-process BFFs (bff package)
+#   (c) a naive fiber composer (parallel net/http GETs, page buffered)
+#   (d) fiber serving the same page bytes as a static page
+# each with no fragment delay and with delays of 5/20/10/2 ms, measured in
+# the same run, interleaved: closed loop with wrk, first byte and full page
+# with bench/ttfb at low load, and (a) and (c) under an open-loop load at
+# half of (a)'s peak. Everything listens on 127.0.0.1, every load is bounded
+# in time, and the servers are stopped on exit.
+#
+# Usage: bench/run.sh        (about 5 minutes with the defaults)
+# Settings, from the environment:
+#   BENCH_ROUNDS=3       rounds; the tables show medians
+#   BENCH_DURATION=5     seconds of each wrk run and of each open-loop run
+#   BENCH_THREADS=2      wrk -t
+#   BENCH_CONNS=64       wrk -c
+#   BENCH_TTFB_N=200     sequential requests per server for first byte
+#   BENCH_OPEN=1         0 skips the open-loop runs
+#   BENCH_PORT_BASE=18100  ports used: BASE+1 … BASE+31
+# Raw results and the table go to bench/results/DATE/ (gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-5}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNS:-64}
+TTFB_N=${BENCH_TTFB_N:-200}
+TTFB_WARMUP=20
+OPEN=${BENCH_OPEN:-1}
+OPEN_WORKERS=256
+BASE=${BENCH_PORT_BASE:-18100}
+SLOW=5,20,10,2
+
+RUN=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+BIN=$RUN/bin
+mkdir -p "$BIN" "$RUN/log" "$RUN/wrk" "$RUN/cpu" "$RUN/ttfb" "$RUN/open"
+
+say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+die() { say "error: $*" >&2; exit 1; }
+
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+say "building into $BIN"
+go build -o "$BIN/" ./bench/collage ./bench/fragserver ./bench/ttfb ./bench/report
+(cd bench/baseline && go build -o "../../$BIN/baseline" .)
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A URL PID UPSTREAM
+# start KEY PORT CMD... runs a server that listens on 127.0.0.1:PORT; ready waits for it.
+start() {
+  local key=$1 port=$2
+  shift 2
+  local url=http://127.0.0.1:$port
+  if curl -s -o /dev/null --max-time 1 "$url/"; then die "port $port is in use"; fi
+  "$@" >"$RUN/log/$key.log" 2>&1 &
+  PIDS+=($!)
+  PID[$key]=$!
+  URL[$key]=$url/
+}
+ready() { # ready URL
+  for _ in $(seq 100); do
+    curl -fs -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  die "$1 did not answer in 10 s; see $RUN/log/"
+}
+
+say "starting servers on 127.0.0.1:$((BASE + 1))-$((BASE + 31))"
+start frag-fast $((BASE + 1)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 1)) --delays 0,0,0,0
+start frag-slow $((BASE + 2)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 2)) --delays $SLOW
+ready "${URL[frag-fast]}header/_fragment"
+ready "${URL[frag-slow]}header/_fragment"
+start a-fast $((BASE + 11)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 11))
+start a-slow $((BASE + 12)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 2))" --addr 127.0.0.1:$((BASE + 12))
+start ac-fast $((BASE + 15)) "$BIN/collage" --mode http --collapse --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 15))
+start ac-slow $((BASE + 16)) "$BIN/collage" --mode http --collapse --frags "http://127.0.0.1:$((BASE + 2))" --addr 127.0.0.1:$((BASE + 16))
+start b-fast $((BASE + 13)) "$BIN/collage" --mode inproc --delays 0,0,0,0 --addr 127.0.0.1:$((BASE + 13))
+start b-slow $((BASE + 14)) "$BIN/collage" --mode inproc --delays $SLOW --addr 127.0.0.1:$((BASE + 14))
+start c-fast $((BASE + 21)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 21))
+start c-slow $((BASE + 22)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 22))
+for key in a-fast a-slow ac-fast ac-slow b-fast b-slow c-fast c-slow; do ready "${URL[$key]}"; done
+for v in fast slow; do
+  for s in a ac c; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
+done
+# (d) serves exactly what collage composes (only the nonce differs per request).
+curl -fs --max-time 5 -o "$RUN/page.html" "${URL[b-fast]}"
+start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
+ready "${URL[d]}"
+
+KEYS=(a-fast ac-fast b-fast c-fast d a-slow ac-slow b-slow c-slow)
+cat >"$RUN/meta.env" <<EOF
+DATE=$(date -u +%Y-%m-%dT%H:%MZ)
+COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_TTFB_N=$TTFB_N bench/run.sh
+ROUNDS=$ROUNDS
+DURATION=$DURATION
+THREADS=$THREADS
+CONNS=$CONNS
+TTFB_N=$TTFB_N
+TTFB_WARMUP=$TTFB_WARMUP
+OPEN_WORKERS=$OPEN_WORKERS
+CPU=$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+GO=$(go env GOVERSION)
+WRK=$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
+COMMIT=$(git describe --always --dirty 2>/dev/null || echo none)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+EOF
+
+wrk_run() { # wrk_run KEY SECONDS OUTFILE
+  timeout $(($2 + 20)) wrk -t"$THREADS" -c"$CONNS" -d"$2"s --timeout 2s --latency "${URL[$1]}" >"$3"
+}
+# ticks PID: the CPU time (user + system, in clock ticks) PID has used.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu KEY: the ticks of KEY's server and of its fragment server (0 if none).
+cpu() {
+  local up=${UPSTREAM[$1]:-}
+  echo "$(ticks "${PID[$1]}") $(if [ -n "$up" ]; then ticks "$up"; else echo 0; fi)"
+}
+
+say "warm-up: 1 s of wrk each"
+for key in "${KEYS[@]}"; do wrk_run "$key" 1 /dev/null; done
+
+for r in $(seq "$ROUNDS"); do
+  # Each round starts at a different server, so drift in the machine's
+  # speed spreads over all of them.
+  n=${#KEYS[@]}
+  for i in $(seq 0 $((n - 1))); do
+    key=${KEYS[$(((i + r - 1) % n))]}
+    out=$RUN/wrk/$key-r$r.txt
+    read -r s0 u0 <<<"$(cpu "$key")"
+    wrk_run "$key" "$DURATION" "$out"
+    read -r s1 u1 <<<"$(cpu "$key")"
+    # CPU the server (and its fragment server) used during the run, in
+    # ticks of 1/CLK_TCK s: a cost per page that other load on the machine
+    # disturbs less than requests/s.
+    echo "$((s1 - s0)) $((u1 - u0)) $(getconf CLK_TCK)" >"$RUN/cpu/$key-r$r.txt"
+    say "round $r/$ROUNDS $key: $(grep -m1 Requests/sec "$out" | awk '{print $2}') req/s"
+  done
+done
+
+say "first byte at low load: $TTFB_N sequential requests each"
+for key in "${KEYS[@]}"; do
+  timeout 300 "$BIN/ttfb" --url "${URL[$key]}" --n "$TTFB_N" --warmup "$TTFB_WARMUP" >"$RUN/ttfb/$key.json"
+done
+# The slowest fragment alone, straight from fragserver: what a page of the
+# slow variant cannot beat, so page − this = the composition's overhead.
+timeout 300 "$BIN/ttfb" --url "${URL[frag-slow]}product/_fragment" --n "$TTFB_N" --warmup "$TTFB_WARMUP" >"$RUN/ttfb/frag-slow-product.json"
+
+if [ "$OPEN" != 0 ]; then
+  for v in fast slow; do
+    peak=$("$BIN/report" -peak "a-$v" "$RUN")
+    rate=$((peak / 2))
+    say "open loop, $v: $rate req/s (half of (a)'s $peak) against (a), (a+) and (c)"
+    for r in $(seq "$ROUNDS"); do
+      for key in a-$v ac-$v c-$v; do
+        timeout $((DURATION + 30)) "$BIN/ttfb" --url "${URL[$key]}" --rate "$rate" --duration "${DURATION}s" \
+          --workers "$OPEN_WORKERS" >"$RUN/open/$key-r$r.json"
+      done
+    done
+  done
+fi
+
+echo "LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RUN/meta.env"
+"$BIN/report" "$RUN" >"$RUN/table.md"
+cat "$RUN/table.md"
+say "raw results in $RUN"
