@@ -65,8 +65,9 @@ type Shell struct {
 type Page struct {
 	Route
 	// Params are the names of the pattern's parameters, in order.
-	Params []string
-	head   atomic.Pointer[headCache]
+	Params   []string
+	head     atomic.Pointer[headCache]
+	slotKeys []string // log keys, slot.INDEX.FRONTEND
 }
 
 var paramRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -102,6 +103,9 @@ func New(opts Options) (*Shell, error) {
 			}
 		}
 		p := &Page{Route: r}
+		for i, slot := range r.Layout.Slots {
+			p.slotKeys = append(p.slotKeys, fmt.Sprintf("slot.%d.%s", i, slot.Frontend))
+		}
 		for _, m := range paramRE.FindAllStringSubmatch(r.Pattern, -1) {
 			p.Params = append(p.Params, m[1])
 		}
@@ -147,9 +151,8 @@ func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result
 	attrs := []any{"request_id", req.ID, "path", req.Path, "layout", p.Layout.Name, "took", took}
 	level := slog.LevelInfo
 	for i, res := range results {
-		slot := p.Layout.Slots[i]
-		key := fmt.Sprintf("slot.%d.%s", i, slot.Frontend)
-		attrs = append(attrs, key, fmt.Sprintf("%s %s", res.Outcome, res.Took.Round(time.Microsecond)))
+		key := p.slotKeys[i]
+		attrs = append(attrs, key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String())
 		if res.Err != nil {
 			level = slog.LevelWarn
 			attrs = append(attrs, key+".err", res.Err.Error())

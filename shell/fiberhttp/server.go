@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
@@ -97,19 +98,48 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		c.Set(fiber.HeaderContentSecurityPolicy, strings.ReplaceAll(csp, "{nonce}", nonce))
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 		c.Set(fiber.HeaderCacheControl, "no-store")
+		c.Type("html", "utf-8") // a HEAD answer has the headers of the GET
 		if compose.Redirect(status) || c.Method() == fiber.MethodHead {
 			done()
 			return nil
 		}
-		c.Type("html", "utf-8")
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer done()
-			if err := render.WriteTo(w); err != nil {
+			pw := pagePool.Get().(*pageWriter)
+			defer pagePool.Put(pw)
+			pw.reset(w)
+			if err := render.WriteTo(pw); err != nil {
 				sh.Log().Info("page stream ended early", "request_id", req.ID, "err", err)
 			}
 		})
 		return nil
 	}
+}
+
+// pageWriter buffers a page in front of fasthttp's stream writer, whose
+// 4 KiB buffer would send a chunk, and a write, per 4 KiB: the page goes out
+// in one write per flush, and the composer flushes only before it waits.
+type pageWriter struct {
+	buf *bufio.Writer
+	out *bufio.Writer
+}
+
+var pagePool = sync.Pool{New: func() any {
+	return &pageWriter{buf: bufio.NewWriterSize(nil, 32<<10)}
+}}
+
+func (pw *pageWriter) reset(out *bufio.Writer) {
+	pw.out = out
+	pw.buf.Reset(out)
+}
+
+func (pw *pageWriter) Write(p []byte) (int, error) { return pw.buf.Write(p) }
+
+func (pw *pageWriter) Flush() error {
+	if err := pw.buf.Flush(); err != nil {
+		return err
+	}
+	return pw.out.Flush()
 }
 
 // params encodes the route parameters of the request.
@@ -124,7 +154,12 @@ func params(c *fiber.Ctx, names []string) string {
 		}
 		b.WriteString(url.QueryEscape(n))
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(c.Params(n)))
+		// Fiber's params are still percent-encoded: decode before encoding.
+		v, err := url.PathUnescape(c.Params(n))
+		if err != nil {
+			v = c.Params(n)
+		}
+		b.WriteString(url.QueryEscape(v))
 	}
 	return b.String()
 }
