@@ -3,6 +3,7 @@ package esbuild
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -27,7 +28,7 @@ func (Bundler) BundleShared(root string, specifiers []string, dir string, minify
 	for i, spec := range specifiers {
 		entries[i] = api.EntryPoint{InputPath: sharedNamespace + ":" + spec, OutputPath: strings.ReplaceAll(spec, "/", "-")}
 	}
-	opts := baseOptions(absRoot, dir, minify)
+	opts := baseOptions(absRoot, minify)
 	opts.EntryPointsAdvanced = entries
 	opts.Plugins = []api.Plugin{{
 		Name: "collage-shared",
@@ -45,7 +46,10 @@ func (Bundler) BundleShared(root string, specifiers []string, dir string, minify
 	if len(res.Errors) > 0 {
 		return nil, messages(absRoot, res.Errors)
 	}
-	meta, err := parseMeta(res.Metafile, absRoot, dir)
+	if err := write(res.OutputFiles, opts.Outdir, dir); err != nil {
+		return nil, []build.Message{{Text: err.Error()}}
+	}
+	meta, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
 	if err != nil {
 		return nil, []build.Message{{Text: err.Error()}}
 	}
@@ -64,14 +68,17 @@ func (Bundler) BundleFrontend(root string, f build.Frontend, shared []string, di
 		return build.Bundle{}, []build.Message{{Text: err.Error()}}
 	}
 	entry := filepath.ToSlash(filepath.Join(f.Dir, f.Entry))
-	opts := baseOptions(absRoot, dir, minify)
+	opts := baseOptions(absRoot, minify)
 	opts.EntryPointsAdvanced = []api.EntryPoint{{InputPath: "./" + entry, OutputPath: f.Name}}
 	opts.External = shared
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		return build.Bundle{}, messages(absRoot, res.Errors)
 	}
-	meta, err := parseMeta(res.Metafile, absRoot, dir)
+	if err := write(res.OutputFiles, opts.Outdir, dir); err != nil {
+		return build.Bundle{}, []build.Message{{Text: err.Error()}}
+	}
+	meta, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
 	if err != nil {
 		return build.Bundle{}, []build.Message{{Text: err.Error()}}
 	}
@@ -111,13 +118,19 @@ func (Bundler) BundleFrontend(root string, f build.Frontend, shared []string, di
 	return b, msgs
 }
 
-func baseOptions(absRoot, dir string, minify bool) api.BuildOptions {
+// virtualOut is where esbuild is told it writes, relative to the project
+// root. Source maps name sources relative to the output folder, so building
+// at a fixed place keeps the bytes, and so the version, independent of
+// where the files really go (dist, .collage/dev, a staging folder).
+const virtualOut = ".collage-out"
+
+func baseOptions(absRoot string, minify bool) api.BuildOptions {
 	return api.BuildOptions{
 		AbsWorkingDir:     absRoot,
 		Bundle:            true,
-		Write:             true,
+		Write:             false, // write puts the files in dir
 		Metafile:          true,
-		Outdir:            dir,
+		Outdir:            filepath.Join(absRoot, virtualOut),
 		Format:            api.FormatESModule,
 		Platform:          api.PlatformBrowser,
 		Target:            api.ES2020,
@@ -139,6 +152,24 @@ func baseOptions(absRoot, dir string, minify bool) api.BuildOptions {
 		},
 		LogLevel: api.LogLevelSilent,
 	}
+}
+
+// write puts esbuild's output files, named under outdir, into dir.
+func write(files []api.OutputFile, outdir, dir string) error {
+	for _, f := range files {
+		rel, err := filepath.Rel(outdir, f.Path)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Contents, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // output is the part of esbuild's metafile that the manifest needs.

@@ -26,8 +26,18 @@ func bffHandler(sh *shell.Shell) fiber.Handler {
 		if !ok {
 			return fiber.NewError(fiber.StatusNotFound, "no frontend called "+c.Params("name"))
 		}
-		rest := "/" + c.Params("*")
+		// Fiber's params are the path as sent, still percent-encoded; the
+		// BFF gets it decoded, with the encoded form kept (a%2Fb is one
+		// segment).
+		raw := "/" + c.Params("*")
+		rest, err := url.PathUnescape(raw)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "malformed path")
+		}
 		u := &url.URL{Path: rest, RawQuery: string(c.Request().URI().QueryString())}
+		if u.EscapedPath() != raw {
+			u.RawPath = raw
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), bffTimeout)
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, c.Method(), u.String(), bytes.NewReader(bytes.Clone(c.Body())))

@@ -48,11 +48,20 @@ type remote struct {
 func (r *remote) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	u := *r.base
-	u.Path = path.Join("/", r.base.Path, req.URL.Path)
-	if len(req.URL.Path) > 1 && req.URL.Path[len(req.URL.Path)-1] == '/' {
-		u.Path += "/"
-	}
+	u.Path = joinPath(r.base.Path, req.URL.Path)
+	// The escaped form keeps an encoded slash (a%2Fb) within its segment;
+	// URL falls back to escaping Path when the two disagree.
+	u.RawPath = joinPath(r.base.EscapedPath(), req.URL.EscapedPath())
 	u.RawQuery = req.URL.RawQuery
 	out.URL, out.Host, out.RequestURI = &u, u.Host, ""
 	return r.t.RoundTrip(out)
+}
+
+// joinPath appends p to base, keeping p's trailing slash.
+func joinPath(base, p string) string {
+	j := path.Join("/", base, p)
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		j += "/"
+	}
+	return j
 }

@@ -22,7 +22,7 @@ func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
 	w := &recorder{header: http.Header{}}
 	l.h.ServeHTTP(w, req)
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return &http.Response{
 		Status:        strconv.Itoa(w.status) + " " + http.StatusText(w.status),
@@ -30,7 +30,7 @@ func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        w.header,
+		Header:        w.sent,
 		Body:          io.NopCloser(bytes.NewReader(w.body.Bytes())),
 		ContentLength: int64(w.body.Len()),
 		Request:       req,
@@ -40,7 +40,8 @@ func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
 // recorder is the in-memory ResponseWriter of a local call. Headers written
 // after WriteHeader are ignored, as on a real connection.
 type recorder struct {
-	header http.Header
+	header http.Header // what the handler changes
+	sent   http.Header // header as it was at WriteHeader
 	status int
 	body   bytes.Buffer
 }
@@ -52,7 +53,7 @@ func (w *recorder) WriteHeader(status int) {
 		return
 	}
 	w.status = status
-	w.header = w.header.Clone()
+	w.sent = w.header.Clone()
 }
 
 func (w *recorder) Write(p []byte) (int, error) {

@@ -1,0 +1,618 @@
+package compose_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite the golden files")
+
+// fetchFunc answers one slot.
+type fetchFunc func(ctx context.Context, s *layout.Slot, req *compose.Request) compose.Result
+
+// fetcher is a fake compose.Fetcher: one fetchFunc per frontend.
+type fetcher map[string]fetchFunc
+
+func (f fetcher) Fetch(ctx context.Context, s *layout.Slot, req *compose.Request) compose.Result {
+	return f[s.Frontend](ctx, s, req)
+}
+
+func answer(status int, body string, header ...string) fetchFunc {
+	return func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+		h := http.Header{}
+		for i := 0; i+1 < len(header); i += 2 {
+			h.Add(header[i], header[i+1])
+		}
+		return compose.Result{Status: status, Header: h, Body: []byte(body), Outcome: compose.OK}
+	}
+}
+
+// untilDone blocks until the slot's context ends, as a well-behaved slow fetch.
+func untilDone(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
+	<-ctx.Done()
+	return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+}
+
+// buffer is a compose.Writer that records what was flushed when.
+type buffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	flushes []string      // the whole output at each Flush
+	flushed chan struct{} // receives once per Flush, if not nil
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *buffer) Flush() error {
+	b.mu.Lock()
+	b.flushes = append(b.flushes, b.buf.String())
+	b.mu.Unlock()
+	if b.flushed != nil {
+		b.flushed <- struct{}{}
+	}
+	return nil
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func parse(t *testing.T, src string) *layout.Layout {
+	t.Helper()
+	l, err := layout.Parse(t.Name()+".html", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// page composes l with f, once every slot is decided, and returns the
+// status, headers and body.
+func page(t *testing.T, l *layout.Layout, f compose.Fetcher, req *compose.Request) (int, http.Header, string) {
+	t.Helper()
+	if req == nil {
+		req = &compose.Request{Path: "/", Nonce: "n0nce"}
+	}
+	r := compose.Start(context.Background(), l, f, compose.NewHead("<!--head-->", "{nonce}"), req)
+	defer r.Close()
+	r.Results() // every slot decided, so that Server-Timing lists them all
+	status, h := r.Status()
+	var w buffer
+	if !compose.Redirect(status) {
+		if err := r.WriteTo(&w); err != nil {
+			t.Fatalf("WriteTo: %v", err)
+		}
+	}
+	return status, h, w.String()
+}
+
+func TestSlotsInDocumentOrder(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=a></collage-slot>|<collage-slot frontend=b></collage-slot>|<collage-slot frontend=c></collage-slot>`)
+	// c answers first, a last: the page keeps the layout's order.
+	cDone, bDone := make(chan struct{}), make(chan struct{})
+	f := fetcher{
+		"a": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			<-bDone
+			return answer(200, "A")(ctx, s, r)
+		},
+		"b": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			<-cDone
+			defer close(bDone)
+			return answer(200, "B")(ctx, s, r)
+		},
+		"c": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			defer close(cDone)
+			return answer(200, "C")(ctx, s, r)
+		},
+	}
+	_, _, body := page(t, l, f, nil)
+	want := `<collage-slot frontend="a">A</collage-slot>|<collage-slot frontend="b">B</collage-slot>|<collage-slot frontend="c">C</collage-slot>`
+	if body != want {
+		t.Errorf("body:\n got %s\nwant %s", body, want)
+	}
+}
+
+func TestSlotsFetchedConcurrently(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=a></collage-slot><collage-slot frontend=b></collage-slot>`)
+	// Each fetch waits for the other to start: sequential fetching deadlocks
+	// until the slot deadline and shows the fallbacks.
+	var started sync.WaitGroup
+	started.Add(2)
+	both := func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+		started.Done()
+		started.Wait()
+		return answer(200, s.Frontend)(ctx, s, r)
+	}
+	_, _, body := page(t, l, fetcher{"a": both, "b": both}, nil)
+	if want := `<collage-slot frontend="a">a</collage-slot><collage-slot frontend="b">b</collage-slot>`; body != want {
+		t.Errorf("body:\n got %s\nwant %s", body, want)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	tests := []struct {
+		name    string
+		attrs   string // of the slot under test
+		fetch   fetchFunc
+		status  int
+		header  http.Header // headers the page must have (and only these, of Location and Set-Cookie)
+		slot    string      // the slot as written
+		outcome string      // in Server-Timing
+	}{
+		{
+			name: "ok", fetch: answer(200, "<p>hi</p>"),
+			status: 200, slot: `<collage-slot frontend="x"><p>hi</p></collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "201 is shown", fetch: answer(201, "made"),
+			status: 200, slot: `<collage-slot frontend="x">made</collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "cached", fetch: func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+				return compose.Result{Status: 200, Body: []byte("c"), Outcome: compose.Cached}
+			},
+			status: 200, slot: `<collage-slot frontend="x">c</collage-slot>`, outcome: "cache",
+		},
+		{
+			name: "timeout", attrs: "timeout=20ms", fetch: untilDone,
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
+		},
+		{
+			name: "fetch ignoring its deadline", attrs: "timeout=20ms",
+			fetch: func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+				<-hang
+				return compose.Result{Status: 200, Body: []byte("late")}
+			},
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
+		},
+		{
+			name: "error", fetch: func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+				return compose.Result{Outcome: compose.Failed, Err: errors.New("connection refused")}
+			},
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "error with a body shows no body", fetch: func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+				return compose.Result{Status: 200, Body: []byte("secret"), Outcome: compose.Failed, Err: errors.New("cut short")}
+			},
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "5xx", fetch: answer(503, "<p>stack trace</p>"),
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "4xx of a non-primary slot", fetch: answer(404, "<p>not found</p>", "Set-Cookie", "a=1"),
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "redirect of a non-primary slot", fetch: answer(302, "", "Location", "/elsewhere"),
+			status: 200, slot: `<collage-slot frontend="x" data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "Set-Cookie of a non-primary slot is dropped", fetch: answer(200, "ok", "Set-Cookie", "a=1"),
+			status: 200, slot: `<collage-slot frontend="x">ok</collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "primary 404", attrs: "primary", fetch: answer(404, "<h1>No such product</h1>"),
+			status: 404, slot: `<collage-slot frontend="x" primary><h1>No such product</h1></collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "primary 410 with cookies", attrs: "primary", fetch: answer(410, "gone", "Set-Cookie", "a=1; Path=/", "Set-Cookie", "b=2; HttpOnly"),
+			status: 410, header: http.Header{"Set-Cookie": {"a=1; Path=/", "b=2; HttpOnly"}},
+			slot: `<collage-slot frontend="x" primary>gone</collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "primary Set-Cookie", attrs: "primary", fetch: answer(200, "hi", "Set-Cookie", "session=abc; Path=/; HttpOnly", "Set-Cookie", "seen=1"),
+			status: 200, header: http.Header{"Set-Cookie": {"session=abc; Path=/; HttpOnly", "seen=1"}},
+			slot: `<collage-slot frontend="x" primary>hi</collage-slot>`, outcome: "ok",
+		},
+		{
+			name: "primary redirect", attrs: "primary", fetch: answer(302, "", "Location", "/login?next=%2F", "Set-Cookie", "next=1"),
+			status: 302, header: http.Header{"Location": {"/login?next=%2F"}, "Set-Cookie": {"next=1"}}, outcome: "ok",
+		},
+		{
+			name: "primary 301", attrs: "primary", fetch: answer(301, "", "Location", "https://example.com/"),
+			status: 301, header: http.Header{"Location": {"https://example.com/"}}, outcome: "ok",
+		},
+		{
+			name: "primary redirect without Location", attrs: "primary", fetch: answer(302, ""),
+			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "primary 5xx", attrs: "primary", fetch: answer(500, "boom", "Set-Cookie", "a=1"),
+			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+		},
+		{
+			name: "primary timeout", attrs: "primary timeout=20ms", fetch: untilDone,
+			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := parse(t, "<div><collage-slot frontend=x "+tt.attrs+">fallback</collage-slot></div>")
+			status, h, body := page(t, l, fetcher{"x": tt.fetch}, nil)
+			if status != tt.status {
+				t.Errorf("status = %d, want %d", status, tt.status)
+			}
+			for _, k := range []string{"Location", "Set-Cookie"} {
+				if got, want := h.Values(k), tt.header.Values(k); strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			timing := h.Get("Server-Timing")
+			wantTiming := `^slot-0-x;desc="` + tt.outcome + `";dur=\d+\.\d$`
+			if !regexp.MustCompile(wantTiming).MatchString(timing) {
+				t.Errorf("Server-Timing = %q, want %s", timing, wantTiming)
+			}
+			if compose.Redirect(status) {
+				return
+			}
+			if want := "<div>" + tt.slot + "</div>"; body != want {
+				t.Errorf("body:\n got %s\nwant %s", body, want)
+			}
+		})
+	}
+}
+
+func TestTimeoutIsPerSlot(t *testing.T) {
+	t.Parallel()
+	// The fast slot's short deadline does not cut the slow one short.
+	l := parse(t, `<collage-slot frontend=fast timeout=20ms>f</collage-slot><collage-slot frontend=slow timeout=10s>s</collage-slot>`)
+	f := fetcher{
+		"fast": untilDone,
+		"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			select {
+			case <-time.After(100 * time.Millisecond):
+				return answer(200, "S")(ctx, s, r)
+			case <-ctx.Done():
+				return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+			}
+		},
+	}
+	_, _, body := page(t, l, f, nil)
+	want := `<collage-slot frontend="fast" data-collage-fallback="timeout">f</collage-slot><collage-slot frontend="slow">S</collage-slot>`
+	if body != want {
+		t.Errorf("body:\n got %s\nwant %s", body, want)
+	}
+}
+
+func TestPageContextBoundsSlots(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=x timeout=1h>fb</collage-slot>`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	r := compose.Start(ctx, l, fetcher{"x": untilDone}, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<collage-slot frontend="x" data-collage-fallback="timeout">fb</collage-slot>`; w.String() != want {
+		t.Errorf("body = %s, want %s", w.String(), want)
+	}
+}
+
+func TestRequestReachesFetcher(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=x name=main></collage-slot>`)
+	req := &compose.Request{Path: "/p?q=1", Params: "id=7", Header: http.Header{"Cookie": {"a=1"}}, Nonce: "n", ID: "r1"}
+	var got *compose.Request
+	var slot *layout.Slot
+	f := fetcher{"x": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+		got, slot = r, s
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("the fetch context has no deadline")
+		}
+		return answer(200, "")(ctx, s, r)
+	}}
+	page(t, l, f, req)
+	if got != req || slot != l.Slots[0] {
+		t.Errorf("fetcher got request %+v slot %+v", got, slot)
+	}
+}
+
+func TestHeadAndParams(t *testing.T) {
+	t.Parallel()
+	l := parse(t, "<head><title>t</title></head><body></body>")
+	head := compose.NewHead(`<script nonce="{nonce}">1</script><script nonce="{nonce}">2</script>`+"\n", "{nonce}")
+	r := compose.Start(context.Background(), l, fetcher{}, head, &compose.Request{Params: `id=a"b&c=<d>`, Nonce: "Zm9v+/=="})
+	defer r.Close()
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	want := `<head><title>t</title><meta name="collage-params" content="id=a&#34;b&amp;c=&lt;d&gt;">` + "\n" +
+		`<script nonce="Zm9v+/==">1</script><script nonce="Zm9v+/==">2</script>` + "\n</head><body></body>"
+	if w.String() != want {
+		t.Errorf("page:\n got %s\nwant %s", w.String(), want)
+	}
+}
+
+func TestNoHeadNoTags(t *testing.T) {
+	t.Parallel()
+	l := parse(t, "<p>fragment page</p>")
+	r := compose.Start(context.Background(), l, fetcher{}, compose.NewHead("<script>", "{nonce}"), &compose.Request{Params: "id=1"})
+	defer r.Close()
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w.String() != "<p>fragment page</p>" {
+		t.Errorf("page = %q", w.String())
+	}
+}
+
+// TestHeadFlushedBeforeSlowSlot proves the first byte does not wait for a
+// non-primary fragment: the fragment cannot arrive until the test has seen
+// the head flushed.
+func TestHeadFlushedBeforeSlowSlot(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<html><head><title>t</title></head><body><collage-slot frontend=slow timeout=1m>fb</collage-slot></body></html>`)
+	release := make(chan struct{})
+	f := fetcher{
+		"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			select {
+			case <-release:
+				return answer(200, "S")(ctx, s, r)
+			case <-ctx.Done():
+				return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+			}
+		},
+	}
+	r := compose.Start(context.Background(), l, f, compose.NewHead(`<link rel="stylesheet" href="/a.css">`, "{nonce}"), &compose.Request{})
+	defer r.Close()
+
+	statusDone := make(chan int)
+	go func() {
+		status, _ := r.Status()
+		statusDone <- status
+	}()
+	select {
+	case status := <-statusDone:
+		if status != 200 {
+			t.Errorf("status = %d", status)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Status waited for a non-primary slot")
+	}
+
+	w := &buffer{flushed: make(chan struct{}, 16)}
+	errc := make(chan error, 1)
+	go func() { errc <- r.WriteTo(w) }()
+	select {
+	case <-w.flushed:
+	case err := <-errc:
+		t.Fatalf("WriteTo returned (%v) without flushing while a slot was pending", err)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("nothing flushed while the slow slot was pending")
+	}
+	w.mu.Lock()
+	first := w.flushes[0]
+	w.mu.Unlock()
+	wantFirst := `<html><head><title>t</title><link rel="stylesheet" href="/a.css"></head><body>`
+	if first != wantFirst {
+		t.Errorf("first flush:\n got %s\nwant %s", first, wantFirst)
+	}
+	close(release)
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteTo did not finish after the slow slot was released")
+	}
+	want := wantFirst + `<collage-slot frontend="slow">S</collage-slot></body></html>`
+	if got := w.String(); got != want {
+		t.Errorf("page:\n got %s\nwant %s", got, want)
+	}
+	if last := w.flushes[len(w.flushes)-1]; last != want {
+		t.Errorf("the end of the page was not flushed: last flush %q", last)
+	}
+}
+
+func TestStatusWaitsForPrimaryOnly(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=slow timeout=1m></collage-slot><collage-slot frontend=main primary></collage-slot>`)
+	release := make(chan struct{})
+	defer close(release)
+	f := fetcher{
+		"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return compose.Result{Err: errors.New("released"), Outcome: compose.Failed}
+		},
+		"main": answer(404, "nope"),
+	}
+	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	type answer struct {
+		status int
+		header http.Header
+	}
+	done := make(chan answer, 1)
+	go func() { s, h := r.Status(); done <- answer{s, h} }()
+	select {
+	case a := <-done:
+		if a.status != 404 {
+			t.Errorf("status = %d, want the primary's 404", a.status)
+		}
+		// The pending slot is not in Server-Timing: it is not known yet.
+		re := regexp.MustCompile(`^slot-1-main;desc="ok";dur=\d+\.\d$`)
+		if got := a.header.Get("Server-Timing"); !re.MatchString(got) {
+			t.Errorf("Server-Timing = %q, want %s", got, re)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Status waited for a non-primary slot")
+	}
+}
+
+func TestServerTimingBeforeAnySlot(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=slow timeout=1m></collage-slot>`)
+	release := make(chan struct{})
+	defer close(release)
+	f := fetcher{"slow": func(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
+		<-release
+		return compose.Result{Status: 200}
+	}}
+	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	_, h := r.Status()
+	if got, re := h.Get("Server-Timing"), regexp.MustCompile(`^compose;dur=\d+\.\d$`); !re.MatchString(got) {
+		t.Errorf("Server-Timing = %q, want %s", got, re)
+	}
+}
+
+func TestServerTimingListsResolvedSlots(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=a></collage-slot><collage-slot frontend=b-c primary></collage-slot>`)
+	aDone := make(chan struct{})
+	f := fetcher{
+		"a": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			defer close(aDone)
+			return answer(500, "")(ctx, s, r)
+		},
+		"b-c": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			<-aDone
+			return answer(200, "")(ctx, s, r)
+		},
+	}
+	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	_, h := r.Status()
+	re := regexp.MustCompile(`^slot-0-a;desc="error";dur=\d+\.\d, slot-1-b-c;desc="ok";dur=\d+\.\d$`)
+	if got := h.Get("Server-Timing"); !re.MatchString(got) {
+		t.Errorf("Server-Timing = %q, want %s", got, re)
+	}
+	res := r.Results()
+	if len(res) != 2 || res[0].Outcome != compose.Failed || res[0].Err == nil || res[1].Outcome != compose.OK {
+		t.Errorf("Results = %+v", res)
+	}
+}
+
+// errWriter fails every write and flush after the first n; with n < 0 it
+// only counts them.
+type errWriter struct{ n, calls int }
+
+var errClosed = errors.New("connection closed")
+
+func (w *errWriter) call() error {
+	w.calls++
+	if w.n >= 0 && w.calls > w.n {
+		return errClosed
+	}
+	return nil
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if err := w.call(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+func (w *errWriter) Flush() error { return w.call() }
+
+func TestWriteErrorStopsThePage(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<head></head><body><collage-slot frontend=a></collage-slot><collage-slot frontend=b async></collage-slot></body>`)
+	f := fetcher{"a": answer(200, "A"), "b": answer(200, "B")}
+	write := func(w *errWriter) error {
+		r := compose.Start(context.Background(), l, f, compose.NewHead("<x>", "{nonce}"), &compose.Request{Nonce: "n", Params: "p=1"})
+		defer r.Close()
+		r.Results() // every slot ready: the calls are the same each time
+		return r.WriteTo(w)
+	}
+	count := &errWriter{n: -1}
+	if err := write(count); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < count.calls; n++ {
+		if err := write(&errWriter{n: n}); !errors.Is(err, errClosed) {
+			t.Errorf("failing after %d of %d calls: WriteTo = %v, want the writer's error", n, count.calls, err)
+		}
+	}
+}
+
+func TestGoldenPage(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("testdata", "page.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := layout.Parse("page.html", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fetcher{
+		"header":  answer(200, `<nav><a href="/">Shop</a></nav>`),
+		"catalog": answer(200, `<h1>Mug</h1><p>A mug.</p>`),
+		"cart":    answer(503, "down"),
+		"recs":    untilDone,
+		"reviews": answer(200, `<ol><li>Great</li></ol>`),
+		"promo": func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+			return compose.Result{Outcome: compose.Failed, Err: errors.New("refused")}
+		},
+	}
+	head := compose.NewHead(`<script type="importmap" nonce="{nonce}">{"imports":{}}</script>`+"\n"+
+		`<link rel="stylesheet" href="/assets/catalog/v1/catalog.css">`+"\n", "{nonce}")
+	req := &compose.Request{Path: "/products/7?ref=home", Params: "id=7", Nonce: "bm9uY2U"}
+	r := compose.Start(context.Background(), l, f, head, req)
+	defer r.Close()
+	status, _ := r.Status()
+	if status != 200 {
+		t.Errorf("status = %d", status)
+	}
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "page.golden.html"), w.String())
+}
+
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", file, got, want)
+	}
+}

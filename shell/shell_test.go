@@ -1,0 +1,296 @@
+package shell_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"html/template"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
+	"github.com/collage-dev/collage/shell/runtime"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite the golden files")
+
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", file, got, want)
+	}
+}
+
+func parse(t *testing.T, name, src string) *layout.Layout {
+	t.Helper()
+	l, err := layout.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// textBFF is a local BFF whose fragment is text.
+func textBFF(name, text string) shell.Frontend {
+	b := bff.New(name)
+	tmpl := template.Must(template.New(name).Parse(`{{.}}`))
+	bff.Fragment(b, tmpl, func(context.Context, *bff.FragmentRequest) (string, error) { return text, nil })
+	return shell.Frontend{Invoker: invoke.Local(b)}
+}
+
+// buffer is a compose.Writer.
+type buffer struct{ bytes.Buffer }
+
+func (*buffer) Flush() error { return nil }
+
+// render composes the shell's page i and returns its status and body.
+func render(t *testing.T, sh *shell.Shell, i int, req *compose.Request) (int, string) {
+	t.Helper()
+	r, done := sh.Compose(sh.Pages()[i], req)
+	defer done()
+	status, _ := r.Status()
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	return status, w.String()
+}
+
+func file(data string) build.File {
+	return build.File{Size: int64(len(data)), Integrity: build.Integrity([]byte(data))}
+}
+
+// snapshot is a registry snapshot made by hand: the shared dependencies,
+// catalog (with CSS, a preloaded chunk and two shared imports) and recs.
+func snapshot() *registry.Snapshot {
+	return &registry.Snapshot{
+		Shared: &build.Manifest{
+			Name: build.SharedName, Version: "s1",
+			Imports: map[string]string{"preact": "preact-AAAA.js", "preact/hooks": "preact-hooks-BBBB.js", "preact/jsx-runtime": "preact-jsx-runtime-CCCC.js"},
+			Files: map[string]build.File{
+				"preact-AAAA.js": file("preact"), "preact-hooks-BBBB.js": file("hooks"),
+				"preact-jsx-runtime-CCCC.js": file("jsx"), "chunk-DDDD.js": file("chunk"), "preact-AAAA.js.map": file("{}"),
+			},
+		},
+		Frontends: map[string]*build.Manifest{
+			"catalog": {
+				Name: "catalog", Version: "c1", Entry: "catalog-EEEE.js", CSS: []string{"catalog-FFFF.css"},
+				Preload: []string{"chunk-GGGG.js"}, Shared: []string{"preact", "preact/jsx-runtime"},
+				Files: map[string]build.File{
+					"catalog-EEEE.js": file("catalog"), "chunk-GGGG.js": file("catalog chunk"),
+					"catalog-FFFF.css": file("css"), "catalog-EEEE.js.map": file("{}"),
+				},
+			},
+			"recs": {
+				Name: "recs", Version: "r1", Entry: "recs-HHHH.js", Shared: []string{"preact/hooks"},
+				Files: map[string]build.File{"recs-HHHH.js": file("recs")},
+			},
+			"unused": {
+				Name: "unused", Version: "u1", Entry: "unused-IIII.js",
+				Files: map[string]build.File{"unused-IIII.js": file("unused")},
+			},
+		},
+	}
+}
+
+const productLayout = `<!doctype html>
+<html><head>
+<title>Product</title>
+</head>
+<body>
+<collage-slot frontend="header">header fallback</collage-slot>
+<collage-slot frontend="recs" name="side">recs fallback</collage-slot>
+<collage-slot frontend="catalog" primary>catalog fallback</collage-slot>
+</body></html>
+`
+
+func newShell(t *testing.T, opts shell.Options) *shell.Shell {
+	t.Helper()
+	sh, err := shell.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+func TestHeadGolden(t *testing.T) {
+	t.Parallel()
+	sh := newShell(t, shell.Options{
+		Routes: []shell.Route{{Pattern: "/products/{id}", Layout: parse(t, "product.html", productLayout)}},
+		Frontends: map[string]shell.Frontend{
+			"header": textBFF("header", "HEADER"), "catalog": textBFF("catalog", "CATALOG"), "recs": textBFF("recs", "RECS"),
+		},
+		Registry: registry.New(snapshot()),
+		Log:      slog.New(slog.DiscardHandler),
+	})
+	status, page := render(t, sh, 0, &compose.Request{Path: "/products/7", Params: "id=7", Nonce: "TEST+NONCE/=="})
+	if status != 200 {
+		t.Errorf("status = %d", status)
+	}
+	if strings.Contains(page, "\x00") {
+		t.Errorf("a nonce placeholder is left in the page")
+	}
+	if n := strings.Count(page, `nonce="TEST+NONCE/=="`); n != 2 {
+		t.Errorf("the nonce appears %d times, want 2 (import map, runtime)", n)
+	}
+	// The runtime's name and integrity change with its source, not with the
+	// head's logic.
+	page = strings.ReplaceAll(page, shell.RuntimePath, "/assets/_collage/RUNTIME.js")
+	page = strings.ReplaceAll(page, runtime.Integrity, "sha384-RUNTIME")
+	golden(t, filepath.Join("testdata", "head.golden.html"), page)
+}
+
+func TestRuntimePath(t *testing.T) {
+	t.Parallel()
+	if shell.RuntimePath != "/assets/_collage/"+runtime.File || !strings.HasSuffix(runtime.File, ".js") {
+		t.Errorf("RuntimePath = %q, runtime.File = %q", shell.RuntimePath, runtime.File)
+	}
+	if runtime.Integrity != build.Integrity(runtime.Source()) {
+		t.Errorf("runtime.Integrity does not match its source")
+	}
+}
+
+func TestHeadWithoutBundles(t *testing.T) {
+	t.Parallel()
+	sh := newShell(t, shell.Options{
+		Routes: []shell.Route{
+			{Pattern: "/", Layout: parse(t, "home.html", `<head></head><collage-slot frontend="header"></collage-slot>`)},
+			{Pattern: "/bare", Layout: parse(t, "bare.html", `<p><collage-slot frontend="catalog"></collage-slot></p>`)},
+		},
+		Frontends: map[string]shell.Frontend{"header": textBFF("header", "H"), "catalog": textBFF("catalog", "C")},
+		Registry:  registry.New(snapshot()),
+		Log:       slog.New(slog.DiscardHandler),
+	})
+	// header has no client bundle: nothing to mount, so no import map, no
+	// runtime and no params.
+	_, page := render(t, sh, 0, &compose.Request{Nonce: "n", Params: "x=1"})
+	want := `<head></head><collage-slot frontend="header">H</collage-slot>`
+	if page != want {
+		t.Errorf("page:\n got %s\nwant %s", page, want)
+	}
+	// A layout without a head gets no asset tags at all.
+	_, page = render(t, sh, 1, &compose.Request{Nonce: "n", Params: "x=1"})
+	if want := `<p><collage-slot frontend="catalog">C</collage-slot></p>`; page != want {
+		t.Errorf("page without head:\n got %s\nwant %s", page, want)
+	}
+}
+
+func TestHeadFollowsRegistry(t *testing.T) {
+	t.Parallel()
+	reg := registry.New(snapshot())
+	sh := newShell(t, shell.Options{
+		Routes:    []shell.Route{{Pattern: "/", Layout: parse(t, "p.html", `<head></head><collage-slot frontend="recs"></collage-slot>`)}},
+		Frontends: map[string]shell.Frontend{"recs": textBFF("recs", "R")},
+		Registry:  reg,
+		Log:       slog.New(slog.DiscardHandler),
+	})
+	_, page := render(t, sh, 0, &compose.Request{})
+	if !strings.Contains(page, `"/assets/recs/r1/recs-HHHH.js"`) {
+		t.Fatalf("first page does not import recs r1:\n%s", page)
+	}
+	next := snapshot()
+	next.Frontends["recs"] = &build.Manifest{Name: "recs", Version: "r2", Entry: "recs-JJJJ.js",
+		Files: map[string]build.File{"recs-JJJJ.js": file("recs 2")}}
+	reg.Set(next)
+	_, page = render(t, sh, 0, &compose.Request{})
+	if !strings.Contains(page, `"/assets/recs/r2/recs-JJJJ.js"`) || strings.Contains(page, "r1") {
+		t.Errorf("after a promote the page still links r1, or not r2:\n%s", page)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	t.Parallel()
+	frontends := map[string]shell.Frontend{"header": textBFF("header", ""), "catalog": textBFF("catalog", "")}
+	tests := []struct {
+		name  string
+		route shell.Route
+		want  string
+	}{
+		{
+			name:  "unknown frontend",
+			route: shell.Route{Pattern: "/", Layout: parse(t, "shell/layouts/home.html", "<head></head>\n<collage-slot frontend=header></collage-slot>\n<collage-slot frontend=cart></collage-slot>")},
+			want:  `shell/layouts/home.html:3: unknown frontend "cart": collage.yaml names catalog, header`,
+		},
+		{
+			name:  "route without a slash",
+			route: shell.Route{Pattern: "home", Layout: parse(t, "home.html", "")},
+			want:  `route "home" must start with /`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := shell.New(shell.Options{Routes: []shell.Route{tt.route}, Frontends: frontends})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("New = %v, want %s", err, tt.want)
+			}
+		})
+	}
+	_, err := shell.New(shell.Options{Routes: []shell.Route{tests[0].route}, Frontends: frontends})
+	var le *layout.Error
+	if !errors.As(err, &le) || le.Line != 3 || le.File != "shell/layouts/home.html" {
+		t.Errorf("unknown frontend error = %#v, want a *layout.Error at shell/layouts/home.html:3", err)
+	}
+}
+
+func TestPages(t *testing.T) {
+	t.Parallel()
+	sh := newShell(t, shell.Options{
+		Routes: []shell.Route{
+			{Pattern: "/", Layout: parse(t, "a.html", "")},
+			{Pattern: "/products/{id}/reviews/{page_no}", Layout: parse(t, "b.html", "")},
+		},
+	})
+	pages := sh.Pages()
+	if len(pages) != 2 || pages[0].Pattern != "/" || pages[1].Pattern != "/products/{id}/reviews/{page_no}" {
+		t.Fatalf("pages = %+v", pages)
+	}
+	if len(pages[0].Params) != 0 || strings.Join(pages[1].Params, ",") != "id,page_no" {
+		t.Errorf("params = %q, %q", pages[0].Params, pages[1].Params)
+	}
+}
+
+func TestComposeLogsFailedSlots(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	b := bff.New("cart")
+	bff.Fragment(b, template.Must(template.New("").Parse("")), func(context.Context, *bff.FragmentRequest) (string, error) {
+		return "", errors.New("database is down")
+	})
+	b.Log = slog.New(slog.DiscardHandler)
+	sh := newShell(t, shell.Options{
+		Routes:    []shell.Route{{Pattern: "/", Layout: parse(t, "p.html", `<collage-slot frontend=cart>sorry</collage-slot>`)}},
+		Frontends: map[string]shell.Frontend{"cart": {Invoker: invoke.Local(b)}},
+		Log:       slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	_, page := render(t, sh, 0, &compose.Request{ID: "req-1", Path: "/"})
+	if want := `<collage-slot frontend="cart" data-collage-fallback="error">sorry</collage-slot>`; page != want {
+		t.Errorf("page = %s, want %s", page, want)
+	}
+	line := logs.String()
+	for _, want := range []string{"level=WARN", "request_id=req-1", "slot.0.cart=", "slot.0.cart.err=\"fragment answered 500\""} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q lacks %s", line, want)
+		}
+	}
+}
