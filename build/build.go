@@ -122,7 +122,7 @@ func Build(opts Options, b Bundler) *Result {
 	imports, msgs := b.BundleShared(opts.Root, opts.Shared, stage, opts.Minify)
 	res.Errors = append(res.Errors, msgs...)
 	if len(msgs) == 0 {
-		m, err := seal(tmp, stage, &Manifest{Name: SharedName, Imports: imports})
+		m, err := seal(tmp, stage, &Manifest{Name: SharedName, Imports: imports, Preload: sharedChunks(stage, imports)})
 		if err != nil {
 			res.Errors = append(res.Errors, Message{Text: err.Error()})
 		} else {
@@ -160,6 +160,23 @@ func Build(opts Options, b Bundler) *Result {
 	}
 	res.Index = idx
 	return res
+}
+
+// sharedChunks lists the modules of the shared build that are not an entry:
+// the code the entries re-export, which the page preloads with them.
+func sharedChunks(stage string, imports map[string]string) []string {
+	entries := map[string]bool{}
+	for _, file := range imports {
+		entries[file] = true
+	}
+	var chunks []string
+	files, _ := os.ReadDir(stage)
+	for _, f := range files {
+		if name := f.Name(); filepath.Ext(name) == ".js" && !entries[name] {
+			chunks = append(chunks, name)
+		}
+	}
+	return chunks
 }
 
 // seal measures the files a bundler left in stage, writes their manifest and

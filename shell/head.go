@@ -103,6 +103,11 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 				link("modulepreload", snap.Shared, file)
 			}
 		}
+		if len(specs) > 0 {
+			for _, file := range snap.Shared.Preload {
+				link("modulepreload", snap.Shared, file)
+			}
+		}
 	}
 	for _, m := range used {
 		link("modulepreload", m, m.Entry)

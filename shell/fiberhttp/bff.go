@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"github.com/collage-dev/collage/shell"
@@ -33,6 +34,10 @@ func bffHandler(sh *shell.Shell) fiber.Handler {
 		rest, err := url.PathUnescape(raw)
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "malformed path")
+		}
+		if path.Clean(rest) != rest && path.Clean(rest)+"/" != rest {
+			// No dot segments: a call stays inside its BFF's namespace.
+			return fiber.NewError(fiber.StatusBadRequest, "the path may not hold . or .. segments")
 		}
 		u := &url.URL{Path: rest, RawQuery: string(c.Request().URI().QueryString())}
 		if u.EscapedPath() != raw {

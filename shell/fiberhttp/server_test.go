@@ -354,6 +354,8 @@ func TestBFFErrors(t *testing.T) {
 	}{
 		{"/bff/nope/x", 404, "not_found", "no frontend called nope"},
 		{"/bff/down/x", 502, "bad_gateway", "Bad Gateway"},
+		{"/bff/cart/%2e%2e/admin", 400, "bad_request", "the path may not hold . or .. segments"},
+		{"/bff/cart/a/./b", 400, "bad_request", "the path may not hold . or .. segments"},
 	}
 	for _, tt := range tests {
 		resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, tt.target, nil))
