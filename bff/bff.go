@@ -106,6 +106,10 @@ func (b *BFF) writeOut(ex *exchange, out any) {
 	if ex.status != 0 {
 		status = ex.status
 	}
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		ex.writeHeader(status) // no body, as net/http would drop it
+		return
+	}
 	if blob, ok := out.(Blob); ok {
 		ex.w.Header().Set("Content-Type", blob.ContentType)
 		ex.writeHeader(status)
