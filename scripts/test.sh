@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of collage. Installs what the tests need when it is
-# missing: npm packages (npm ci) and Debian's chromium. With "check" it only
+# missing: npm packages (npm ci), Debian's chromium and an emoji font, and
+# the AWS Lambda Runtime Interface Emulator (go install, pinned). With "check" it only
 # runs the static checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,8 @@ ensure_apt fonts-noto-color-emoji # the demo's product pictures, in screenshots
 checks
 step "typecheck frontends"
 npm run --silent typecheck
+step "aws-lambda-rie"
+bash scripts/install-rie.sh
 step "go test"
 go test -count=1 ./...
 step "browser tests"

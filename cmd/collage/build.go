@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -16,16 +17,35 @@ func (m *Main) build(args []string) error {
 	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
 	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
 	minify := fs.Bool("minify", true, "minify the bundles")
+	lambda := fs.Bool("lambda", true, "also package each BFF (bff/NAME/cmd/bootstrap) into OUT/lambda/NAME.zip with a SAM template OUT/template.yaml")
+	arch := fs.String("lambda-arch", "arm64", "the Lambda architecture of the BFFs: arm64 or amd64")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var lb *lambdaBuild
+	if *lambda {
+		var err error
+		if lb, err = packageLambdas(context.Background(), *root, *out, *arch); err != nil {
+			fmt.Fprintf(m.Stderr, "lambda: %v\nbuild failed; %s left as it was\n", err, *out)
+			return errReported
+		}
+	}
 	res := build.Build(build.Options{Root: *root, Out: *out, Minify: *minify}, esbuild.Bundler{})
 	if len(res.Errors) > 0 {
+		if lb != nil {
+			lb.discard()
+		}
 		printErrors(m.Stderr, res.Errors)
 		fmt.Fprintf(m.Stderr, "build failed with %d error(s); %s left as it was\n", len(res.Errors), *out)
 		return errReported
 	}
 	printSizes(m.Stdout, res)
+	if lb != nil {
+		if err := lb.install(); err != nil {
+			return fmt.Errorf("installing the Lambda packages into %s: %w", *out, err)
+		}
+		printLambdaSizes(m.Stdout, lb)
+	}
 	fmt.Fprintf(m.Stdout, "built %d frontend(s) into %s in %s\n", len(res.Index.Frontends), *out, res.Took.Round(1e6))
 	return nil
 }

@@ -69,7 +69,7 @@ func buildDemo(t *testing.T) string {
 	dist := filepath.Join(t.TempDir(), "dist")
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out}
-	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist}); err != nil {
+	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist, "--lambda=false"}); err != nil {
 		t.Fatalf("collage build: %v\n%s", err, out.String())
 	}
 	return dist

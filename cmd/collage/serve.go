@@ -123,6 +123,12 @@ func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 			out[name] = shell.Frontend{Invoker: inv}
+		case strings.HasPrefix(f.BFF, "lambda://"):
+			inv, err := lambdaInvoker(f.BFF)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			out[name] = shell.Frontend{Invoker: inv}
 		default:
 			return nil, fmt.Errorf("%s: bff %q is not supported by this binary", where, f.BFF)
 		}

@@ -77,7 +77,7 @@ export function build() {
     const bin = path.join(dir, "collage");
     const dist = path.join(dir, "dist");
     await run("go", ["build", "-o", bin, "./cmd/collage"], { timeout: 180_000 });
-    await run(bin, ["build", "--root", root, "--out", dist], { timeout: 60_000 });
+    await run(bin, ["build", "--root", root, "--out", dist, "--lambda=false"], { timeout: 60_000 });
     return { bin, dist };
   })();
   return built;

@@ -1,0 +1,166 @@
+package lambda
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// NewEvent encodes req as the payload-2.0 event a Function URL would send
+// for it, for a caller that reaches a BFF through the Lambda Invoke API.
+// The body is base64 encoded unless it is text. A payload over
+// MaxPayloadBytes is an *Error with code CodeTooLarge, before anything is
+// sent.
+func NewEvent(req *http.Request) ([]byte, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(req.Body, MaxPayloadBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the request body: %w", err)
+		}
+		if len(body) > MaxPayloadBytes {
+			return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the request body is over Lambda's %d-byte payload limit", MaxPayloadBytes)}
+		}
+	}
+	now := time.Now()
+	e := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       "$default",
+		RawPath:        req.URL.EscapedPath(),
+		RawQueryString: req.URL.RawQuery,
+		Headers:        make(map[string]string, len(req.Header)),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:   "$default",
+			Stage:      "$default",
+			RequestID:  req.Header.Get("X-Request-Id"),
+			DomainName: req.Host,
+			Time:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:  now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    req.Method,
+				Path:      req.URL.Path,
+				Protocol:  "HTTP/1.1",
+				SourceIP:  hostOf(req.RemoteAddr),
+				UserAgent: req.Header.Get("User-Agent"),
+			},
+		},
+	}
+	if e.RawPath == "" {
+		e.RawPath = "/"
+	}
+	for k, vs := range req.Header {
+		if k == "Cookie" {
+			for _, v := range vs {
+				for _, c := range strings.Split(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						e.Cookies = append(e.Cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		e.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if req.Host != "" {
+		e.Headers["host"] = req.Host
+	}
+	h := http.Header{"Content-Type": {req.Header.Get("Content-Type")}}
+	if req.Header.Get("Content-Type") == "" {
+		h = http.Header{"Content-Type": {"application/octet-stream"}}
+	}
+	e.Body, e.IsBase64Encoded = encodeBody(h, body)
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	if len(payload) > MaxPayloadBytes {
+		return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the event is %d bytes, over Lambda's %d-byte payload limit", len(payload), MaxPayloadBytes)}
+	}
+	return payload, nil
+}
+
+func hostOf(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
+
+// invocationError is the payload Lambda returns when a function fails.
+type invocationError struct {
+	Message string `json:"errorMessage"`
+	Type    string `json:"errorType"`
+}
+
+// v2Response is a payload-2.0 answer, with StatusCode a pointer so that
+// an answer without one is told apart.
+type v2Response struct {
+	StatusCode        *int                `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Cookies           []string            `json:"cookies"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+}
+
+// ReadResponse decodes a function's payload-2.0 answer to req. An error
+// payload (what Lambda or its emulator answers when the function failed)
+// is an *Error with code CodeFunctionError; anything else that is not a
+// payload-2.0 answer has code CodeBadResponse.
+func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
+	var out v2Response
+	if err := json.Unmarshal(payload, &out); err != nil {
+		return nil, &Error{Code: CodeBadResponse, Msg: "the answer is not a JSON object: " + err.Error()}
+	}
+	if out.StatusCode == nil {
+		var fe invocationError
+		if json.Unmarshal(payload, &fe) == nil && (fe.Type != "" || fe.Message != "") {
+			return nil, &Error{Code: CodeFunctionError, Msg: fe.Type + ": " + fe.Message}
+		}
+		return nil, &Error{Code: CodeBadResponse, Msg: "the answer has no statusCode"}
+	}
+	status := *out.StatusCode
+	if status < 100 || status > 999 {
+		return nil, &Error{Code: CodeBadResponse, Msg: fmt.Sprintf("statusCode %d is not an HTTP status", status)}
+	}
+	h := make(http.Header, len(out.Headers)+1)
+	for k, v := range out.Headers {
+		h.Add(k, v)
+	}
+	for k, vs := range out.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for _, c := range out.Cookies {
+		h.Add("Set-Cookie", c)
+	}
+	body := []byte(out.Body)
+	if out.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(out.Body); err != nil {
+			return nil, &Error{Code: CodeBadResponse, Msg: "the body is flagged base64 but is not valid base64"}
+		}
+	}
+	return &http.Response{
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}, nil
+}

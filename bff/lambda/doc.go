@@ -1,0 +1,33 @@
+// Package lambda serves a BFF inside AWS Lambda, and is the one codec
+// between the BFF contract (an http.Handler) and Lambda's event JSON. It is
+// the only package that imports aws-lambda-go.
+//
+// A Handler detects the shape of each event by itself: API Gateway HTTP API
+// and Function URL (payload 2.0), API Gateway REST (payload 1.0), and ALB
+// target groups with or without multi-value headers. It turns the event into
+// an *http.Request, runs the BFF, and answers in the same shape:
+//
+//   - cookies travel in the v2 cookies list, in multiValueHeaders for v1 and
+//     ALB, one Set-Cookie per value, never merged or split;
+//   - a header value with commas (User-Agent, signatures) is kept whole;
+//   - bodies flagged base64 are decoded, and binary responses are base64
+//     encoded;
+//   - the API Gateway stage of a default endpoint, and Options.BasePath,
+//     are stripped from the path;
+//   - the client's IPv4 or IPv6 address becomes Request.RemoteAddr;
+//   - the function's ctx carries the Lambda request id, deadline and
+//     function ARN (see FromContext).
+//
+// The same package encodes the other direction for callers that invoke a
+// BFF with the Lambda Invoke API: NewEvent makes the payload-2.0 event a
+// Function URL would send, and ReadResponse reads the answer back.
+//
+// A BFF's main package is one line, the same for every BFF:
+//
+//	func main() { os.Exit(lambda.Main(cart.New, os.Environ())) }
+//
+// Main runs the BFF inside Lambda when AWS_LAMBDA_RUNTIME_API is set, and as
+// a local HTTP server on $PORT otherwise. The environment is handed to it by
+// main, the edge; aws-lambda-go's own runtime client also reads the
+// AWS_LAMBDA_* variables Lambda sets.
+package lambda

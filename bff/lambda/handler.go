@@ -1,0 +1,116 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Options tune a Handler.
+type Options struct {
+	// BasePath is stripped from the front of every request path, for a
+	// custom domain that maps the API under a path such as /api.
+	// Optional. Default: none.
+	BasePath string
+	// Log receives a line for every event that is not a well-formed request.
+	// Optional. Default: slog.Default().
+	Log *slog.Logger
+}
+
+// Handler answers Lambda events with an http.Handler. It implements
+// aws-lambda-go's lambda.Handler.
+type Handler struct {
+	h    http.Handler
+	opts Options
+}
+
+// NewHandler returns a Handler that serves h.
+func NewHandler(h http.Handler, opts Options) *Handler {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Handler{h: h, opts: opts}
+}
+
+// Invoke answers one event. An event of an unknown shape is an error (the
+// invocation fails, naming the shapes expected); a malformed request is a
+// 400 answer in the event's shape.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	kind, err := Detect(payload)
+	if err != nil {
+		h.opts.Log.Error("lambda: cannot answer the event", "err", err, "request_id", requestID(ctx))
+		return nil, err
+	}
+	w := newRecorder()
+	r, err := request(ctx, kind, payload, h.opts.BasePath)
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Code == CodeBadRequest:
+		h.opts.Log.Warn("lambda: malformed request", "err", err, "request_id", requestID(ctx))
+		writeError(w, http.StatusBadRequest, "bad_request", e.Msg)
+	case err != nil:
+		h.opts.Log.Error("lambda: cannot answer the event", "err", err, "request_id", requestID(ctx))
+		return nil, err
+	default:
+		h.h.ServeHTTP(w, r)
+	}
+	w.finish()
+	out, err := response(kind, w)
+	if err == nil && len(out) > MaxPayloadBytes {
+		// Lambda would drop the answer with an error that names no request;
+		// say which one, and answer what Lambda can carry.
+		h.opts.Log.Error("lambda: the answer is over Lambda's payload limit", "bytes", len(out),
+			"limit", MaxPayloadBytes, "request_id", requestID(ctx))
+		w = newRecorder()
+		writeError(w, http.StatusInternalServerError, CodeTooLarge, "internal error")
+		out, err = response(kind, w)
+	}
+	return out, err
+}
+
+// writeError answers in the JSON error shape of a BFF.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// Invocation is what Lambda tells a function about the call it answers.
+type Invocation struct {
+	RequestID   string    // the Lambda request id
+	FunctionARN string    // the ARN the caller invoked, with any qualifier
+	Deadline    time.Time // when Lambda stops the function
+}
+
+// FromContext returns the invocation a BFF function's ctx comes from, and
+// false when the function does not run inside Lambda.
+func FromContext(ctx context.Context) (Invocation, bool) {
+	lc, ok := lambdacontext.FromContext(ctx)
+	if !ok {
+		return Invocation{}, false
+	}
+	inv := Invocation{RequestID: lc.AwsRequestID, FunctionARN: lc.InvokedFunctionArn}
+	inv.Deadline, _ = ctx.Deadline()
+	return inv, true
+}
+
+func requestID(ctx context.Context) string {
+	inv, _ := FromContext(ctx)
+	return inv.RequestID
+}
+
+// Start serves h inside Lambda through the Runtime API; it never returns.
+// aws-lambda-go reads AWS_LAMBDA_RUNTIME_API and the other variables Lambda
+// sets.
+func Start(h http.Handler, opts Options) {
+	lambda.StartWithOptions(NewHandler(h, opts))
+}
+
+var _ lambda.Handler = (*Handler)(nil)

@@ -1,0 +1,8 @@
+// Package parity holds the parity suite of the BFF transports: a test BFF
+// that exercises every part of the contract, a table of requests, and the
+// normal form their answers are compared in. The tests beside it send the
+// table through the BFF in-process, through its main's local HTTP server,
+// and through Lambda Invoke to the real bootstrap under the AWS Lambda
+// Runtime Interface Emulator; bff/lambda's tests feed the same table to the
+// codec as aws-lambda-go's own event types. Every answer must be identical.
+package parity

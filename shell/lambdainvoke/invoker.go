@@ -1,0 +1,203 @@
+package lambdainvoke
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	bfflambda "github.com/collage-dev/collage/bff/lambda"
+	"github.com/collage-dev/collage/shell/invoke"
+)
+
+// Scheme starts a bff: value that names a Lambda function.
+const Scheme = "lambda://"
+
+// Options tune an Invoker.
+type Options struct {
+	// Region overrides the region of the AWS configuration.
+	// Optional. Default: the standard configuration's (AWS_REGION, profile).
+	Region string
+	// Endpoint overrides the Lambda endpoint, such as the emulator's
+	// http://127.0.0.1:9000. Optional. Default: the standard
+	// configuration's (AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, or AWS).
+	Endpoint string
+	// MaxAttempts is how many times one call is tried. A slot has its own
+	// deadline and fallback, so retrying inside it mostly burns the
+	// deadline. Optional. Default: 1.
+	MaxAttempts int
+	// IdleConns is how many keep-alive connections to the endpoint are
+	// pooled. Optional. Default: 128.
+	IdleConns int
+	// Log receives a line per failed call. Optional. Default: slog.Default().
+	Log *slog.Logger
+}
+
+// Invoker sends requests to one Lambda function. It is safe for
+// concurrent use.
+type Invoker struct {
+	client    *lambda.Client
+	function  string
+	qualifier string
+	log       *slog.Logger
+}
+
+// ParseTarget splits lambda://FUNCTION[:QUALIFIER] into the function (a
+// name or an ARN) and the qualifier (a version or alias, or "").
+func ParseTarget(target string) (function, qualifier string, err error) {
+	rest, ok := strings.CutPrefix(target, Scheme)
+	if !ok || rest == "" {
+		return "", "", fmt.Errorf("bff %q: write lambda://FUNCTION or lambda://FUNCTION:QUALIFIER", target)
+	}
+	if strings.HasPrefix(rest, "arn:") {
+		// arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+		parts := strings.Split(rest, ":")
+		if len(parts) == 8 {
+			return strings.Join(parts[:7], ":"), parts[7], nil
+		}
+		if len(parts) == 7 {
+			return rest, "", nil
+		}
+		return "", "", fmt.Errorf("bff %q: %q is not a Lambda function ARN", target, rest)
+	}
+	function, qualifier, _ = strings.Cut(rest, ":")
+	if function == "" || strings.ContainsAny(function, "/ ") || strings.Contains(qualifier, ":") {
+		return "", "", fmt.Errorf("bff %q: write lambda://FUNCTION or lambda://FUNCTION:QUALIFIER", target)
+	}
+	return function, qualifier, nil
+}
+
+// New returns an Invoker for target, lambda://FUNCTION[:QUALIFIER], with
+// the standard AWS configuration. It makes no network call.
+func New(ctx context.Context, target string, opts Options) (*Invoker, error) {
+	function, qualifier, err := ParseTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 1
+	}
+	if opts.IdleConns == 0 {
+		opts.IdleConns = 128
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = opts.IdleConns * 2
+		t.MaxIdleConnsPerHost = opts.IdleConns
+	})
+	load := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}
+	if opts.Region != "" {
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("bff %q: loading the AWS configuration: %w", target, err)
+	}
+	client := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.RetryMaxAttempts = opts.MaxAttempts
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	return &Invoker{client: client, function: function, qualifier: qualifier, log: opts.Log}, nil
+}
+
+// RoundTrip invokes the function with req as a payload-2.0 event and
+// returns its answer. Errors reaching Lambda are returned as errors; a
+// function that fails or is throttled is a 502 or 503 response.
+func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
+	payload, err := bfflambda.NewEvent(req)
+	var ce *bfflambda.Error
+	if errors.As(err, &ce) && ce.Code == bfflambda.CodeTooLarge {
+		return answer(req, http.StatusRequestEntityTooLarge, "payload_too_large",
+			fmt.Sprintf("the request is over Lambda's %d MB limit", bfflambda.MaxPayloadBytes>>20)), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	in := &lambda.InvokeInput{FunctionName: &i.function, Payload: payload, InvocationType: types.InvocationTypeRequestResponse}
+	if i.qualifier != "" {
+		in.Qualifier = &i.qualifier
+	}
+	out, err := i.client.Invoke(req.Context(), in)
+	if err != nil {
+		var throttled *types.TooManyRequestsException
+		if errors.As(err, &throttled) {
+			retry := "1"
+			if s := aws.ToString(throttled.RetryAfterSeconds); s != "" {
+				if _, perr := strconv.Atoi(s); perr == nil {
+					retry = s
+				}
+			}
+			i.log.Warn("lambda throttled", "function", i.function, "lambda_request_id", errRequestID(err),
+				"request_id", req.Header.Get("X-Request-Id"), "reason", string(throttled.Reason))
+			resp := answer(req, http.StatusServiceUnavailable, "throttled", "the BFF is busy; try again shortly")
+			resp.Header.Set("Retry-After", retry)
+			return resp, nil
+		}
+		return nil, fmt.Errorf("lambda invoke %s: %w", i.function, err)
+	}
+	lambdaID, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	if out.FunctionError != nil {
+		i.logFunctionError(req, lambdaID, aws.ToString(out.FunctionError), out.Payload)
+		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
+	}
+	resp, err := bfflambda.ReadResponse(out.Payload, req)
+	if err != nil {
+		// The emulator answers a failed function with an error payload
+		// and no FunctionError; ReadResponse tells it apart.
+		i.logFunctionError(req, lambdaID, err.Error(), out.Payload)
+		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
+	}
+	return resp, nil
+}
+
+func (i *Invoker) logFunctionError(req *http.Request, lambdaID, kind string, payload []byte) {
+	if len(payload) > 1024 {
+		payload = payload[:1024]
+	}
+	i.log.Error("lambda function failed", "function", i.function, "lambda_request_id", lambdaID,
+		"request_id", req.Header.Get("X-Request-Id"), "path", req.URL.Path, "error", kind, "payload", string(payload))
+}
+
+// errRequestID is the Lambda request id of a failed call, if AWS gave one.
+func errRequestID(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.ServiceRequestID()
+	}
+	return ""
+}
+
+// answer is a response the invoker makes itself, in a BFF's JSON error shape.
+func answer(req *http.Request, status int, code, msg string) *http.Response {
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	return &http.Response{
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}
+
+var _ invoke.Invoker = (*Invoker)(nil)
