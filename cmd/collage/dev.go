@@ -9,6 +9,9 @@ import (
 	"github.com/collage-dev/collage/build/esbuild"
 )
 
+// devOut is where dev builds, relative to the project root.
+var devOut = filepath.Join(".collage", "dev")
+
 func (m *Main) dev(ctx context.Context, args []string) error {
 	fs := m.flags("dev", "Builds every frontend (unminified, with source maps) and serves the app with\nin-process BFFs and the embedded store. Nothing else needs to run.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file; its folder is the project root")
@@ -19,12 +22,11 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 		return err
 	}
 	root := filepath.Dir(*cfgPath)
-	out := filepath.Join(root, ".collage", "dev")
-	res := build.Build(build.Options{Root: root, Out: out}, esbuild.Bundler{})
+	res := build.Build(build.Options{Root: root, Out: devOut}, esbuild.Bundler{})
 	if len(res.Errors) > 0 {
 		printErrors(m.Stderr, res.Errors)
 		return fmt.Errorf("build failed with %d error(s)", len(res.Errors))
 	}
 	fmt.Fprintf(m.Stdout, "collage: built %d frontend(s) in %s\n", len(res.Index.Frontends), res.Took.Round(1e6))
-	return m.listenAndServe(ctx, *cfgPath, out, *addr, o)
+	return m.listenAndServe(ctx, *cfgPath, filepath.Join(root, devOut), *addr, o)
 }

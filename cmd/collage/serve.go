@@ -61,6 +61,9 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
+	if len(snap.Frontends) == 0 {
+		fmt.Fprintf(m.Stdout, "collage: no bundles in %s: serving server fragments only\n", dist)
+	}
 	frontends, err := invokers(cfg)
 	if err != nil {
 		return err
