@@ -64,6 +64,9 @@ type Render struct {
 	start  time.Time
 	slots  []slot
 	cancel context.CancelFunc
+
+	flushed bool        // whether WriteTo has flushed once
+	timer   *time.Timer // reused by flushBeforeWait
 }
 
 type slot struct {
@@ -228,10 +231,8 @@ func (r *Render) WriteTo(w Writer) error {
 				return err
 			}
 		case c.Slot != nil:
-			if !r.ready(c.Slot.Index) {
-				if err := w.Flush(); err != nil {
-					return err
-				}
+			if err := r.flushBeforeWait(w, c.Slot.Index); err != nil {
+				return err
 			}
 			if err := r.writeSlot(w, c.Slot, r.result(c.Slot.Index)); err != nil {
 				return err
@@ -242,6 +243,40 @@ func (r *Render) WriteTo(w Writer) error {
 			}
 		}
 	}
+	return w.Flush()
+}
+
+// Coalesce is how long the composer lets slot fragments that are about to
+// arrive gather before it flushes what it has, once the first flush (the
+// head) is out. Each flush is a chunk and a write on the connection; fast
+// fragments that resolve within Coalesce of each other go out together.
+const Coalesce = time.Millisecond
+
+// flushBeforeWait flushes what is written when slot i is not ready, so the
+// browser has it while the composer waits: at once the first time, so the
+// head leaves before any fragment arrives; after that only once slot i has
+// had Coalesce to arrive.
+func (r *Render) flushBeforeWait(w Writer, i int) error {
+	if r.ready(i) {
+		return nil
+	}
+	if r.flushed {
+		st := &r.slots[i]
+		if r.timer == nil {
+			r.timer = time.NewTimer(Coalesce)
+		} else {
+			r.timer.Reset(Coalesce)
+		}
+		select {
+		case <-st.done:
+			r.timer.Stop()
+			return nil
+		case <-st.ctx.Done():
+			r.timer.Stop()
+		case <-r.timer.C:
+		}
+	}
+	r.flushed = true
 	return w.Flush()
 }
 
@@ -286,10 +321,8 @@ func (r *Render) writeAsync(w Writer) error {
 		if !s.Async {
 			continue
 		}
-		if !r.ready(s.Index) {
-			if err := w.Flush(); err != nil {
-				return err
-			}
+		if err := r.flushBeforeWait(w, s.Index); err != nil {
+			return err
 		}
 		res := r.result(s.Index)
 		var err error

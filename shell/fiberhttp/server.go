@@ -50,6 +50,9 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(sh.Log()),
 		ReadBufferSize:        16 << 10,
+		// A page chunk, its size line and CRLF then leave in one write: with
+		// the default 4 KiB, a larger chunk took three.
+		WriteBufferSize: 16 << 10,
 	})
 	app.Use(recover.New())
 	app.Use(requestid.New())
