@@ -1,43 +1,19 @@
 package bff_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/internal/golden"
 )
-
-// golden compares got with testdata/fragment/name.html; UPDATE_GOLDEN=1
-// rewrites the file instead, for the diff to be reviewed.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "fragment", name+".html")
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("body differs from %s\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // product is the data of the test fragment.
 type product struct {
@@ -197,7 +173,7 @@ func TestFragment(t *testing.T) {
 				}
 			}
 			if tt.golden != "" {
-				golden(t, tt.golden, rec.Body.Bytes())
+				golden.Check(t, filepath.Join("testdata", "fragment", tt.golden+".html"), rec.Body.Bytes())
 			} else if rec.Body.Len() != 0 {
 				t.Errorf("body = %q, want none", rec.Body)
 			}

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"html/template"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/internal/golden"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -21,25 +20,6 @@ import (
 	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/runtime"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite the golden files")
-
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", file, got, want)
-	}
-}
 
 func parse(t *testing.T, name, src string) *layout.Layout {
 	t.Helper()
@@ -157,7 +137,7 @@ func TestHeadGolden(t *testing.T) {
 	// head's logic.
 	page = strings.ReplaceAll(page, shell.RuntimePath, "/assets/_collage/RUNTIME.js")
 	page = strings.ReplaceAll(page, runtime.Integrity, "sha384-RUNTIME")
-	golden(t, filepath.Join("testdata", "head.golden.html"), page)
+	golden.Check(t, filepath.Join("testdata", "head.golden.html"), []byte(page))
 }
 
 func TestRuntimePath(t *testing.T) {

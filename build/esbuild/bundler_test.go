@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/build/esbuild"
+	"github.com/collage-dev/collage/internal/golden"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite the golden files")
 
 const entry = "frontends/shop-x/src/index.tsx"
 
@@ -210,10 +208,11 @@ func TestBuild(t *testing.T) {
 		}
 	}
 
-	golden(t, filepath.Join("testdata", "manifests.golden.json"), res)
+	manifestsGolden(t, filepath.Join("testdata", "manifests.golden.json"), res)
 }
 
-func golden(t *testing.T, file string, res *build.Result) {
+// manifestsGolden checks the index and manifests of res against file.
+func manifestsGolden(t *testing.T, file string, res *build.Result) {
 	t.Helper()
 	got, err := json.MarshalIndent(struct {
 		Index     *build.Index
@@ -222,20 +221,7 @@ func golden(t *testing.T, file string, res *build.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it; a new esbuild version changes hashes):\n--- got\n%s\n--- want\n%s", file, got, want)
-	}
+	golden.Check(t, file, append(got, '\n')) // a new esbuild version changes the hashes
 }
 
 func TestBuildIsDeterministic(t *testing.T) {

@@ -14,29 +14,11 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/build/lambda"
+	"github.com/collage-dev/collage/internal/golden"
 )
 
 // root is the module root, from this package's folder.
 const root = "../.."
-
-// golden compares got with testdata/name, or rewrites it with UPDATE_GOLDEN=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with UPDATE_GOLDEN=1 to update it)\ngot:\n%s", path, got)
-	}
-}
 
 func TestTemplate(t *testing.T) {
 	t.Parallel()
@@ -44,7 +26,7 @@ func TestTemplate(t *testing.T) {
 		{Name: "recs", Settings: map[string]string{"delay": "300ms", "greeting": "say \"hi\": ok\n"}},
 		{Name: "my-cart"},
 	}})
-	golden(t, "template.golden.yaml", got)
+	golden.Check(t, filepath.Join("testdata", "template.golden.yaml"), got)
 }
 
 func TestDiscover(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,11 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collage-dev/collage/internal/golden"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/layout"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite the golden files")
 
 // fetchFunc answers one slot.
 type fetchFunc func(ctx context.Context, s *layout.Slot, req *compose.Request) compose.Result
@@ -597,22 +595,5 @@ func TestGoldenPage(t *testing.T) {
 	if err := r.WriteTo(&w); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("testdata", "page.golden.html"), w.String())
-}
-
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", file, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "page.golden.html"), []byte(w.String()))
 }
