@@ -24,11 +24,15 @@ func TestSettingsDuration(t *testing.T) {
 		{name: "zero", settings: bff.Settings{"timeout": "0"}, want: 0},
 		{
 			name: "no unit", settings: bff.Settings{"timeout": "150"},
-			wantErr: `setting timeout: "150" is not a duration (like 150ms or 2s)`,
+			wantErr: `setting timeout: "150" is not a duration of zero or more (like 150ms or 2s)`,
+		},
+		{
+			name: "negative", settings: bff.Settings{"timeout": "-1s"},
+			wantErr: `setting timeout: "-1s" is not a duration of zero or more (like 150ms or 2s)`,
 		},
 		{
 			name: "word", settings: bff.Settings{"timeout": "fast"},
-			wantErr: `setting timeout: "fast" is not a duration (like 150ms or 2s)`,
+			wantErr: `setting timeout: "fast" is not a duration of zero or more (like 150ms or 2s)`,
 		},
 	}
 	for _, tt := range tests {
