@@ -9,15 +9,6 @@ import (
 	"github.com/collage-dev/collage/bff/internal/shoptest"
 )
 
-func newBFF(t *testing.T) http.Handler {
-	t.Helper()
-	b, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // do sends r through browser b and fails the test unless the answer has status.
 func do(t *testing.T, b *shoptest.Browser, r *http.Request, status int) Cart {
 	t.Helper()
@@ -34,7 +25,7 @@ func add(productID string, qty int) *http.Request {
 
 func TestAddItemErrors(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		name        string
 		body        string
@@ -74,7 +65,7 @@ func TestAddItemErrors(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		method, target string
 		status         int
@@ -93,7 +84,7 @@ func TestRoutes(t *testing.T) {
 
 func TestSessionCookie(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	w := shoptest.Serve(h, shoptest.JSONRequest(http.MethodGet, "/cart", nil))
 	cookies := w.Result().Cookies()
 	if len(cookies) != 1 {
@@ -121,7 +112,7 @@ func TestSessionCookie(t *testing.T) {
 
 func TestCartAcrossRequests(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	alice, bob := shoptest.NewBrowser(h), shoptest.NewBrowser(h)
 
 	if c := do(t, alice, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200); len(c.Items) != 0 || c.Count != 0 || c.TotalText != "$0.00" {
@@ -178,7 +169,7 @@ func TestCartAcrossRequests(t *testing.T) {
 
 func TestFragment(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	shopper := shoptest.NewBrowser(h)
 	fragment := func(golden string) {
 		t.Helper()
@@ -220,7 +211,7 @@ func TestStoreEvictsLeastRecentlyTouched(t *testing.T) {
 
 func TestConcurrentAdds(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	shopper := shoptest.NewBrowser(h)
 	do(t, shopper, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200)
 	var wg sync.WaitGroup

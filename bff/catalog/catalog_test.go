@@ -9,18 +9,9 @@ import (
 	"github.com/collage-dev/collage/bff/shopdata"
 )
 
-func newBFF(t *testing.T) http.Handler {
-	t.Helper()
-	b, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestFragment(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		golden string
 		path   string
@@ -51,7 +42,7 @@ func TestFragment(t *testing.T) {
 
 func TestListProducts(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		target string
 		title  string
@@ -84,7 +75,7 @@ func TestListProducts(t *testing.T) {
 
 func TestGetProduct(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	w := shoptest.Serve(h, shoptest.JSONRequest(http.MethodGet, "/products/2", nil))
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d; body: %s", w.Code, w.Body)
@@ -97,7 +88,7 @@ func TestGetProduct(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		method, target string
 		status         int

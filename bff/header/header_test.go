@@ -8,18 +8,9 @@ import (
 	"github.com/collage-dev/collage/bff/internal/shoptest"
 )
 
-func newBFF(t *testing.T) http.Handler {
-	t.Helper()
-	b, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestFragment(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		golden string
 		path   string
@@ -46,7 +37,7 @@ func TestFragment(t *testing.T) {
 
 func TestNav(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		path    string
 		current string // the label of the current link, "" for none
@@ -89,7 +80,7 @@ func TestNav(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	t.Parallel()
-	w := shoptest.Serve(newBFF(t), shoptest.JSONRequest(http.MethodPost, "/nav", nil))
+	w := shoptest.Serve(shoptest.New(t, New, nil), shoptest.JSONRequest(http.MethodPost, "/nav", nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /nav: status %d, want 405", w.Code)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/lambda"
 	buildlambda "github.com/collage-dev/collage/build/lambda"

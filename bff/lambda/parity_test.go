@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/collage-dev/collage/bff/lambda"
 	"github.com/collage-dev/collage/bff/parity"
 	"github.com/collage-dev/collage/shell/invoke"

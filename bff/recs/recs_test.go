@@ -2,8 +2,6 @@ package recs
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,16 +13,6 @@ import (
 	"github.com/collage-dev/collage/bff/shopdata"
 )
 
-func newBFF(t *testing.T, s bff.Settings) *bff.BFF {
-	t.Helper()
-	b, err := New(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	return b
-}
-
 func ids(ps []shopdata.Product) []string {
 	var out []string
 	for _, p := range ps {
@@ -35,7 +23,7 @@ func ids(ps []shopdata.Product) []string {
 
 func TestRecommend(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t, nil)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		exclude string
 		title   string
@@ -71,7 +59,7 @@ func TestRecommend(t *testing.T) {
 
 func TestFragment(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t, nil)
+	h := shoptest.New(t, New, nil)
 	tests := []struct {
 		golden string
 		path   string
@@ -102,7 +90,7 @@ func TestBadDelaySetting(t *testing.T) {
 func TestDelay(t *testing.T) {
 	t.Parallel()
 	const delay = 50 * time.Millisecond
-	h := newBFF(t, bff.Settings{"delay": delay.String()})
+	h := shoptest.New(t, New, bff.Settings{"delay": delay.String()})
 	for _, r := range []*http.Request{
 		shoptest.FragmentRequest("/", nil),
 		shoptest.JSONRequest(http.MethodGet, "/recs", nil),
@@ -122,7 +110,7 @@ func TestDelay(t *testing.T) {
 // passes, is given up at once rather than after the delay.
 func TestDelayHonoursCancellation(t *testing.T) {
 	t.Parallel()
-	h := newBFF(t, bff.Settings{"delay": "1h"})
+	h := shoptest.New(t, New, bff.Settings{"delay": "1h"})
 	for _, r := range []*http.Request{
 		shoptest.FragmentRequest("/", nil),
 		shoptest.JSONRequest(http.MethodGet, "/recs", nil),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -102,6 +103,18 @@ type ErrorBody struct {
 		Message string `json:"message"`
 		Field   string `json:"field"`
 	} `json:"error"`
+}
+
+// New builds a BFF with factory and settings, failing t on an error. Its
+// log is discarded: tests that read it set their own.
+func New(t testing.TB, factory bff.Factory, s bff.Settings) *bff.BFF {
+	t.Helper()
+	b, err := factory(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return b
 }
 
 // Golden compares got with the file testdata/name, or writes got to it when
