@@ -24,17 +24,23 @@ func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
+	return NewResponse(req, w.status, w.sent, w.body.Bytes()), nil
+}
+
+// NewResponse is an in-memory HTTP/1.1 response to req, for invokers that
+// answer without a connection.
+func NewResponse(req *http.Request, status int, header http.Header, body []byte) *http.Response {
 	return &http.Response{
-		Status:        strconv.Itoa(w.status) + " " + http.StatusText(w.status),
-		StatusCode:    w.status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        w.sent,
-		Body:          io.NopCloser(bytes.NewReader(w.body.Bytes())),
-		ContentLength: int64(w.body.Len()),
+		Header:        header,
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
 		Request:       req,
-	}, nil
+	}
 }
 
 // recorder is the in-memory ResponseWriter of a local call. Headers written

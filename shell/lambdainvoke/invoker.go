@@ -1,12 +1,10 @@
 package lambdainvoke
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -187,17 +185,7 @@ func errRequestID(err error) string {
 // answer is a response the invoker makes itself, in a BFF's JSON error shape.
 func answer(req *http.Request, status int, code, msg string) *http.Response {
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	return &http.Response{
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode:    status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json"}},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       req,
-	}
+	return invoke.NewResponse(req, status, http.Header{"Content-Type": {"application/json"}}, body)
 }
 
 var _ invoke.Invoker = (*Invoker)(nil)
