@@ -207,8 +207,8 @@ func TestCartPersistsPerCookie(t *testing.T) {
 		t.Errorf("alice's cart = %s, want count 3", cart)
 	}
 	_, page := get(t, alice, url+"/")
-	if !strings.Contains(page, "3") || strings.Contains(page, `frontend="cart" data-collage-fallback`) {
-		t.Errorf("alice's page does not show her cart server-side")
+	if !strings.Contains(page, `<span class="cart-count">3</span>`) || !strings.Contains(page, `<span class="cart-item-meta">3 × $18.75</span>`) {
+		t.Errorf("alice's page does not show her cart server-side:\n%s", page)
 	}
 	bob := &http.Client{Timeout: 10 * time.Second}
 	if _, cart := get(t, bob, url+"/bff/cart/cart"); !strings.Contains(cart, `"count":0`) {
