@@ -27,6 +27,12 @@ type Options struct {
 	Registry *registry.Registry
 	// PageTimeout bounds a whole page. Optional. Default: 10s.
 	PageTimeout time.Duration
+	// Coalesce is how long the head of a page waits for fragments, so that
+	// a page whose fragments all arrive within it leaves whole, in one
+	// write, and how long later fragments gather before a flush (see
+	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce;
+	// negative: flush the head at once.
+	Coalesce time.Duration
 	// Fetcher gets the fragments. Optional. Default:
 	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
 	// take as their next step.
@@ -79,6 +85,12 @@ func New(opts Options) (*Shell, error) {
 	}
 	if opts.PageTimeout == 0 {
 		opts.PageTimeout = 10 * time.Second
+	}
+	switch {
+	case opts.Coalesce == 0:
+		opts.Coalesce = compose.DefaultCoalesce
+	case opts.Coalesce < 0:
+		opts.Coalesce = 0
 	}
 	if opts.Fetcher == nil {
 		opts.Fetcher = NewFetcher(opts.Frontends, 0)
@@ -134,6 +146,7 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.PageTimeout)
 	r = compose.Start(ctx, p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
+	r.Coalesce = s.opts.Coalesce
 	start := time.Now()
 	return r, func() {
 		results := r.Results()

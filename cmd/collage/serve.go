@@ -11,6 +11,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/config"
 	"github.com/collage-dev/collage/shell/fiberhttp"
 	"github.com/collage-dev/collage/shell/fragcache"
@@ -38,6 +39,7 @@ type serveOptions struct {
 	cacheBytes  int64
 	noCollapse  bool
 	pageTimeout time.Duration
+	coalesce    time.Duration
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
@@ -45,6 +47,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", 64<<20, "bytes of fragments cached in memory, when their Cache-Control allows; 0 disables")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
+	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
 }
 
 // listenAndServe serves the config's pages and dist's assets on addr until
@@ -76,7 +79,10 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
 		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
 	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics,
-		PageTimeout: o.pageTimeout}
+		PageTimeout: o.pageTimeout, Coalesce: o.coalesce}
+	if o.coalesce == 0 {
+		opts.Coalesce = -1 // at once, which shell.Options spells negative
+	}
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}

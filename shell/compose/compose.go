@@ -58,6 +58,15 @@ type Writer interface {
 
 // Render is one page being composed.
 type Render struct {
+	// Coalesce is how long fragments that are about to arrive may gather
+	// before the composer flushes what it has. Each flush is a chunk and a
+	// write on the connection: the head waits at most Coalesce from the
+	// start of the page, so a page whose fragments all come within it
+	// leaves whole, in one write; after the first flush, fragments that
+	// resolve within Coalesce of each other go out together. Start sets it
+	// to DefaultCoalesce; set it before writing. Zero flushes at once.
+	Coalesce time.Duration
+
 	layout *layout.Layout
 	req    *Request
 	head   Head
@@ -65,8 +74,10 @@ type Render struct {
 	slots  []slot
 	cancel context.CancelFunc
 
-	flushed bool        // whether WriteTo has flushed once
-	timer   *time.Timer // reused by flushBeforeWait
+	next    int         // the chunk of the layout to write next
+	async   int         // the slot writeAsync looks at next
+	flushed bool        // whether the page has been flushed once
+	timer   *time.Timer // reused by mustFlush
 }
 
 type slot struct {
@@ -81,7 +92,7 @@ type slot struct {
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), cancel: cancel}
+	r := &Render{Coalesce: DefaultCoalesce, layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), cancel: cancel}
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.done = make(chan struct{})
@@ -164,8 +175,7 @@ func (r *Render) ready(i int) bool {
 }
 
 // Status waits for the primary slot, if any, and returns the page's status
-// and the headers the page takes from it (Location, Set-Cookie) along with
-// Server-Timing for every slot resolved by then.
+// and the headers the page takes from it (Location, Set-Cookie).
 func (r *Render) Status() (int, http.Header) {
 	h := http.Header{}
 	status := http.StatusOK
@@ -183,15 +193,16 @@ func (r *Render) Status() (int, http.Header) {
 			}
 		}
 	}
-	h.Set("Server-Timing", r.serverTiming())
 	return status, h
 }
 
 // Redirect reports whether the page is a redirect with no body to write.
 func Redirect(status int) bool { return status >= 300 && status < 400 }
 
-// serverTiming describes the slots resolved so far.
-func (r *Render) serverTiming() string {
+// ServerTiming describes the slots resolved so far, as a Server-Timing
+// header: every slot when called after WritePrefix has written the whole
+// page.
+func (r *Render) ServerTiming() string {
 	var b strings.Builder
 	for i, s := range r.layout.Slots {
 		if !r.ready(i) {
@@ -210,72 +221,105 @@ func (r *Render) serverTiming() string {
 	return b.String()
 }
 
-// WriteTo streams the page to w: everything up to the first slot that is not
-// ready is flushed before waiting for it.
+// WriteTo streams the page to w, from where WritePrefix stopped if it was
+// called: everything up to the first slot that is not ready is flushed
+// before waiting for it (see Render.Coalesce), and the end of the page is flushed.
 func (r *Render) WriteTo(w Writer) error {
-	for _, c := range r.layout.Chunks {
+	if _, err := r.write(w, false); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// WritePrefix writes the page to w until the composer would first flush,
+// and reports whether that was the whole page. A page whose slots all
+// resolve within r.Coalesce of its start is written whole, and its transport
+// can send it in one piece with a length; otherwise WriteTo goes on from
+// where WritePrefix stopped, and flushes at once.
+func (r *Render) WritePrefix(w io.Writer) (complete bool, err error) {
+	return r.write(noFlush{w}, true)
+}
+
+type noFlush struct{ io.Writer }
+
+func (noFlush) Flush() error { return nil }
+
+// write writes the chunks from r.next on. At a slot that is not ready, it
+// flushes before waiting, or with prefix stops there.
+func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
+	for ; r.next < len(r.layout.Chunks); r.next++ {
+		c := r.layout.Chunks[r.next]
 		switch {
 		case c.Head:
 			if r.req.Params != "" && !r.head.empty() {
 				fmt.Fprintf(w, `<meta name="collage-params" content="%s">`+"\n", html.EscapeString(r.req.Params))
 			}
-			if err := r.head.write(w, r.req.Nonce); err != nil {
-				return err
-			}
+			err = r.head.write(w, r.req.Nonce)
 		case c.BodyEnd:
-			if err := r.writeAsync(w); err != nil {
-				return err
+			complete, err = r.writeAsync(w, prefix)
+			if err == nil && !complete {
+				return false, nil
 			}
 		case c.Slot != nil && c.Slot.Async:
-			if err := r.writePlaceholder(w, c.Slot); err != nil {
-				return err
-			}
+			err = r.writePlaceholder(w, c.Slot)
 		case c.Slot != nil:
-			if err := r.flushBeforeWait(w, c.Slot.Index); err != nil {
-				return err
+			if r.mustFlush(c.Slot.Index) {
+				if prefix {
+					return false, nil
+				}
+				if err = r.flush(w); err != nil {
+					return false, err
+				}
 			}
-			if err := r.writeSlot(w, c.Slot, r.result(c.Slot.Index)); err != nil {
-				return err
-			}
+			err = r.writeSlot(w, c.Slot, r.result(c.Slot.Index))
 		default:
-			if _, err := w.Write(c.Static); err != nil {
-				return err
-			}
+			_, err = w.Write(c.Static)
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	return w.Flush()
+	return true, nil
 }
 
-// Coalesce is how long the composer lets slot fragments that are about to
-// arrive gather before it flushes what it has, once the first flush (the
-// head) is out. Each flush is a chunk and a write on the connection; fast
-// fragments that resolve within Coalesce of each other go out together.
-const Coalesce = time.Millisecond
+// DefaultCoalesce is the Coalesce of a page: short enough that the first
+// byte still leaves within about a millisecond, long enough for in-process
+// and nearby fragments.
+const DefaultCoalesce = time.Millisecond
 
-// flushBeforeWait flushes what is written when slot i is not ready, so the
-// browser has it while the composer waits: at once the first time, so the
-// head leaves before any fragment arrives; after that only once slot i has
-// had Coalesce to arrive.
-func (r *Render) flushBeforeWait(w Writer, i int) error {
+// mustFlush reports whether what is written should be flushed before waiting
+// for slot i: it waits for the slot until r.Coalesce after the start of the
+// page before the first flush, and for r.Coalesce after that.
+func (r *Render) mustFlush(i int) bool {
 	if r.ready(i) {
-		return nil
+		return false
 	}
-	if r.flushed {
-		st := &r.slots[i]
-		if r.timer == nil {
-			r.timer = time.NewTimer(Coalesce)
-		} else {
-			r.timer.Reset(Coalesce)
-		}
-		select {
-		case <-st.done:
-			r.timer.Stop()
-			return nil
-		case <-st.ctx.Done():
-			r.timer.Stop()
-		case <-r.timer.C:
-		}
+	wait := r.Coalesce
+	if !r.flushed {
+		wait -= time.Since(r.start)
 	}
+	if wait <= 0 {
+		return true
+	}
+	if r.timer == nil {
+		r.timer = time.NewTimer(wait)
+	} else {
+		r.timer.Reset(wait)
+	}
+	st := &r.slots[i]
+	select {
+	case <-st.done:
+		r.timer.Stop()
+		return false
+	case <-st.ctx.Done(): // the slot times out: its fallback is ready
+		r.timer.Stop()
+		return false
+	case <-r.timer.C:
+		return true
+	}
+}
+
+func (r *Render) flush(w Writer) error {
 	r.flushed = true
 	return w.Flush()
 }
@@ -315,30 +359,36 @@ const fillScript = `(function(t){var s=document.querySelector('collage-slot[data
 	`if(s){if(t.dataset.collageFallback){s.dataset.collageFallback=t.dataset.collageFallback}else{s.replaceChildren(t.content)}` +
 	`s.removeAttribute("data-collage-async")}t.remove();document.currentScript.remove()})(document.currentScript.previousElementSibling)`
 
-// writeAsync streams the content of every async slot, in document order.
-func (r *Render) writeAsync(w Writer) error {
-	for _, s := range r.layout.Slots {
+// writeAsync streams the content of every async slot, in document order,
+// from slot r.async on; with prefix it stops where it would flush.
+func (r *Render) writeAsync(w Writer, prefix bool) (complete bool, err error) {
+	for ; r.async < len(r.layout.Slots); r.async++ {
+		s := r.layout.Slots[r.async]
 		if !s.Async {
 			continue
 		}
-		if err := r.flushBeforeWait(w, s.Index); err != nil {
-			return err
+		if r.mustFlush(s.Index) {
+			if prefix {
+				return false, nil
+			}
+			if err := r.flush(w); err != nil {
+				return false, err
+			}
 		}
 		res := r.result(s.Index)
-		var err error
 		if res.Outcome == Timeout || res.Outcome == Failed {
 			_, err = fmt.Fprintf(w, `<template data-collage-fill="%d" data-collage-fallback="%s"></template>`, s.Index, res.Outcome)
 		} else {
 			_, err = fmt.Fprintf(w, `<template data-collage-fill="%d">%s</template>`, s.Index, res.Body)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if _, err := fmt.Fprintf(w, `<script nonce="%s">%s</script>`, html.EscapeString(r.req.Nonce), fillScript); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // Results returns every slot's result, for the log line of the page. It

@@ -84,7 +84,7 @@ func parse(t *testing.T, src string) *layout.Layout {
 }
 
 // page composes l with f, once every slot is decided, and returns the
-// status, headers and body.
+// status, headers (with Server-Timing) and body.
 func page(t *testing.T, l *layout.Layout, f compose.Fetcher, req *compose.Request) (int, http.Header, string) {
 	t.Helper()
 	if req == nil {
@@ -94,6 +94,7 @@ func page(t *testing.T, l *layout.Layout, f compose.Fetcher, req *compose.Reques
 	defer r.Close()
 	r.Results() // every slot decided, so that Server-Timing lists them all
 	status, h := r.Status()
+	h.Set("Server-Timing", r.ServerTiming())
 	var w buffer
 	if !compose.Redirect(status) {
 		if err := r.WriteTo(&w); err != nil {
@@ -456,10 +457,10 @@ func TestStatusWaitsForPrimaryOnly(t *testing.T) {
 	defer r.Close()
 	type answer struct {
 		status int
-		header http.Header
+		timing string
 	}
 	done := make(chan answer, 1)
-	go func() { s, h := r.Status(); done <- answer{s, h} }()
+	go func() { s, _ := r.Status(); done <- answer{s, r.ServerTiming()} }()
 	select {
 	case a := <-done:
 		if a.status != 404 {
@@ -467,7 +468,7 @@ func TestStatusWaitsForPrimaryOnly(t *testing.T) {
 		}
 		// The pending slot is not in Server-Timing: it is not known yet.
 		re := regexp.MustCompile(`^slot-1-main;desc="ok";dur=\d+\.\d$`)
-		if got := a.header.Get("Server-Timing"); !re.MatchString(got) {
+		if got := a.timing; !re.MatchString(got) {
 			t.Errorf("Server-Timing = %q, want %s", got, re)
 		}
 	case <-time.After(10 * time.Second):
@@ -486,8 +487,7 @@ func TestServerTimingBeforeAnySlot(t *testing.T) {
 	}}
 	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
 	defer r.Close()
-	_, h := r.Status()
-	if got, re := h.Get("Server-Timing"), regexp.MustCompile(`^compose;dur=\d+\.\d$`); !re.MatchString(got) {
+	if got, re := r.ServerTiming(), regexp.MustCompile(`^compose;dur=\d+\.\d$`); !re.MatchString(got) {
 		t.Errorf("Server-Timing = %q, want %s", got, re)
 	}
 }
@@ -508,9 +508,9 @@ func TestServerTimingListsResolvedSlots(t *testing.T) {
 	}
 	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
 	defer r.Close()
-	_, h := r.Status()
+	r.Status()
 	re := regexp.MustCompile(`^slot-0-a;desc="error";dur=\d+\.\d, slot-1-b-c;desc="ok";dur=\d+\.\d$`)
-	if got := h.Get("Server-Timing"); !re.MatchString(got) {
+	if got := r.ServerTiming(); !re.MatchString(got) {
 		t.Errorf("Server-Timing = %q, want %s", got, re)
 	}
 	res := r.Results()
@@ -596,4 +596,97 @@ func TestGoldenPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join("testdata", "page.golden.html"), []byte(w.String()))
+}
+
+// TestWritePrefixWholePage: slots that answer at once are in the prefix,
+// which is then the whole page, written without a flush.
+func TestWritePrefixWholePage(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<head></head><body><collage-slot frontend=a></collage-slot><collage-slot frontend=b async></collage-slot></body>`)
+	r := compose.Start(context.Background(), l, fetcher{"a": answer(200, "A"), "b": answer(200, "B")}, compose.NewHead("<!--h-->", "{nonce}"), &compose.Request{Nonce: "n"})
+	defer r.Close()
+	r.Coalesce = time.Minute // however loaded the machine, both answer within it
+	var w buffer
+	complete, err := r.WritePrefix(&w)
+	if err != nil || !complete {
+		t.Fatalf("WritePrefix = %v, %v; want a complete page", complete, err)
+	}
+	if len(w.flushes) != 0 {
+		t.Errorf("WritePrefix flushed %d times", len(w.flushes))
+	}
+	for _, want := range []string{`<head><!--h--></head>`, `<collage-slot frontend="a">A</collage-slot>`, `<template data-collage-fill="1">B</template>`} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("page lacks %s:\n%s", want, w.String())
+		}
+	}
+	if got := r.ServerTiming(); !strings.Contains(got, "slot-0-a") || !strings.Contains(got, "slot-1-b") {
+		t.Errorf("Server-Timing after a whole page = %q, want both slots", got)
+	}
+}
+
+// TestWritePrefixStopsAtSlowSlot: the prefix stops at the first slot still
+// pending after the coalescing window; WriteTo goes on from there, flushing the prefix at
+// once, and writes every slot exactly once.
+func TestWritePrefixStopsAtSlowSlot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, layout, want string }{
+		{
+			name:   "in place",
+			layout: `<head></head><body><collage-slot frontend=fast></collage-slot><collage-slot frontend=slow timeout=1m></collage-slot></body>`,
+			want:   `<head></head><body><collage-slot frontend="fast">F</collage-slot><collage-slot frontend="slow">S</collage-slot></body>`,
+		},
+		{
+			name:   "async",
+			layout: `<body><collage-slot frontend=fast async></collage-slot><collage-slot frontend=slow async timeout=1m></collage-slot></body>`,
+			want: `<body><collage-slot frontend="fast" async data-collage-async="0"></collage-slot><collage-slot frontend="slow" async data-collage-async="1"></collage-slot>` +
+				`<template data-collage-fill="0">F</template><script/>` +
+				`<template data-collage-fill="1">S</template><script/></body>`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			f := fetcher{
+				"fast": answer(200, "F"),
+				"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+					select {
+					case <-release:
+						return answer(200, "S")(ctx, s, r)
+					case <-ctx.Done():
+						return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+					}
+				},
+			}
+			r := compose.Start(context.Background(), parse(t, tc.layout), f, compose.Head{}, &compose.Request{Nonce: "n"})
+			defer r.Close()
+			w := &buffer{flushed: make(chan struct{}, 16)}
+			complete, err := r.WritePrefix(w)
+			if err != nil || complete {
+				t.Fatalf("WritePrefix = %v, %v; want a prefix", complete, err)
+			}
+			prefix := w.String()
+			if !strings.Contains(prefix, "F") || strings.Contains(prefix, "S<") {
+				t.Errorf("prefix = %s", prefix)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- r.WriteTo(w) }()
+			select {
+			case <-w.flushed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("WriteTo did not flush the prefix while the slow slot was pending")
+			}
+			if w.flushes[0] != prefix {
+				t.Errorf("first flush = %q, want the prefix %q", w.flushes[0], prefix)
+			}
+			close(release)
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			// The fill scripts are the golden page's business.
+			got := regexp.MustCompile(`<script nonce="n">[^<]*</script>`).ReplaceAllString(w.String(), "<script/>")
+			if got != tc.want {
+				t.Errorf("page:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
 }

@@ -1,10 +1,11 @@
 package fiberhttp
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -103,46 +104,113 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Type("html", "utf-8") // a HEAD answer has the headers of the GET
 		if compose.Redirect(status) || c.Method() == fiber.MethodHead {
+			c.Set(serverTiming, render.ServerTiming())
 			done()
 			return nil
 		}
-		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-			defer done()
-			pw := pagePool.Get().(*pageWriter)
-			defer pagePool.Put(pw)
-			pw.reset(w)
-			if err := render.WriteTo(pw); err != nil {
-				sh.Log().Info("page stream ended early", "request_id", req.ID, "err", err)
-			}
-		})
+		// A page whose fragments all come within the composer's coalescing
+		// window leaves whole, with a length, in one write; a slower one
+		// streams from where the prefix stopped.
+		complete, err := render.WritePrefix(c.Response().BodyWriter())
+		c.Set(serverTiming, render.ServerTiming())
+		if complete || err != nil {
+			done()
+			return err
+		}
+		stream := &pageStream{render: render, prefix: bytes.Clone(c.Response().Body()), done: done, log: sh.Log(), id: req.ID}
+		c.Context().SetBodyStream(stream, -1)
 		return nil
 	}
 }
 
-// pageWriter buffers a page in front of fasthttp's stream writer, whose
-// 4 KiB buffer would send a chunk, and a write, per 4 KiB: the page goes out
-// in one write per flush, and the composer flushes only before it waits.
-type pageWriter struct {
-	buf *bufio.Writer
-	out *bufio.Writer
+// serverTiming is the header that gives every slot's outcome and duration
+// known when the headers leave.
+const serverTiming = "Server-Timing"
+
+// pageStream is the body of a page that streams. fasthttp calls its WriteTo
+// on the connection's own goroutine once the headers are written, and each
+// Write to the writer it gives is one chunk, sent at once: the composer's
+// writes gather in a buffer that goes out as one chunk per flush.
+type pageStream struct {
+	render *compose.Render
+	prefix []byte // what WritePrefix wrote
+	done   func()
+	log    *slog.Logger
+	id     string
+
+	wrote  bool // whether WriteTo ran
+	closed bool
+	rest   *bytes.Reader // the whole page, if something reads instead
 }
 
-var pagePool = sync.Pool{New: func() any {
-	return &pageWriter{buf: bufio.NewWriterSize(nil, 32<<10)}
-}}
+// SupportsBodyWriteTo tells fasthttp that WriteTo can stand for Read.
+func (s *pageStream) SupportsBodyWriteTo() bool { return true }
 
-func (pw *pageWriter) reset(out *bufio.Writer) {
-	pw.out = out
-	pw.buf.Reset(out)
+// WriteTo streams the page to w, one Write per flush.
+func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
+	s.wrote = true
+	pw := pagePool.Get().(*pageWriter)
+	defer pagePool.Put(pw)
+	pw.reset(w)
+	pw.Write(s.prefix)
+	err := s.render.WriteTo(pw)
+	if err != nil {
+		s.log.Info("page stream ended early", "request_id", s.id, "err", err)
+	}
+	return pw.n, err
+}
+
+// Read serves a reader other than fasthttp's response writer: it composes
+// the whole page, then reads it.
+func (s *pageStream) Read(p []byte) (int, error) {
+	if s.rest == nil {
+		var b bytes.Buffer
+		if _, err := s.WriteTo(&b); err != nil {
+			return 0, err
+		}
+		s.rest = bytes.NewReader(b.Bytes())
+	}
+	return s.rest.Read(p)
+}
+
+// Close ends the page: fasthttp calls it once the body is written, or
+// dropped, in which case nothing waits for the slots still running.
+func (s *pageStream) Close() error {
+	if !s.closed {
+		s.closed = true
+		if !s.wrote {
+			s.render.Close()
+		}
+		s.done()
+	}
+	return nil
+}
+
+// pageWriter is a compose.Writer that gathers a page's writes and hands
+// them on in one Write per Flush.
+type pageWriter struct {
+	buf bytes.Buffer
+	out io.Writer
+	n   int64 // bytes handed on
+}
+
+var pagePool = sync.Pool{New: func() any { return new(pageWriter) }}
+
+func (pw *pageWriter) reset(out io.Writer) {
+	pw.out, pw.n = out, 0
+	pw.buf.Reset()
 }
 
 func (pw *pageWriter) Write(p []byte) (int, error) { return pw.buf.Write(p) }
 
 func (pw *pageWriter) Flush() error {
-	if err := pw.buf.Flush(); err != nil {
-		return err
+	if pw.buf.Len() == 0 {
+		return nil
 	}
-	return pw.out.Flush()
+	n, err := pw.out.Write(pw.buf.Bytes())
+	pw.n += int64(n)
+	pw.buf.Reset()
+	return err
 }
 
 // params encodes the route parameters of the request.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
@@ -130,6 +131,9 @@ func newFixture(t *testing.T, cfg fiberhttp.Config) *fixture {
 			"down":    {Invoker: failing{}},
 		},
 		Registry: registry.New(snap),
+		// Every fragment here answers at once; a wide window makes sure
+		// each page leaves whole even on a loaded machine.
+		Coalesce: time.Minute,
 		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -190,8 +194,13 @@ func TestPage(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	if st := resp.Header.Get("Server-Timing"); !strings.Contains(st, `slot-1-catalog;desc="ok"`) {
+	// Both fragments answer at once: the page leaves whole, with a length,
+	// and Server-Timing has every slot.
+	if st := resp.Header.Get("Server-Timing"); !strings.Contains(st, `slot-0-header;desc="ok"`) || !strings.Contains(st, `slot-1-catalog;desc="ok"`) {
 		t.Errorf("Server-Timing = %q", st)
+	}
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("a page composed at once has Content-Length %d and Transfer-Encoding %q, want %d and none", resp.ContentLength, resp.TransferEncoding, len(body))
 	}
 	for _, want := range []string{
 		`<meta name="collage-params" content="id=7">`,
@@ -559,5 +568,45 @@ func TestPageWithoutBundles(t *testing.T) {
 	}
 	if nonceRE.FindString(resp.Header.Get("Content-Security-Policy")) == "" {
 		t.Errorf("CSP = %q", resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+// slow answers a fragment after a delay, as an upstream that takes its time.
+type slow struct{ delay time.Duration }
+
+func (s slow) RoundTrip(r *http.Request) (*http.Response, error) {
+	select {
+	case <-time.After(s.delay):
+		return invoke.NewResponse(r, http.StatusOK, http.Header{}, []byte("<p>late</p>")), nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+}
+
+// TestSlowPageStreams: a slot that is not there within the composer's
+// coalescing window makes the page stream, in chunks, head first.
+func TestSlowPageStreams(t *testing.T) {
+	t.Parallel()
+	l, err := layout.Parse("slow.html", []byte("<head></head><body><collage-slot frontend=late>fb</collage-slot></body>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := shell.New(shell.Options{
+		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
+		Frontends: map[string]shell.Frontend{"late": {Invoker: slow{50 * time.Millisecond}}},
+		Log:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := do(t, fiberhttp.New(sh, fiberhttp.Config{}), httptest.NewRequest(http.MethodGet, "/", nil))
+	if resp.StatusCode != 200 || !strings.Contains(body, `<collage-slot frontend="late"><p>late</p></collage-slot></body>`) {
+		t.Fatalf("status %d, page:\n%s", resp.StatusCode, body)
+	}
+	if len(resp.TransferEncoding) != 1 || resp.TransferEncoding[0] != "chunked" {
+		t.Errorf("Transfer-Encoding = %q, want chunked", resp.TransferEncoding)
+	}
+	if st := resp.Header.Get("Server-Timing"); !strings.HasPrefix(st, "compose;dur=") {
+		t.Errorf("Server-Timing = %q, want the compose time only: the slot was not known when the headers left", st)
 	}
 }
