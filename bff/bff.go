@@ -16,8 +16,9 @@ const MaxBodyBytes = 6 << 20
 // BFF is one frontend's backend-for-frontend. The zero value is not usable;
 // call New.
 type BFF struct {
-	name string
-	mux  *http.ServeMux
+	name     string
+	mux      *http.ServeMux
+	fragment func(context.Context, *exchange, *FragmentRequest) // set by Fragment
 
 	// Log receives a line for every panic and internal error.
 	// Optional. Default: slog.Default().
@@ -42,7 +43,7 @@ func (b *BFF) logger() *slog.Logger {
 // ServeHTTP routes r to the function registered for its method and path.
 // A panic in a function becomes a 500 JSON error and a log line.
 func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ex := &exchange{r: r, w: w}
+	ex := &exchange{r: r, header: r.Header, w: w}
 	defer func() {
 		if v := recover(); v != nil {
 			b.logger().Error("bff function panicked",
@@ -131,7 +132,7 @@ func (b *BFF) writeOut(ex *exchange, out any) {
 func (b *BFF) writeError(ex *exchange, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		b.logFailure(ex.r, "bff function failed", "method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
+		b.logFailure(ex.r.Context(), "bff function failed", "method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Message: "internal error"}
 	}
 	h := ex.w.Header()
@@ -146,13 +147,13 @@ func (b *BFF) writeError(ex *exchange, err error) {
 
 // logFailure logs an internal error, as an error unless the caller has gone
 // or its deadline passed: then the failure is most likely the cancellation.
-func (b *BFF) logFailure(r *http.Request, msg string, args ...any) {
+func (b *BFF) logFailure(ctx context.Context, msg string, args ...any) {
 	level := slog.LevelError
-	if r.Context().Err() != nil {
+	if ctx.Err() != nil {
 		level = slog.LevelInfo
-		args = append(args, "cancelled", r.Context().Err().Error())
+		args = append(args, "cancelled", ctx.Err().Error())
 	}
-	b.logger().Log(r.Context(), level, msg, append([]any{"bff", b.name}, args...)...)
+	b.logger().Log(ctx, level, msg, append([]any{"bff", b.name}, args...)...)
 }
 
 // statusOnly records what the mux would answer for an unmatched request.

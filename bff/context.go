@@ -9,7 +9,9 @@ type exchangeKey struct{}
 
 // exchange is the request being answered, reachable from a function's ctx.
 type exchange struct {
-	r      *http.Request
+	r      *http.Request // nil for a fragment rendered by RenderFragment
+	header http.Header   // the request's headers
+	call   *FragmentCall // the fragment call of RenderFragment, if any
 	w      http.ResponseWriter
 	status int // set by SetStatus for a successful response
 	wrote  bool
@@ -33,7 +35,8 @@ func exchangeFrom(ctx context.Context) *exchange {
 
 // Cookie returns the value of the request cookie called name.
 func Cookie(ctx context.Context, name string) (string, bool) {
-	c, err := exchangeFrom(ctx).r.Cookie(name)
+	r := &http.Request{Header: exchangeFrom(ctx).header} // the cookie parsing of net/http
+	c, err := r.Cookie(name)
 	if err != nil {
 		return "", false
 	}
@@ -47,7 +50,18 @@ func SetCookie(ctx context.Context, c *http.Cookie) {
 
 // Header returns a request header.
 func Header(ctx context.Context, key string) string {
-	return exchangeFrom(ctx).r.Header.Get(key)
+	ex := exchangeFrom(ctx)
+	if ex.call != nil { // the headers GET /_fragment would carry
+		switch http.CanonicalHeaderKey(key) {
+		case HeaderPath:
+			return ex.call.Path
+		case HeaderParams:
+			return ex.call.Params
+		case HeaderSlot:
+			return ex.call.Slot
+		}
+	}
+	return ex.header.Get(key)
 }
 
 // SetHeader sets a response header, such as Cache-Control on a fragment.

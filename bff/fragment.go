@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 )
 
 // Headers of the fragment request the shell sends to GET /_fragment.
@@ -39,10 +41,8 @@ func (f *FragmentRequest) Param(name string) string { return f.Params.Get(name) 
 // template, if it has one, with the *Error. Any other error is a 500 with no
 // body, and the shell shows the slot's fallback.
 func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *FragmentRequest) (D, error)) {
-	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
-		ex := r.Context().Value(exchangeKey{}).(*exchange)
-		fr := fragmentRequest(r, b.logger())
-		data, err := fn(r.Context(), fr)
+	b.fragment = func(ctx context.Context, ex *exchange, fr *FragmentRequest) {
+		data, err := fn(ctx, fr)
 		var buf bytes.Buffer
 		status := http.StatusOK
 		if ex.status != 0 {
@@ -51,13 +51,13 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Status >= 500 {
-				b.logFailure(r, "bff fragment failed", "path", fr.Path, "err", err)
+				b.logFailure(ctx, "bff fragment failed", "path", fr.Path, "err", err)
 				ex.writeHeader(http.StatusInternalServerError)
 				return
 			}
 			status = e.Status
 			if e.Location != "" {
-				w.Header().Set("Location", e.Location)
+				ex.w.Header().Set("Location", e.Location)
 			} else if err := renderError(&buf, tmpl, e); err != nil {
 				b.logger().Error("bff fragment error template failed", "bff", b.name, "err", err)
 				buf.Reset() // no half-rendered HTML in the slot
@@ -67,10 +67,91 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			ex.writeHeader(http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		ex.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		ex.writeHeader(status)
-		w.Write(buf.Bytes())
+		ex.w.Write(buf.Bytes())
+	}
+	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
+		ex := r.Context().Value(exchangeKey{}).(*exchange)
+		h := r.Header
+		b.fragment(r.Context(), ex, newFragmentRequest(h.Get(HeaderPath), h.Get(HeaderParams), h.Get(HeaderSlot), b.logger()))
 	})
+}
+
+// FragmentCall is a fragment request made without HTTP, by a shell that
+// has the BFF linked in: what GET /_fragment carries in its headers.
+type FragmentCall struct {
+	Path   string      // the page's path and query (Collage-Path)
+	Params string      // route parameters, query-encoded (Collage-Params)
+	Slot   string      // the slot's name, if any (Collage-Slot)
+	Header http.Header // the forwarded request headers; not changed
+}
+
+// FragmentAnswer is a fragment response: what GET /_fragment answers.
+type FragmentAnswer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// RenderFragment answers call as GET /_fragment would, without building an
+// HTTP request or routing one: the shell's path to a BFF linked into the
+// binary. It reports false when the BFF has no fragment.
+func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans FragmentAnswer, ok bool) {
+	if b.fragment == nil {
+		return FragmentAnswer{}, false
+	}
+	w := &answerWriter{header: http.Header{}}
+	ex := &exchange{header: call.Header, call: call, w: w}
+	defer func() {
+		if v := recover(); v != nil {
+			b.logger().Error("bff function panicked", "bff", b.name, "method", http.MethodGet, "path", FragmentPath,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !ex.wrote {
+				b.writeError(ex, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
+			}
+			ans, ok = w.answer(), true
+		}
+	}()
+	b.fragment(context.WithValue(ctx, exchangeKey{}, ex), ex, newFragmentRequest(call.Path, call.Params, call.Slot, b.logger()))
+	return w.answer(), true
+}
+
+// answerWriter is the in-memory ResponseWriter of RenderFragment. Headers
+// changed after WriteHeader are ignored, as on a connection.
+type answerWriter struct {
+	header http.Header
+	sent   http.Header
+	status int
+	body   []byte
+}
+
+func (w *answerWriter) Header() http.Header { return w.header }
+
+func (w *answerWriter) WriteHeader(status int) {
+	if w.status != 0 {
+		return
+	}
+	if status < 100 || status > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", status)) // as net/http
+	}
+	w.status = status
+	w.sent = w.header.Clone()
+}
+
+func (w *answerWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+func (w *answerWriter) answer() FragmentAnswer {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return FragmentAnswer{Status: w.status, Header: w.sent, Body: w.body}
 }
 
 var defaultErrorTemplate = template.Must(template.New("error").Parse(
@@ -83,17 +164,17 @@ func renderError(buf *bytes.Buffer, tmpl *template.Template, e *Error) error {
 	return defaultErrorTemplate.Execute(buf, e)
 }
 
-func fragmentRequest(r *http.Request, log *slog.Logger) *FragmentRequest {
-	fr := &FragmentRequest{Slot: r.Header.Get(HeaderSlot)}
-	if u, err := url.ParseRequestURI(r.Header.Get(HeaderPath)); err == nil {
+func newFragmentRequest(path, params, slot string, log *slog.Logger) *FragmentRequest {
+	fr := &FragmentRequest{Slot: slot}
+	if u, err := url.ParseRequestURI(path); err == nil {
 		fr.Path, fr.Query = u.Path, u.Query()
 	} else {
 		fr.Path, fr.Query = "/", url.Values{}
 	}
-	params, err := url.ParseQuery(r.Header.Get(HeaderParams))
+	p, err := url.ParseQuery(params)
 	if err != nil {
-		log.Warn("bff: malformed "+HeaderParams+" header", "value", r.Header.Get(HeaderParams))
+		log.Warn("bff: malformed "+HeaderParams+" header", "value", params)
 	}
-	fr.Params = params
+	fr.Params = p
 	return fr
 }

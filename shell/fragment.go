@@ -11,6 +11,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
 )
 
@@ -54,6 +55,16 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 }
 
 func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+	inv := f.frontends[slot.Frontend].Invoker
+	if fr, ok := inv.(invoke.FragmentRenderer); ok {
+		call := &bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
+		if ans, ok := fr.RenderFragment(ctx, call); ok {
+			if int64(len(ans.Body)) > f.max {
+				return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
+			}
+			return f.result(ans.Status, ans.Header, ans.Body)
+		}
+	}
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, bff.FragmentPath, nil)
 	if err != nil {
 		return compose.Result{Err: err}
@@ -66,7 +77,7 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	if slot.Name != "" {
 		r.Header.Set(bff.HeaderSlot, slot.Name)
 	}
-	resp, err := f.frontends[slot.Frontend].Invoker.RoundTrip(r)
+	resp, err := inv.RoundTrip(r)
 	if err != nil {
 		return compose.Result{Err: err}
 	}
@@ -78,11 +89,17 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	if int64(len(body)) > f.max {
 		return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
 	}
+	return f.result(resp.StatusCode, resp.Header, body)
+}
+
+// result checks a fragment's answer: its body must be UTF-8, and a 5xx is
+// a failure.
+func (f *fetcher) result(status int, header http.Header, body []byte) compose.Result {
 	if !utf8.Valid(body) {
-		return compose.Result{Status: resp.StatusCode, Err: errors.New("fragment is not valid UTF-8")}
+		return compose.Result{Status: status, Err: errors.New("fragment is not valid UTF-8")}
 	}
-	if resp.StatusCode >= 500 {
-		return compose.Result{Status: resp.StatusCode, Err: fmt.Errorf("fragment answered %d", resp.StatusCode)}
+	if status >= 500 {
+		return compose.Result{Status: status, Err: fmt.Errorf("fragment answered %d", status)}
 	}
-	return compose.Result{Status: resp.StatusCode, Header: resp.Header, Body: body, Outcome: compose.OK}
+	return compose.Result{Status: status, Header: header, Body: body, Outcome: compose.OK}
 }

@@ -47,6 +47,15 @@ type InvocationInfo struct {
 	DeadlineInMs int64  `json:"deadlineInMs"`
 }
 
+// FragmentData is what the fragment shows: the request, a cookie, a
+// forwarded header and a header of the fragment request.
+type FragmentData struct {
+	*bff.FragmentRequest
+	CookieA    string
+	Lang       string
+	PathHeader string
+}
+
 // Item is the body of POST /items.
 type Item struct {
 	Name string `json:"name"`
@@ -123,14 +132,22 @@ func New(bff.Settings) (*bff.BFF, error) {
 		}
 		return info, nil
 	})
-	bff.Fragment(b, tmpl, func(ctx context.Context, f *bff.FragmentRequest) (*bff.FragmentRequest, error) {
+	bff.Fragment(b, tmpl, func(ctx context.Context, f *bff.FragmentRequest) (FragmentData, error) {
 		switch f.Param("id") {
 		case "gone":
-			return nil, bff.NotFound("product gone")
+			return FragmentData{}, bff.NotFound("product gone")
 		case "fail":
-			return nil, errors.New("parity: the fragment's data source failed")
+			return FragmentData{}, errors.New("parity: the fragment's data source failed")
+		case "panic":
+			panic("parity: deliberate panic in a fragment")
 		}
-		return f, nil
+		a, _ := bff.Cookie(ctx, "a")
+		if a != "" {
+			bff.SetCookie(ctx, &http.Cookie{Name: "seen", Value: f.Param("id"), Path: "/"})
+			bff.SetHeader(ctx, "Cache-Control", "private, max-age=5")
+		}
+		return FragmentData{FragmentRequest: f, CookieA: a, Lang: bff.Header(ctx, "Accept-Language"),
+			PathHeader: bff.Header(ctx, "collage-path")}, nil
 	})
 	return b, nil
 }
@@ -211,6 +228,10 @@ func Cases() []Case {
 			Header: header("Collage-Path", "/products/fail", "Collage-Params", "id=fail")},
 		{Name: "fragment 404", Method: "GET", Target: "/_fragment",
 			Header: header("Collage-Path", "/products/gone", "Collage-Params", "id=gone")},
+		{Name: "fragment 500 from a panic", Method: "GET", Target: "/_fragment",
+			Header: header("Collage-Path", "/products/panic", "Collage-Params", "id=panic")},
+		{Name: "fragment without Collage headers", Method: "GET", Target: "/_fragment",
+			Header: header("Accept-Language", "de", "Cookie", "a=x")},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -239,5 +240,48 @@ func TestEmulatorInvocation(t *testing.T) {
 	if !inv.InLambda || inv.RequestID == "" || !strings.HasPrefix(inv.FunctionARN, "arn:aws:lambda:") ||
 		inv.DeadlineInMs <= 0 {
 		t.Errorf("invocation seen by the function: %+v", inv)
+	}
+}
+
+// TestRenderFragment: a shell with the BFF linked in renders fragments
+// through RenderFragment, without HTTP; each answer must equal the one to
+// GET /_fragment in-process.
+func TestRenderFragment(t *testing.T) {
+	t.Parallel()
+	b, err := parity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Log = slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	n := 0
+	for _, c := range parity.Cases() {
+		if c.Target != bff.FragmentPath {
+			continue
+		}
+		n++
+		want := call(t, invoke.Local(b), c.Request(ctx))
+		fc := &bff.FragmentCall{Path: c.Header.Get(bff.HeaderPath), Params: c.Header.Get(bff.HeaderParams),
+			Slot: c.Header.Get(bff.HeaderSlot), Header: c.Header.Clone()}
+		for _, k := range []string{bff.HeaderPath, bff.HeaderParams, bff.HeaderSlot} {
+			fc.Header.Del(k)
+		}
+		ans, ok := b.RenderFragment(ctx, fc)
+		if !ok {
+			t.Fatal("RenderFragment: the parity BFF has no fragment")
+		}
+		got, err := parity.Read(invoke.NewResponse(nil, ans.Status, ans.Header, ans.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: RenderFragment differs from GET %s:\ngot  %s\nwant %s", c.Name, bff.FragmentPath, show(got), show(want))
+		}
+	}
+	if n < 5 {
+		t.Errorf("the table has %d fragment cases", n)
+	}
+	if _, ok := bff.New("api-only").RenderFragment(ctx, &bff.FragmentCall{}); ok {
+		t.Error("RenderFragment of a BFF without a fragment reports ok")
 	}
 }

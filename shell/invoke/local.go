@@ -2,15 +2,33 @@ package invoke
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/collage-dev/collage/bff"
 )
 
 // Local calls a BFF linked into the binary: no socket, no serialisation.
+// When h is a *bff.BFF, the invoker is also a FragmentRenderer.
 func Local(h http.Handler) Invoker { return local{h} }
 
 type local struct{ h http.Handler }
+
+// FragmentRenderer is an invoker that renders fragments without an HTTP
+// request: a BFF linked into the binary. It reports false when it has no
+// fragment to render, and the caller goes through RoundTrip instead.
+type FragmentRenderer interface {
+	RenderFragment(context.Context, *bff.FragmentCall) (bff.FragmentAnswer, bool)
+}
+
+func (l local) RenderFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool) {
+	if r, ok := l.h.(FragmentRenderer); ok {
+		return r.RenderFragment(ctx, call)
+	}
+	return bff.FragmentAnswer{}, false
+}
 
 func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil {
