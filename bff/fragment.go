@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"sync"
 )
 
 // Headers of the fragment request the shell sends to GET /_fragment.
@@ -43,7 +44,8 @@ func (f *FragmentRequest) Param(name string) string { return f.Params.Get(name) 
 func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *FragmentRequest) (D, error)) {
 	b.fragment = func(ctx context.Context, ex *exchange, fr *FragmentRequest) {
 		data, err := fn(ctx, fr)
-		var buf bytes.Buffer
+		buf := getBuffer()
+		defer putBuffer(buf)
 		status := http.StatusOK
 		if ex.status != 0 {
 			status = ex.status
@@ -58,11 +60,11 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			status = e.Status
 			if e.Location != "" {
 				ex.w.Header().Set("Location", e.Location)
-			} else if err := renderError(&buf, tmpl, e); err != nil {
+			} else if err := renderError(buf, tmpl, e); err != nil {
 				b.logger().Error("bff fragment error template failed", "bff", b.name, "err", err)
 				buf.Reset() // no half-rendered HTML in the slot
 			}
-		} else if err := tmpl.Execute(&buf, data); err != nil {
+		} else if err := tmpl.Execute(buf, data); err != nil {
 			b.logger().Error("bff fragment template failed", "bff", b.name, "path", fr.Path, "err", err)
 			ex.writeHeader(http.StatusInternalServerError)
 			return
@@ -120,13 +122,18 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 // answerWriter is the in-memory ResponseWriter of RenderFragment. Headers
 // changed after WriteHeader are ignored, as on a connection.
 type answerWriter struct {
-	header http.Header
+	header http.Header // nil once sent
 	sent   http.Header
 	status int
 	body   []byte
 }
 
-func (w *answerWriter) Header() http.Header { return w.header }
+func (w *answerWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{} // after WriteHeader: changes go nowhere
+	}
+	return w.header
+}
 
 func (w *answerWriter) WriteHeader(status int) {
 	if w.status != 0 {
@@ -136,7 +143,7 @@ func (w *answerWriter) WriteHeader(status int) {
 		panic(fmt.Sprintf("invalid WriteHeader code %v", status)) // as net/http
 	}
 	w.status = status
-	w.sent = w.header.Clone()
+	w.sent, w.header = w.header, nil
 }
 
 func (w *answerWriter) Write(p []byte) (int, error) {
@@ -152,6 +159,19 @@ func (w *answerWriter) answer() FragmentAnswer {
 		w.WriteHeader(http.StatusOK)
 	}
 	return FragmentAnswer{Status: w.status, Header: w.sent, Body: w.body}
+}
+
+// buffers hold fragments being rendered; the response takes a copy.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // let an outsized one go
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 var defaultErrorTemplate = template.Must(template.New("error").Parse(

@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -9,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/collage-dev/collage/shell/layout"
@@ -81,11 +81,12 @@ type Render struct {
 }
 
 type slot struct {
+	began  atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
 	done   chan struct{}
 	res    Result // written by the fetch, read after done
 	ctx    context.Context
-	cancel context.CancelFunc
-	final  *Result // what the page shows, once decided
+	cancel context.CancelFunc // nil when ctx is an earlier slot's
+	final  *Result            // what the page shows, once decided
 }
 
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
@@ -96,11 +97,21 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.done = make(chan struct{})
-		st.ctx, st.cancel = context.WithTimeout(ctx, s.Timeout)
-		go func() {
+		// Slots with the same timeout share one deadline, and one timer.
+		for j := range i {
+			if l.Slots[j].Timeout == s.Timeout {
+				st.ctx = r.slots[j].ctx
+				break
+			}
+		}
+		if st.ctx == nil {
+			st.ctx, st.cancel = context.WithTimeout(ctx, s.Timeout)
+		}
+		run(func() {
+			st.began.Store(int64(time.Since(r.start)) + 1)
 			st.res = f.Fetch(st.ctx, s, req)
 			close(st.done)
-		}()
+		})
 	}
 	return r
 }
@@ -108,9 +119,44 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 // Close stops every fetch still running.
 func (r *Render) Close() {
 	for i := range r.slots {
-		r.slots[i].cancel()
+		if c := r.slots[i].cancel; c != nil {
+			c()
+		}
 	}
 	r.cancel()
+}
+
+// maxIdle bounds the goroutines that wait for the next fetch.
+const maxIdle = 256
+
+// idle are goroutines that wait for a fetch to run. A fetch handed to one
+// runs on a stack that has grown already, where a new goroutine would grow
+// its stack again, at a cost that shows under load.
+var idle = make(chan chan func(), maxIdle)
+
+// run runs f on a goroutine of its own.
+func run(f func()) {
+	select {
+	case w := <-idle:
+		w <- f
+	default:
+		w := make(chan func())
+		go work(w, f)
+	}
+}
+
+// work runs f, then whatever run hands it while it is idle, until there
+// are maxIdle idle goroutines besides it.
+func work(w chan func(), f func()) {
+	for {
+		f()
+		select {
+		case idle <- w:
+		default:
+			return
+		}
+		f = <-w
+	}
 }
 
 // result waits for slot i until it resolves or its deadline passes, and
@@ -288,34 +334,49 @@ func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
 const DefaultCoalesce = time.Millisecond
 
 // mustFlush reports whether what is written should be flushed before waiting
-// for slot i: it waits for the slot until r.Coalesce after the start of the
-// page before the first flush, and for r.Coalesce after that.
+// for slot i. Before the first flush, it waits for the slot until
+// r.Coalesce after its fetch began: a fetch that has not begun yet waits
+// for a processor, not for its fragment, and the head would not leave
+// sooner on a machine that busy. After the first flush, it waits
+// r.Coalesce.
 func (r *Render) mustFlush(i int) bool {
 	if r.ready(i) {
 		return false
 	}
-	wait := r.Coalesce
-	if !r.flushed {
-		wait -= time.Since(r.start)
-	}
-	if wait <= 0 {
-		return true
-	}
-	if r.timer == nil {
-		r.timer = time.NewTimer(wait)
-	} else {
-		r.timer.Reset(wait)
-	}
 	st := &r.slots[i]
-	select {
-	case <-st.done:
-		r.timer.Stop()
-		return false
-	case <-st.ctx.Done(): // the slot times out: its fallback is ready
-		r.timer.Stop()
-		return false
-	case <-r.timer.C:
-		return true
+	first := !r.flushed
+	for {
+		wait := r.Coalesce
+		if first && r.Coalesce > 0 {
+			if began := st.began.Load(); began > 0 {
+				wait = time.Duration(began-1) + r.Coalesce - time.Since(r.start)
+			}
+		}
+		if wait <= 0 {
+			return true
+		}
+		if r.timer == nil {
+			r.timer = time.NewTimer(wait)
+		} else {
+			r.timer.Reset(wait)
+		}
+		select {
+		case <-st.done:
+			r.timer.Stop()
+			return false
+		case <-st.ctx.Done(): // the slot times out: its fallback is ready
+			r.timer.Stop()
+			return false
+		case <-r.timer.C:
+			// On a busy machine the slot may have resolved by the time this
+			// goroutine runs again; select picks among ready cases at random.
+			if r.ready(i) {
+				return false
+			}
+			if !first || st.began.Load() > 0 {
+				return true
+			}
+		}
 	}
 }
 
@@ -330,19 +391,22 @@ var (
 )
 
 func (r *Render) writeSlot(w io.Writer, s *layout.Slot, res *Result) error {
-	var b bytes.Buffer
-	b.Grow(len(s.Open) + len(res.Body) + len(s.Fallback) + 64)
-	b.Write(s.Open)
+	if _, err := w.Write(s.Open); err != nil {
+		return err
+	}
 	body := res.Body
 	if res.Outcome == Timeout || res.Outcome == Failed {
-		fmt.Fprintf(&b, ` data-collage-fallback="%s"`, html.EscapeString(string(res.Outcome)))
+		if _, err := fmt.Fprintf(w, ` data-collage-fallback="%s"`, html.EscapeString(string(res.Outcome))); err != nil {
+			return err
+		}
 		body = s.Fallback
 	}
-	b.Write(endTag)
-	b.Write(body)
-	b.Write(closeSlot)
-	_, err := w.Write(b.Bytes())
-	return err
+	for _, b := range [][]byte{endTag, body, closeSlot} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writePlaceholder writes an async slot's fallback in its place; its content
