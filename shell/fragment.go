@@ -56,9 +56,13 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 
 func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
 	inv := f.frontends[slot.Frontend].Invoker
-	if fr, ok := inv.(invoke.FragmentRenderer); ok {
+	if ff, ok := inv.(invoke.FragmentFetcher); ok {
 		call := &bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
-		if ans, ok := fr.RenderFragment(ctx, call); ok {
+		ans, ok, err := ff.FetchFragment(ctx, call)
+		if err != nil {
+			return compose.Result{Err: err}
+		}
+		if ok {
 			if int64(len(ans.Body)) > f.max {
 				return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/fasthttpinvoke"
 	"github.com/collage-dev/collage/shell/fragcache"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
@@ -66,15 +67,32 @@ var upstreams = map[string]http.HandlerFunc{
 // bufWriter is a compose.Writer over a buffer.
 type bufWriter struct{ *bufio.Writer }
 
+// clients are the HTTP invokers a frontend may have.
+var clients = map[string]func(base string) (invoke.Invoker, error){
+	"net/http": func(base string) (invoke.Invoker, error) { return invoke.HTTP(base, invoke.HTTPOptions{}) },
+	"fasthttp": func(base string) (invoke.Invoker, error) {
+		return fasthttpinvoke.New(base, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+	},
+}
+
 func TestMisbehavingUpstreams(t *testing.T) {
 	t.Parallel()
+	for name, client := range clients {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			misbehavingUpstreams(t, client)
+		})
+	}
+}
+
+func misbehavingUpstreams(t *testing.T, client func(string) (invoke.Invoker, error)) {
 	frontends := map[string]shell.Frontend{}
 	var src strings.Builder
 	src.WriteString("<!doctype html><html><head><title>t</title></head><body>\n")
 	for _, name := range []string{"good", "slow", "failing", "hanging", "huge", "cut", "latin1", "badcache"} {
 		srv := httptest.NewServer(upstreams[name])
 		t.Cleanup(srv.Close)
-		inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{})
+		inv, err := client(srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}

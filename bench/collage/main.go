@@ -32,6 +32,7 @@ import (
 	"github.com/collage-dev/collage/bench/internal/frag"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/fasthttpinvoke"
 	"github.com/collage-dev/collage/shell/fiberhttp"
 	"github.com/collage-dev/collage/shell/fragcache"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -130,7 +131,7 @@ func frontends(o options) (map[string]shell.Frontend, error) {
 	switch o.mode {
 	case "http":
 		for _, name := range frag.Names {
-			inv, err := invoke.HTTP(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{})
+			inv, err := fasthttpinvoke.New(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/config"
+	"github.com/collage-dev/collage/shell/fasthttpinvoke"
 	"github.com/collage-dev/collage/shell/fiberhttp"
 	"github.com/collage-dev/collage/shell/fragcache"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -127,7 +128,7 @@ func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
 			}
 			out[name] = shell.Frontend{Invoker: invoke.Local(b)}
 		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
-			inv, err := invoke.HTTP(f.BFF, invoke.HTTPOptions{})
+			inv, err := fasthttpinvoke.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}

@@ -1,6 +1,8 @@
 package fiberhttp
 
 import (
+	"bytes"
+	"compress/gzip"
 	"mime"
 	"os"
 	"path/filepath"
@@ -8,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/fasthttp"
+	brotli "github.com/molecule-man/go-brrr"
 )
 
 // maxCachedAssets bounds the bytes of assets held in memory; past it, files
@@ -36,10 +38,27 @@ func newAsset(path string, data []byte) *asset {
 		a.ctype = "application/octet-stream"
 	}
 	if compressible(a.ctype) && len(data) > 256 {
-		a.gz = fasthttp.AppendGzipBytesLevel(nil, data, fasthttp.CompressBestCompression)
-		a.brz = fasthttp.AppendBrotliBytesLevel(nil, data, fasthttp.CompressBrotliBestCompression)
+		a.gz, a.brz = gzipped(data), brotlied(data)
 	}
 	return a
+}
+
+// gzipped is data compressed with gzip at its best.
+func gzipped(data []byte) []byte {
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level
+	w.Write(data)                                         // a bytes.Buffer does not fail
+	w.Close()
+	return b.Bytes()
+}
+
+// brotlied is data compressed with brotli at its best.
+func brotlied(data []byte) []byte {
+	b, err := brotli.Compress(data, brotli.BestCompression)
+	if err != nil {
+		panic(err) // only for an invalid level
+	}
+	return b
 }
 
 func compressible(ctype string) bool {

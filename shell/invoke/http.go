@@ -8,10 +8,13 @@ import (
 	"time"
 )
 
+// DefaultMaxConnsPerHost caps the connections to one HTTP BFF.
+const DefaultMaxConnsPerHost = 256
+
 // HTTPOptions tune the connections to an HTTP BFF.
 type HTTPOptions struct {
 	// MaxConnsPerHost caps concurrent connections to the upstream.
-	// Optional. Default: 256.
+	// Optional. Default: DefaultMaxConnsPerHost.
 	MaxConnsPerHost int
 	// IdleConnsPerHost is how many keep-alive connections are pooled.
 	// Optional. Default: 128.
@@ -26,7 +29,7 @@ func HTTP(base string, opts HTTPOptions) (Invoker, error) {
 		return nil, fmt.Errorf("bff %q is not an http:// or https:// URL", base)
 	}
 	if opts.MaxConnsPerHost == 0 {
-		opts.MaxConnsPerHost = 256
+		opts.MaxConnsPerHost = DefaultMaxConnsPerHost
 	}
 	if opts.IdleConnsPerHost == 0 {
 		opts.IdleConnsPerHost = 128

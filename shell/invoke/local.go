@@ -11,23 +11,31 @@ import (
 )
 
 // Local calls a BFF linked into the binary: no socket, no serialisation.
-// When h is a *bff.BFF, the invoker is also a FragmentRenderer.
+// When h is a *bff.BFF with a fragment, fragments are rendered without an
+// *http.Request (bff.BFF.RenderFragment).
 func Local(h http.Handler) Invoker { return local{h} }
 
 type local struct{ h http.Handler }
 
-// FragmentRenderer is an invoker that renders fragments without an HTTP
-// request: a BFF linked into the binary. It reports false when it has no
-// fragment to render, and the caller goes through RoundTrip instead.
-type FragmentRenderer interface {
+// A FragmentFetcher is an invoker that gets fragments without an
+// *http.Request: a BFF linked into the binary, or a client that writes the
+// fragment request itself. It reports false when it has no such path, and
+// the caller goes through RoundTrip; an error is the fetch's failure.
+type FragmentFetcher interface {
+	FetchFragment(context.Context, *bff.FragmentCall) (ans bff.FragmentAnswer, ok bool, err error)
+}
+
+// renderer is a BFF linked into the binary.
+type renderer interface {
 	RenderFragment(context.Context, *bff.FragmentCall) (bff.FragmentAnswer, bool)
 }
 
-func (l local) RenderFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool) {
-	if r, ok := l.h.(FragmentRenderer); ok {
-		return r.RenderFragment(ctx, call)
+func (l local) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool, error) {
+	if r, ok := l.h.(renderer); ok {
+		ans, ok := r.RenderFragment(ctx, call)
+		return ans, ok, nil
 	}
-	return bff.FragmentAnswer{}, false
+	return bff.FragmentAnswer{}, false, nil
 }
 
 func (l local) RoundTrip(req *http.Request) (*http.Response, error) {
