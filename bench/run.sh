@@ -16,7 +16,10 @@
 #   BENCH_ROUNDS=3       rounds; the tables show medians
 #   BENCH_DURATION=5     seconds of each wrk run and of each open-loop run
 #   BENCH_THREADS=2      wrk -t
-#   BENCH_CONNS=64       wrk -c
+#   BENCH_CONNS=64       wrk -c, no delay
+#   BENCH_CONNS_SLOW=256 wrk -c, with delays: a closed loop of N connections
+#                        cannot pass N / 20 ms pages a second, so 64 would
+#                        measure the connection count, not the servers
 #   BENCH_TTFB_N=200     sequential requests per server for first byte
 #   BENCH_OPEN=1         0 skips the open-loop runs
 #   BENCH_PORT_BASE=18100  ports used: BASE+1 … BASE+31
@@ -28,6 +31,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-5}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNS:-64}
+CONNS_SLOW=${BENCH_CONNS_SLOW:-256}
 TTFB_N=${BENCH_TTFB_N:-200}
 TTFB_WARMUP=20
 OPEN=${BENCH_OPEN:-1}
@@ -102,17 +106,22 @@ for v in fast slow; do
 done
 # (d) serves exactly what collage composes (only the nonce differs per request).
 curl -fs --max-time 5 -o "$RUN/page.html" "${URL[b-fast]}"
+# Every server composes the same bytes; they differ only in how.
+for key in a-fast ac-fast c-fast a-slow ac-slow b-slow c-slow; do
+  curl -fs --max-time 5 "${URL[$key]}" | cmp -s - "$RUN/page.html" || die "$key does not serve the page b-fast serves"
+done
 start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
 ready "${URL[d]}"
 
 KEYS=(a-fast ac-fast b-fast c-fast d a-slow ac-slow b-slow c-slow)
 cat >"$RUN/meta.env" <<EOF
 DATE=$(date -u +%Y-%m-%dT%H:%MZ)
-COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_TTFB_N=$TTFB_N bench/run.sh
+COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_CONNS_SLOW=$CONNS_SLOW BENCH_TTFB_N=$TTFB_N bench/run.sh
 ROUNDS=$ROUNDS
 DURATION=$DURATION
 THREADS=$THREADS
 CONNS=$CONNS
+CONNS_SLOW=$CONNS_SLOW
 TTFB_N=$TTFB_N
 TTFB_WARMUP=$TTFB_WARMUP
 OPEN_WORKERS=$OPEN_WORKERS
@@ -124,7 +133,9 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 EOF
 
 wrk_run() { # wrk_run KEY SECONDS OUTFILE
-  timeout $(($2 + 20)) wrk -t"$THREADS" -c"$CONNS" -d"$2"s --timeout 2s --latency "${URL[$1]}" >"$3"
+  local conns=$CONNS
+  case $1 in *-slow) conns=$CONNS_SLOW ;; esac
+  timeout $(($2 + 20)) wrk -t"$THREADS" -c"$conns" -d"$2"s --timeout 2s --latency "${URL[$1]}" >"$3"
 }
 # ticks PID: the CPU time (user + system, in clock ticks) PID has used.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

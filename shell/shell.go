@@ -161,15 +161,25 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 }
 
 func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result, took time.Duration) {
-	attrs := []any{"request_id", req.ID, "path", req.Path, "layout", p.Layout.Name, "took", took}
 	level := slog.LevelInfo
-	for i, res := range results {
-		key := p.slotKeys[i]
-		attrs = append(attrs, key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String())
+	for _, res := range results {
 		if res.Err != nil {
 			level = slog.LevelWarn
-			attrs = append(attrs, key+".err", res.Err.Error())
 		}
 	}
-	s.opts.Log.Log(context.Background(), level, "page", attrs...)
+	ctx := context.Background()
+	if !s.opts.Log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 4+2*len(results))
+	attrs = append(attrs, slog.String("request_id", req.ID), slog.String("path", req.Path),
+		slog.String("layout", p.Layout.Name), slog.Duration("took", took))
+	for i, res := range results {
+		key := p.slotKeys[i]
+		attrs = append(attrs, slog.String(key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String()))
+		if res.Err != nil {
+			attrs = append(attrs, slog.String(key+".err", res.Err.Error()))
+		}
+	}
+	s.opts.Log.LogAttrs(ctx, level, "page", attrs...)
 }

@@ -224,11 +224,11 @@ func write(out io.Writer, dir string) error {
 			meta["DATE"], meta["COMMIT"], meta["CPU"], meta["GO"], meta["WRK"], meta["LOAD_START"], meta["LOAD_END"], meta["COMMAND"])
 	}
 
-	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency`, %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
+	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency` (-c%s with fragment delays), %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
 		"CPU µs/page: user + system time the server used over the wrk run, per page, + that of its fragment server for (a), (a+) and (c) "+
 		"(10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
 		"Low load: `bench/ttfb`, %s sequential requests on one keep-alive connection after %s of warm-up.\n\n",
-		meta["THREADS"], meta["CONNS"], meta["DURATION"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
+		meta["THREADS"], meta["CONNS"], meta["DURATION"], meta["CONNS_SLOW"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
 	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range servers {

@@ -249,22 +249,34 @@ func Redirect(status int) bool { return status >= 300 && status < 400 }
 // header: every slot when called after WritePrefix has written the whole
 // page.
 func (r *Render) ServerTiming() string {
-	var b strings.Builder
+	b := make([]byte, 0, 48*len(r.slots))
 	for i, s := range r.layout.Slots {
 		if !r.ready(i) {
 			continue
 		}
 		res := r.result(i)
-		if b.Len() > 0 {
-			b.WriteString(", ")
+		if len(b) > 0 {
+			b = append(b, ", "...)
 		}
-		fmt.Fprintf(&b, `slot-%d-%s;desc="%s";dur=%s`, i, s.Frontend, res.Outcome,
-			strconv.FormatFloat(float64(res.Took.Microseconds())/1000, 'f', 1, 64))
+		b = append(b, "slot-"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '-')
+		b = append(b, s.Frontend...)
+		b = append(b, `;desc="`...)
+		b = append(b, res.Outcome...)
+		b = append(b, `";dur=`...)
+		b = appendMillis(b, res.Took)
 	}
-	if b.Len() == 0 {
-		return "compose;dur=" + strconv.FormatFloat(float64(time.Since(r.start).Microseconds())/1000, 'f', 1, 64)
+	if len(b) == 0 {
+		b = appendMillis(append(b, "compose;dur="...), time.Since(r.start))
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendMillis appends d in milliseconds with one decimal, as Server-Timing
+// gives durations.
+func appendMillis(b []byte, d time.Duration) []byte {
+	return strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', 1, 64)
 }
 
 // WriteTo streams the page to w, from where WritePrefix stopped if it was

@@ -82,6 +82,7 @@ var braceRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 func fiberPattern(p string) string { return braceRE.ReplaceAllString(p, ":$1") }
 
 func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
+	cspParts := strings.Split(csp, "{nonce}")
 	return func(c *fiber.Ctx) error {
 		nonce := newNonce()
 		req := &compose.Request{
@@ -99,7 +100,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 				c.Response().Header.Add(k, v)
 			}
 		}
-		c.Set(fiber.HeaderContentSecurityPolicy, strings.ReplaceAll(csp, "{nonce}", nonce))
+		c.Set(fiber.HeaderContentSecurityPolicy, strings.Join(cspParts, nonce))
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Type("html", "utf-8") // a HEAD answer has the headers of the GET
