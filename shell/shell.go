@@ -141,17 +141,19 @@ func (s *Shell) Registry() *registry.Registry { return s.opts.Registry }
 // Log returns the shell's logger.
 func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 
-// Compose starts composing p for req. The caller must call done when the
-// page is written: it stops what still runs and logs the page.
+// Compose starts composing p for req, and sets req.Deadline from
+// PageTimeout if it has none. The caller must call done when the page is
+// written: it stops what still runs and logs the page.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.PageTimeout)
-	r = compose.Start(ctx, p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
-	r.Coalesce = s.opts.Coalesce
 	start := time.Now()
+	if req.Deadline.IsZero() {
+		req.Deadline = start.Add(s.opts.PageTimeout)
+	}
+	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
+	r.Coalesce = s.opts.Coalesce
 	return r, func() {
 		results := r.Results()
 		r.Close()
-		cancel()
 		took := time.Since(start)
 		s.logPage(p, req, results, took)
 		if s.opts.Observer != nil {

@@ -32,6 +32,9 @@ type Request struct {
 	Header http.Header // headers forwarded to fragments
 	Nonce  string      // CSP nonce for the inline scripts of this response
 	ID     string      // request id, for logs
+	// Deadline bounds the whole page: no slot waits past it. Zero: only
+	// the slots' own timeouts (and the context given to Start) bound it.
+	Deadline time.Time
 }
 
 // Result is one slot's fragment.
@@ -72,7 +75,6 @@ type Render struct {
 	head   Head
 	start  time.Time
 	slots  []slot
-	cancel context.CancelFunc
 
 	next    int         // the chunk of the layout to write next
 	async   int         // the slot writeAsync looks at next
@@ -81,19 +83,19 @@ type Render struct {
 }
 
 type slot struct {
-	began  atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
-	done   chan struct{}
-	res    Result // written by the fetch, read after done
-	ctx    context.Context
-	cancel context.CancelFunc // nil when ctx is an earlier slot's
-	final  *Result            // what the page shows, once decided
+	began   atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
+	done    chan struct{}
+	res     Result // written by the fetch, read after done
+	ctx     context.Context
+	cancel  context.CancelFunc // nil when ctx is an earlier slot's
+	final   Result             // what the page shows, once decided
+	decided bool
 }
 
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
-	ctx, cancel := context.WithCancel(ctx)
-	r := &Render{Coalesce: DefaultCoalesce, layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), cancel: cancel}
+	r := &Render{Coalesce: DefaultCoalesce, layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots))}
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.done = make(chan struct{})
@@ -105,7 +107,11 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 			}
 		}
 		if st.ctx == nil {
-			st.ctx, st.cancel = context.WithTimeout(ctx, s.Timeout)
+			d := r.start.Add(s.Timeout)
+			if !req.Deadline.IsZero() && req.Deadline.Before(d) {
+				d = req.Deadline
+			}
+			st.ctx, st.cancel = context.WithDeadline(ctx, d)
 		}
 		run(func() {
 			st.began.Store(int64(time.Since(r.start)) + 1)
@@ -123,7 +129,6 @@ func (r *Render) Close() {
 			c()
 		}
 	}
-	r.cancel()
 }
 
 // maxIdle bounds the goroutines that wait for the next fetch.
@@ -163,8 +168,8 @@ func work(w chan func(), f func()) {
 // decides what the page shows.
 func (r *Render) result(i int) *Result {
 	st := &r.slots[i]
-	if st.final != nil {
-		return st.final
+	if st.decided {
+		return &st.final
 	}
 	var res Result
 	select {
@@ -189,8 +194,8 @@ func (r *Render) result(i int) *Result {
 	if res.Outcome == Timeout || res.Outcome == Failed {
 		res.Body = nil
 	}
-	st.final = &res
-	return st.final
+	st.final, st.decided = res, true
+	return &st.final
 }
 
 // usable reports whether a fragment is shown: any 2xx, and for the primary
@@ -209,7 +214,7 @@ func usable(s *layout.Slot, res *Result) bool {
 
 // ready reports whether slot i can be written without waiting.
 func (r *Render) ready(i int) bool {
-	if r.slots[i].final != nil {
+	if r.slots[i].decided {
 		return true
 	}
 	select {

@@ -317,6 +317,21 @@ func TestPageContextBoundsSlots(t *testing.T) {
 	}
 }
 
+func TestRequestDeadlineBoundsSlots(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=x timeout=1h>fb</collage-slot>`)
+	req := &compose.Request{Deadline: time.Now().Add(20 * time.Millisecond)}
+	r := compose.Start(context.Background(), l, fetcher{"x": untilDone}, compose.Head{}, req)
+	defer r.Close()
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<collage-slot frontend="x" data-collage-fallback="timeout">fb</collage-slot>`; w.String() != want {
+		t.Errorf("body = %s, want %s", w.String(), want)
+	}
+}
+
 func TestRequestReachesFetcher(t *testing.T) {
 	t.Parallel()
 	l := parse(t, `<collage-slot frontend=x name=main></collage-slot>`)

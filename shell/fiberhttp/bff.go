@@ -51,7 +51,7 @@ func bffHandler(sh *shell.Shell) fiber.Handler {
 		}
 		req.URL = u
 		req.ContentLength = int64(len(c.Body()))
-		req.Header = forwarded(c)
+		req.Header = forwarded(c, requestID(c))
 		for _, k := range passed {
 			if v := c.Request().Header.Peek(k); len(v) > 0 {
 				req.Header.Set(k, string(v))

@@ -84,13 +84,13 @@ func fiberPattern(p string) string { return braceRE.ReplaceAllString(p, ":$1") }
 func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 	cspParts := strings.Split(csp, "{nonce}")
 	return func(c *fiber.Ctx) error {
-		nonce := newNonce()
+		nonce, id := newNonce(), requestID(c)
 		req := &compose.Request{
 			Path:   string(c.Request().URI().RequestURI()),
 			Params: params(c, p.Params),
-			Header: forwarded(c),
+			Header: forwarded(c, id),
 			Nonce:  nonce,
-			ID:     requestID(c),
+			ID:     id,
 		}
 		render, done := sh.Compose(p, req)
 		status, header := render.Status()
@@ -236,8 +236,9 @@ func params(c *fiber.Ctx, names []string) string {
 	return b.String()
 }
 
-// forwarded copies the headers the BFFs receive out of the fiber request.
-func forwarded(c *fiber.Ctx) http.Header {
+// forwarded copies the headers the BFFs receive out of the fiber request,
+// with the request id the shell gave it if it came with none.
+func forwarded(c *fiber.Ctx, id string) http.Header {
 	h := make(http.Header, len(shell.Forwarded))
 	for _, k := range shell.Forwarded {
 		if v := c.Request().Header.Peek(k); len(v) > 0 {
@@ -245,7 +246,7 @@ func forwarded(c *fiber.Ctx) http.Header {
 		}
 	}
 	if _, ok := h["X-Request-Id"]; !ok {
-		h["X-Request-Id"] = []string{requestID(c)}
+		h["X-Request-Id"] = []string{id}
 	}
 	return h
 }
