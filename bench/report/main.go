@@ -302,14 +302,14 @@ func write(out io.Writer, dir string) error {
 	}
 	for _, v := range []string{"fast", "slow"} {
 		r := ratio("a-"+v, "c-"+v)
-		bar(fmt.Sprintf("(a) ≥ 1.5× req/s of (c), %s variant, collapsing off", v), fmt.Sprintf("%.2f×", r), r >= 1.5)
+		bar(fmt.Sprintf("(a) ≥ 1.5× req/s of (c), %s variant, collapsing off", v), fmt.Sprintf("%.3f×", r), r >= 1.5)
 	}
 	for _, v := range []string{"fast", "slow"} {
 		r := ratio("ac-"+v, "c-"+v)
 		bar(fmt.Sprintf("(a+) ≥ 1.5× req/s of (c), %s variant, collapsing on", v), fmt.Sprintf("%.2f×", r), r >= 1.5)
 	}
 	r := ratio("b-fast", "d")
-	bar("(b) ≥ 0.5× req/s of (d)", fmt.Sprintf("%.2f×", r), r >= 0.5)
+	bar("(b) ≥ 0.5× req/s of (d)", fmt.Sprintf("%.3f×", r), r >= 0.5)
 	for _, key := range []string{"a-slow", "b-slow"} {
 		if t := ttfb[key]; t != nil {
 			bar(fmt.Sprintf("%s first byte p50 ≤ 2 ms", key), fmt.Sprintf("%.2f ms (p99 %.2f)", t.TTFBp50, t.TTFBp99), t.TTFBp50 <= 2)
