@@ -178,6 +178,29 @@ func (c Case) Request(ctx context.Context) *http.Request {
 	return r
 }
 
+// FragmentCall is the case, a GET /_fragment, as a shell makes it without
+// HTTP: the Collage-* headers become the call's fields, the others are
+// forwarded.
+func (c Case) FragmentCall() *bff.FragmentCall {
+	fc := &bff.FragmentCall{Path: c.Header.Get(bff.HeaderPath), Params: c.Header.Get(bff.HeaderParams),
+		Slot: c.Header.Get(bff.HeaderSlot), Header: c.Header.Clone()}
+	for _, k := range []string{bff.HeaderPath, bff.HeaderParams, bff.HeaderSlot} {
+		fc.Header.Del(k)
+	}
+	return fc
+}
+
+// FragmentCases are the cases of the table that are fragment requests.
+func FragmentCases() []Case {
+	var out []Case
+	for _, c := range Cases() {
+		if c.Target == bff.FragmentPath {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // UserAgent has commas, like every browser's.
 const UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
@@ -272,6 +295,11 @@ func Read(resp *http.Response) (Result, error) {
 		res.Body = "base64:" + base64.StdEncoding.EncodeToString(body)
 	}
 	return res, nil
+}
+
+// ReadAnswer reads a fragment answer into its normal form.
+func ReadAnswer(ans bff.FragmentAnswer) (Result, error) {
+	return Read(&http.Response{StatusCode: ans.Status, Header: ans.Header, Body: io.NopCloser(bytes.NewReader(ans.Body))})
 }
 
 var sessionRE = regexp.MustCompile(`\b[0-9a-f]{32}\b`)

@@ -254,23 +254,14 @@ func TestRenderFragment(t *testing.T) {
 	}
 	b.Log = slog.New(slog.DiscardHandler)
 	ctx := context.Background()
-	n := 0
-	for _, c := range parity.Cases() {
-		if c.Target != bff.FragmentPath {
-			continue
-		}
-		n++
+	cases := parity.FragmentCases()
+	for _, c := range cases {
 		want := call(t, invoke.Local(b), c.Request(ctx))
-		fc := &bff.FragmentCall{Path: c.Header.Get(bff.HeaderPath), Params: c.Header.Get(bff.HeaderParams),
-			Slot: c.Header.Get(bff.HeaderSlot), Header: c.Header.Clone()}
-		for _, k := range []string{bff.HeaderPath, bff.HeaderParams, bff.HeaderSlot} {
-			fc.Header.Del(k)
-		}
-		ans, ok := b.RenderFragment(ctx, fc)
+		ans, ok := b.RenderFragment(ctx, c.FragmentCall())
 		if !ok {
 			t.Fatal("RenderFragment: the parity BFF has no fragment")
 		}
-		got, err := parity.Read(invoke.NewResponse(nil, ans.Status, ans.Header, ans.Body))
+		got, err := parity.ReadAnswer(ans)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,8 +269,8 @@ func TestRenderFragment(t *testing.T) {
 			t.Errorf("%s: RenderFragment differs from GET %s:\ngot  %s\nwant %s", c.Name, bff.FragmentPath, show(got), show(want))
 		}
 	}
-	if n < 5 {
-		t.Errorf("the table has %d fragment cases", n)
+	if len(cases) < 5 {
+		t.Errorf("the table has %d fragment cases", len(cases))
 	}
 	if _, ok := bff.New("api-only").RenderFragment(ctx, &bff.FragmentCall{}); ok {
 		t.Error("RenderFragment of a BFF without a fragment reports ok")

@@ -38,6 +38,18 @@ func answer(status int, body string, header ...string) fetchFunc {
 	}
 }
 
+// held answers body once release is closed, or times out with its context.
+func held(release <-chan struct{}, body string) fetchFunc {
+	return func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+		select {
+		case <-release:
+			return answer(200, body)(ctx, s, r)
+		case <-ctx.Done():
+			return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+		}
+	}
+}
+
 // untilDone blocks until the slot's context ends, as a well-behaved slow fetch.
 func untilDone(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
 	<-ctx.Done()
@@ -301,34 +313,31 @@ func TestTimeoutIsPerSlot(t *testing.T) {
 	}
 }
 
-func TestPageContextBoundsSlots(t *testing.T) {
+// TestPageBoundsSlots: a slot whose own timeout is an hour still ends at
+// the page's bound, given as Start's context or as the request's deadline.
+func TestPageBoundsSlots(t *testing.T) {
 	t.Parallel()
 	l := parse(t, `<collage-slot frontend=x timeout=1h>fb</collage-slot>`)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	r := compose.Start(ctx, l, fetcher{"x": untilDone}, compose.Head{}, &compose.Request{})
-	defer r.Close()
-	var w buffer
-	if err := r.WriteTo(&w); err != nil {
-		t.Fatal(err)
-	}
-	if want := `<collage-slot frontend="x" data-collage-fallback="timeout">fb</collage-slot>`; w.String() != want {
-		t.Errorf("body = %s, want %s", w.String(), want)
-	}
-}
-
-func TestRequestDeadlineBoundsSlots(t *testing.T) {
-	t.Parallel()
-	l := parse(t, `<collage-slot frontend=x timeout=1h>fb</collage-slot>`)
-	req := &compose.Request{Deadline: time.Now().Add(20 * time.Millisecond)}
-	r := compose.Start(context.Background(), l, fetcher{"x": untilDone}, compose.Head{}, req)
-	defer r.Close()
-	var w buffer
-	if err := r.WriteTo(&w); err != nil {
-		t.Fatal(err)
-	}
-	if want := `<collage-slot frontend="x" data-collage-fallback="timeout">fb</collage-slot>`; w.String() != want {
-		t.Errorf("body = %s, want %s", w.String(), want)
+	for name, start := range map[string]func() *compose.Render{
+		"context": func() *compose.Render {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			t.Cleanup(cancel)
+			return compose.Start(ctx, l, fetcher{"x": untilDone}, compose.Head{}, &compose.Request{})
+		},
+		"request deadline": func() *compose.Render {
+			req := &compose.Request{Deadline: time.Now().Add(20 * time.Millisecond)}
+			return compose.Start(context.Background(), l, fetcher{"x": untilDone}, compose.Head{}, req)
+		},
+	} {
+		r := start()
+		defer r.Close()
+		var w buffer
+		if err := r.WriteTo(&w); err != nil {
+			t.Fatal(err)
+		}
+		if want := `<collage-slot frontend="x" data-collage-fallback="timeout">fb</collage-slot>`; w.String() != want {
+			t.Errorf("%s: body = %s, want %s", name, w.String(), want)
+		}
 	}
 }
 
@@ -389,16 +398,7 @@ func TestHeadFlushedBeforeSlowSlot(t *testing.T) {
 	t.Parallel()
 	l := parse(t, `<html><head><title>t</title></head><body><collage-slot frontend=slow timeout=1m>fb</collage-slot></body></html>`)
 	release := make(chan struct{})
-	f := fetcher{
-		"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
-			select {
-			case <-release:
-				return answer(200, "S")(ctx, s, r)
-			case <-ctx.Done():
-				return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
-			}
-		},
-	}
+	f := fetcher{"slow": held(release, "S")}
 	r := compose.Start(context.Background(), l, f, compose.NewHead(`<link rel="stylesheet" href="/a.css">`, "{nonce}"), &compose.Request{})
 	defer r.Close()
 
@@ -661,17 +661,7 @@ func TestWritePrefixStopsAtSlowSlot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			release := make(chan struct{})
-			f := fetcher{
-				"fast": answer(200, "F"),
-				"slow": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
-					select {
-					case <-release:
-						return answer(200, "S")(ctx, s, r)
-					case <-ctx.Done():
-						return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
-					}
-				},
-			}
+			f := fetcher{"fast": answer(200, "F"), "slow": held(release, "S")}
 			r := compose.Start(context.Background(), parse(t, tc.layout), f, compose.Head{}, &compose.Request{Nonce: "n"})
 			defer r.Close()
 			w := &buffer{flushed: make(chan struct{}, 16)}

@@ -52,12 +52,8 @@ func TestSameAsNetHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	n := 0
-	for _, c := range parity.Cases() {
-		if c.Target != bff.FragmentPath {
-			continue
-		}
-		n++
+	cases := parity.FragmentCases()
+	for _, c := range cases {
 		resp, err := slow.RoundTrip(c.Request(ctx))
 		if err != nil {
 			t.Fatal(err)
@@ -66,16 +62,11 @@ func TestSameAsNetHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		call := &bff.FragmentCall{Path: c.Header.Get(bff.HeaderPath), Params: c.Header.Get(bff.HeaderParams),
-			Slot: c.Header.Get(bff.HeaderSlot), Header: c.Header.Clone()}
-		for _, k := range []string{bff.HeaderPath, bff.HeaderParams, bff.HeaderSlot} {
-			call.Header.Del(k)
-		}
-		ans, err := fetch(t, fast, ctx, call)
+		ans, err := fetch(t, fast, ctx, c.FragmentCall())
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		got, err := parity.Read(invoke.NewResponse(nil, ans.Status, ans.Header, ans.Body))
+		got, err := parity.ReadAnswer(ans)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,8 +74,8 @@ func TestSameAsNetHTTP(t *testing.T) {
 			t.Errorf("%s: fasthttp answers\n%+v\nnet/http answers\n%+v", c.Name, got, want)
 		}
 	}
-	if n < 5 {
-		t.Errorf("the table has %d fragment cases", n)
+	if len(cases) < 5 {
+		t.Errorf("the table has %d fragment cases", len(cases))
 	}
 }
 
