@@ -45,7 +45,14 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 	b.fragment = func(ctx context.Context, ex *exchange, fr *FragmentRequest) {
 		data, err := fn(ctx, fr)
 		buf := getBuffer()
-		defer putBuffer(buf)
+		aw, direct := ex.w.(*answerWriter)
+		if direct {
+			// RenderFragment's answer takes the buffer; its Release brings
+			// it back.
+			aw.buf = buf
+		} else {
+			defer putBuffer(buf)
+		}
 		status := http.StatusOK
 		if ex.status != 0 {
 			status = ex.status
@@ -71,7 +78,11 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 		}
 		ex.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		ex.writeHeader(status)
-		ex.w.Write(buf.Bytes())
+		if direct {
+			aw.body = buf.Bytes()
+		} else {
+			ex.w.Write(buf.Bytes())
+		}
 	}
 	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
 		ex := r.Context().Value(exchangeKey{}).(*exchange)
@@ -94,6 +105,17 @@ type FragmentAnswer struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	buf *bytes.Buffer // where Body was rendered, for Release
+}
+
+// Release hands the answer's body back to be rendered into again: call it
+// once, when Body is no longer needed, and use Body no more. An answer that
+// is never released is collected as garbage.
+func (a FragmentAnswer) Release() {
+	if a.buf != nil {
+		putBuffer(a.buf)
+	}
 }
 
 // RenderFragment answers call as GET /_fragment would, without building an
@@ -126,6 +148,7 @@ type answerWriter struct {
 	sent   http.Header
 	status int
 	body   []byte
+	buf    *bytes.Buffer // a pooled buffer body may be in
 }
 
 func (w *answerWriter) Header() http.Header {
@@ -158,7 +181,7 @@ func (w *answerWriter) answer() FragmentAnswer {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	return FragmentAnswer{Status: w.status, Header: w.sent, Body: w.body}
+	return FragmentAnswer{Status: w.status, Header: w.sent, Body: w.body, buf: w.buf}
 }
 
 // buffers hold fragments being rendered; the response takes a copy.

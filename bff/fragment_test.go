@@ -315,3 +315,33 @@ func TestFragmentRouting(t *testing.T) {
 		t.Errorf("after a panic: %d %q, want 200 <h1>ok</h1>", rec.Code, rec.Body)
 	}
 }
+
+// TestRenderFragmentRelease: an answer's body stays as rendered until it
+// is released, and a released buffer renders the next answer afresh.
+func TestRenderFragmentRelease(t *testing.T) {
+	t.Parallel()
+	b := bff.New("t")
+	bff.Fragment(b, template.Must(template.New("").Parse(`<p>{{.}}</p>`)), func(_ context.Context, r *bff.FragmentRequest) (string, error) {
+		return r.Param("n"), nil
+	})
+	render := func(n string) bff.FragmentAnswer {
+		ans, ok := b.RenderFragment(context.Background(), &bff.FragmentCall{Path: "/", Params: "n=" + n})
+		if !ok {
+			t.Fatal("no fragment")
+		}
+		return ans
+	}
+	first, second := render("1"), render("22")
+	if string(first.Body) != "<p>1</p>" || string(second.Body) != "<p>22</p>" {
+		t.Fatalf("bodies %q and %q, each rendered into a buffer of its own", first.Body, second.Body)
+	}
+	first.Release()
+	second.Release()
+	for _, n := range []string{"333", "4"} {
+		ans := render(n)
+		if want := "<p>" + n + "</p>"; string(ans.Body) != want {
+			t.Errorf("after a release: body %q, want %q", ans.Body, want)
+		}
+		ans.Release()
+	}
+}

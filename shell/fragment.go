@@ -64,9 +64,12 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 		}
 		if ok {
 			if int64(len(ans.Body)) > f.max {
+				ans.Release()
 				return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
 			}
-			return f.result(ans.Status, ans.Header, ans.Body)
+			res := f.result(ans.Status, ans.Header, ans.Body)
+			res.Release = ans.Release
+			return res
 		}
 	}
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, bff.FragmentPath, nil)

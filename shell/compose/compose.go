@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -45,6 +46,20 @@ type Result struct {
 	Outcome Outcome
 	Err     error // why the fallback is shown
 	Took    time.Duration
+	// Release, if set, hands Body back to the fetcher that made it, to be
+	// reused: the composer calls it when the page is closed. Whoever keeps
+	// a result past its page, or shares it, calls Keep first.
+	Release func()
+}
+
+// Keep makes the result's body its own: a body that Release would hand
+// back is copied, and handed back now.
+func (r *Result) Keep() {
+	if r.Release != nil {
+		r.Body = bytes.Clone(r.Body)
+		r.Release()
+		r.Release = nil
+	}
 }
 
 // A Fetcher gets the fragment of one slot. It should honour ctx; the
@@ -122,11 +137,21 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 	return r
 }
 
-// Close stops every fetch still running.
+// Close stops every fetch still running, and releases the bodies of those
+// that have answered: the page must be written by then.
 func (r *Render) Close() {
 	for i := range r.slots {
-		if c := r.slots[i].cancel; c != nil {
-			c()
+		st := &r.slots[i]
+		if st.cancel != nil {
+			st.cancel()
+		}
+		select {
+		case <-st.done: // the fetch is over: its result is no longer written
+			if st.res.Release != nil {
+				st.res.Release()
+				st.res.Release = nil
+			}
+		default: // still running: its body, when it comes, is left to the GC
 		}
 	}
 }

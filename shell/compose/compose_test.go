@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -693,5 +694,35 @@ func TestWritePrefixStopsAtSlowSlot(t *testing.T) {
 				t.Errorf("page:\n got %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCloseReleasesBodies: Close hands back, once, the body of every fetch
+// that has answered; a fetch still running when the page closes keeps its
+// body.
+func TestCloseReleasesBodies(t *testing.T) {
+	t.Parallel()
+	var released [2]atomic.Int32
+	releasing := func(i int, wait <-chan struct{}) fetchFunc {
+		return func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			<-wait // ignoring ctx, as a fetch past its deadline may
+			res := answer(200, "F")(ctx, s, r)
+			res.Release = func() { released[i].Add(1) }
+			return res
+		}
+	}
+	now, late := make(chan struct{}), make(chan struct{})
+	close(now)
+	l := parse(t, `<collage-slot frontend=a></collage-slot><collage-slot frontend=b timeout=20ms></collage-slot>`)
+	r := compose.Start(context.Background(), l, fetcher{"a": releasing(0, now), "b": releasing(1, late)}, compose.Head{}, &compose.Request{})
+	var w buffer
+	if err := r.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r.Close()
+	close(late)
+	if a, b := released[0].Load(), released[1].Load(); a != 1 || b != 0 {
+		t.Errorf("released a %d times and b %d times, want 1 and 0", a, b)
 	}
 }

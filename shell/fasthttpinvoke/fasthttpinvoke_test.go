@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,5 +171,50 @@ func TestOtherCallsGoThroughNetHTTP(t *testing.T) {
 	}
 	if _, err := fasthttpinvoke.New("ftp://x", invoke.HTTPOptions{}, 1); err == nil {
 		t.Error("an ftp:// BFF is accepted")
+	}
+}
+
+// TestConcurrencyCap: at most MaxConnsPerHost fragment requests reach the
+// upstream at once; the others wait for a connection and then succeed.
+func TestConcurrencyCap(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		io.WriteString(w, "<p>ok</p>")
+	}))
+	t.Cleanup(srv.Close)
+	inv, err := fasthttpinvoke.New(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: 2}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := inv.(invoke.FragmentFetcher)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, 6)
+	for range 6 {
+		go func() {
+			_, _, err := ff.FetchFragment(ctx, &bff.FragmentCall{Path: "/"})
+			errs <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // every request reaches the server, or waits for a connection
+	close(release)
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Errorf("a fetch failed: %v", err)
+		}
+	}
+	if most > 2 {
+		t.Errorf("%d requests reached the upstream at once, want at most 2", most)
 	}
 }

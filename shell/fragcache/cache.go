@@ -95,6 +95,7 @@ func (c *cache) put(base string, h http.Header, res *compose.Result, now time.Ti
 	if size > c.maxBytes/8 {
 		return nil // one fragment may not crowd out the rest
 	}
+	res.Keep() // the entry outlives the page
 	e := &entry{status: res.Status, header: res.Header, body: res.Body,
 		fresh: now.Add(policy.maxAge), stale: now.Add(policy.maxAge + policy.swr)}
 	c.mu.Lock()

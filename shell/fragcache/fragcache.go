@@ -87,7 +87,9 @@ func (f *Fetcher) fetch(ctx context.Context, base string, slot *layout.Slot, req
 		// The shared fetch outlives any one caller, bounded by the slot's own deadline.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slot.Timeout)
 		defer cancel()
-		return f.next.Fetch(sctx, slot, req), nil
+		res := f.next.Fetch(sctx, slot, req)
+		res.Keep() // shared by every page that asked
+		return res, nil
 	})
 	select {
 	case r := <-ch:
@@ -106,6 +108,9 @@ func (f *Fetcher) revalidate(base string, slot *layout.Slot, req *compose.Reques
 		defer cancel()
 		res := f.next.Fetch(ctx, slot, &r)
 		f.store(base, slot, r.Header, &res)
+		if res.Release != nil { // not stored, and no page shows it
+			res.Release()
+		}
 		return nil, nil
 	})
 }

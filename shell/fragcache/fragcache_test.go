@@ -19,6 +19,9 @@ type upstream struct {
 	calls   atomic.Int32
 	header  http.Header
 	release chan struct{} // if set, each fetch waits for it
+
+	reuse    bool         // if set, bodies come with a Release that overwrites them, as reuse would
+	released atomic.Int32 // calls of those Releases
 }
 
 func (u *upstream) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
@@ -30,7 +33,17 @@ func (u *upstream) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Re
 			return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
 		}
 	}
-	return compose.Result{Status: 200, Header: u.header.Clone(), Body: []byte("body " + strconv.Itoa(int(n)) + " for " + req.Header.Get("Accept-Language")), Outcome: compose.OK}
+	res := compose.Result{Status: 200, Header: u.header.Clone(), Body: []byte("body " + strconv.Itoa(int(n)) + " for " + req.Header.Get("Accept-Language")), Outcome: compose.OK}
+	if u.reuse {
+		body := res.Body
+		res.Release = func() {
+			for i := range body {
+				body[i] = 'X'
+			}
+			u.released.Add(1)
+		}
+	}
+	return res
 }
 
 // clock is a settable time.
@@ -231,5 +244,54 @@ func TestSetCookieNeverCached(t *testing.T) {
 	f.Fetch(context.Background(), slot, request("en"))
 	if res := f.Fetch(context.Background(), slot, request("en")); res.Outcome == compose.Cached {
 		t.Errorf("a fragment that sets a cookie was cached")
+	}
+}
+
+// TestReleasableBodies: a body its fetcher would reuse is copied before the
+// cache keeps it or pages share it, and passes through otherwise.
+func TestReleasableBodies(t *testing.T) {
+	t.Parallel()
+	cacheable := http.Header{"Cache-Control": {"max-age=60"}}
+
+	u := &upstream{header: cacheable, reuse: true}
+	f := New(u, Options{NoCollapse: true})
+	for i := range 2 {
+		res := f.Fetch(context.Background(), slot, request("en"))
+		if res.Release != nil || string(res.Body) != "body 1 for en" {
+			t.Errorf("fetch %d of a cached fragment: body %q, Release set %v", i, res.Body, res.Release != nil)
+		}
+	}
+	if u.released.Load() != 1 {
+		t.Errorf("the cached body was released %d times, want once, after its copy", u.released.Load())
+	}
+
+	u = &upstream{release: make(chan struct{}), reuse: true}
+	f = New(u, Options{MaxBytes: -1})
+	var wg sync.WaitGroup
+	results := make([]compose.Result, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.Fetch(context.Background(), slot, request("en"))
+		}()
+	}
+	for u.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(u.release)
+	wg.Wait()
+	for _, r := range results {
+		if r.Release != nil || r.Body[0] == 'X' {
+			t.Errorf("a collapsed fetch: body %q, Release set %v", r.Body, r.Release != nil)
+		}
+	}
+
+	u = &upstream{reuse: true}
+	f = New(u, Options{MaxBytes: -1})
+	req := request("en")
+	req.Header.Set("Cookie", "s=1")
+	if res := f.Fetch(context.Background(), slot, req); res.Release == nil {
+		t.Error("a fetch neither cached nor shared lost its Release")
 	}
 }
