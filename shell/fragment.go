@@ -63,12 +63,8 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 			return compose.Result{Err: err}
 		}
 		if ok {
-			if int64(len(ans.Body)) > f.max {
-				ans.Release()
-				return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
-			}
 			res := f.result(ans.Status, ans.Header, ans.Body)
-			res.Release = ans.Release
+			res.Release = ans.Release // the composer hands the body back, shown or not
 			return res
 		}
 	}
@@ -93,15 +89,15 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	if err != nil {
 		return compose.Result{Err: fmt.Errorf("reading the fragment: %w", err)}
 	}
-	if int64(len(body)) > f.max {
-		return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
-	}
 	return f.result(resp.StatusCode, resp.Header, body)
 }
 
-// result checks a fragment's answer: its body must be UTF-8, and a 5xx is
-// a failure.
+// result checks a fragment's answer: its body must be within the bound and
+// UTF-8, and a 5xx is a failure.
 func (f *fetcher) result(status int, header http.Header, body []byte) compose.Result {
+	if int64(len(body)) > f.max {
+		return compose.Result{Err: fmt.Errorf("fragment is larger than %d bytes", f.max)}
+	}
 	if !utf8.Valid(body) {
 		return compose.Result{Status: status, Err: errors.New("fragment is not valid UTF-8")}
 	}

@@ -105,7 +105,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Type("html", "utf-8") // a HEAD answer has the headers of the GET
 		if compose.Redirect(status) || c.Method() == fiber.MethodHead {
-			c.Set(serverTiming, render.ServerTiming())
+			c.Set(fiber.HeaderServerTiming, render.ServerTiming())
 			done()
 			return nil
 		}
@@ -113,7 +113,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		// window leaves whole, with a length, in one write; a slower one
 		// streams from where the prefix stopped.
 		complete, err := render.WritePrefix(c.Response().BodyWriter())
-		c.Set(serverTiming, render.ServerTiming())
+		c.Set(fiber.HeaderServerTiming, render.ServerTiming())
 		if complete || err != nil {
 			done()
 			return err
@@ -123,10 +123,6 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		return nil
 	}
 }
-
-// serverTiming is the header that gives every slot's outcome and duration
-// known when the headers leave.
-const serverTiming = "Server-Timing"
 
 // pageStream is the body of a page that streams. fasthttp calls its WriteTo
 // on the connection's own goroutine once the headers are written, and each

@@ -46,6 +46,28 @@ func (u *upstream) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Re
 	return res
 }
 
+// fetchTogether sends n identical requests through f at once while u
+// holds its fetches, lets them go once the requests have had time to join
+// the fetch in flight, and returns what each got.
+func fetchTogether(f *Fetcher, u *upstream, n int) []compose.Result {
+	var wg sync.WaitGroup
+	results := make([]compose.Result, n)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.Fetch(context.Background(), slot, request("en"))
+		}()
+	}
+	for u.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(u.release)
+	wg.Wait()
+	return results
+}
+
 // clock is a settable time.
 type clock struct {
 	mu  sync.Mutex
@@ -174,22 +196,7 @@ func TestBoundedByBytes(t *testing.T) {
 func TestCollapse(t *testing.T) {
 	t.Parallel()
 	u := &upstream{release: make(chan struct{})}
-	f := New(u, Options{MaxBytes: -1})
-	var wg sync.WaitGroup
-	results := make([]compose.Result, 10)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = f.Fetch(context.Background(), slot, request("en"))
-		}()
-	}
-	for u.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others join the fetch in flight
-	close(u.release)
-	wg.Wait()
+	results := fetchTogether(New(u, Options{MaxBytes: -1}), u, 10)
 	if n := u.calls.Load(); n >= 10 {
 		t.Errorf("%d upstream calls for 10 identical requests, want them collapsed", n)
 	}
@@ -266,22 +273,7 @@ func TestReleasableBodies(t *testing.T) {
 	}
 
 	u = &upstream{release: make(chan struct{}), reuse: true}
-	f = New(u, Options{MaxBytes: -1})
-	var wg sync.WaitGroup
-	results := make([]compose.Result, 4)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = f.Fetch(context.Background(), slot, request("en"))
-		}()
-	}
-	for u.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	close(u.release)
-	wg.Wait()
-	for _, r := range results {
+	for _, r := range fetchTogether(New(u, Options{MaxBytes: -1}), u, 4) {
 		if r.Release != nil || r.Body[0] == 'X' {
 			t.Errorf("a collapsed fetch: body %q, Release set %v", r.Body, r.Release != nil)
 		}
