@@ -25,6 +25,7 @@
 #   BENCH_PORT_BASE=18100  ports used: BASE+1 … BASE+31
 # Raw results and the table go to bench/results/DATE/ (gitignored).
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
 
 ROUNDS=${BENCH_ROUNDS:-3}

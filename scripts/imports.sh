@@ -3,6 +3,7 @@
 # and build/, and the composer, import only the standard library and this
 # module; each third-party module is imported by exactly one package.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
 mod=$(go list -m)
 fail=0

@@ -4,6 +4,7 @@
 # already there. It goes to $(go env GOPATH)/bin (or $GOBIN), where the
 # tests look for it; the version is pinned in bff/lambda/emulator.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^[[:space:]]*Version = "\(v[^"]*\)"$/\1/p' bff/lambda/emulator/emulator.go)
 module=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie

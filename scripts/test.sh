@@ -4,6 +4,7 @@
 # the AWS Lambda Runtime Interface Emulator (go install, pinned). With "check" it only
 # runs the static checks.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }

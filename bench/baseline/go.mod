@@ -1,6 +1,6 @@
 module github.com/collage-dev/collage/bench/baseline
 
-go 1.26.8
+go 1.27.3
 
 require github.com/gofiber/fiber/v2 v2.52.15
 
