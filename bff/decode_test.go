@@ -252,13 +252,13 @@ func TestDecodeErrors(t *testing.T) {
 			name: "stray closing brace", req: newRequest("POST", "/orders/1", `{"qty":1}}`, ctJSON),
 			wantStatus: 400,
 			want: errorDetail{Code: "bad_request",
-				Message: "invalid JSON at byte 9: invalid character '}' looking for beginning of value"},
+				Message: "invalid JSON at byte 10: invalid character '}' looking for beginning of value"},
 		},
 		{
 			name: "stray closing bracket", req: newRequest("POST", "/orders/1", "{\"qty\":1}\n]", ctJSON),
 			wantStatus: 400,
 			want: errorDetail{Code: "bad_request",
-				Message: "invalid JSON at byte 10: invalid character ']' looking for beginning of value"},
+				Message: "invalid JSON at byte 11: invalid character ']' looking for beginning of value"},
 		},
 		{
 			name: "non-JSON Content-Type", req: newRequest("POST", "/orders/1", `{"qty":1}`, "Content-Type: text/plain"),
