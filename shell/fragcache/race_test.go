@@ -1,0 +1,5 @@
+//go:build race
+
+package fragcache
+
+func init() { floodKeys = 200_000 }
