@@ -30,7 +30,8 @@ func anon() http.Header  { return http.Header{} }
 
 // TestAliceBob runs the visits of each case through the cache, the real
 // fetcher and HTTP invoker, and a fragment server on 127.0.0.1 that names
-// the user whose session cookie, Authorization or X-Api-Key it received.
+// the user whose session cookie, Authorization, X-Api-Key or User-Agent it
+// received.
 func TestAliceBob(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -55,11 +56,16 @@ func TestAliceBob(t *testing.T) {
 		{"Vary: Cookie does not cover Authorization", "public, max-age=300", "Cookie", nil, []visit{
 			{"carol", http.Header{"Authorization": {"Bearer carol"}, "Cookie": {"theme=dark"}}, false},
 			{"dave", http.Header{"Authorization": {"Bearer dave"}, "Cookie": {"theme=dark"}}, false}}},
-		{"a credential the options name", "max-age=300", "", []string{"x-api-key"}, []visit{
+		{"a header not known to be anonymous", "max-age=300", "", nil, []visit{
 			{"erin", http.Header{"X-Api-Key": {"erin"}}, false}, {"frank", http.Header{"X-Api-Key": {"frank"}}, false}}},
-		{"a credential the options name, in Vary", "public, max-age=300", "X-Api-Key", []string{"X-Api-Key"}, []visit{
+		{"a header not known to be anonymous, in Vary", "public, max-age=300", "X-Api-Key", nil, []visit{
 			{"erin", http.Header{"X-Api-Key": {"erin"}}, false}, {"frank", http.Header{"X-Api-Key": {"frank"}}, false},
 			{"erin", http.Header{"X-Api-Key": {"erin"}}, true}}},
+		{"an anonymous header", "max-age=300", "", nil, []visit{
+			{"anonymous", http.Header{"Accept-Language": {"en"}, "X-Request-Id": {"1"}}, false},
+			{"anonymous", http.Header{"Accept-Language": {"en"}, "X-Request-Id": {"2"}}, true}}},
+		{"an anonymous header the options name", "max-age=300", "", []string{"user-agent"}, []visit{
+			{"gina", http.Header{"User-Agent": {"user/gina"}}, false}, {"hugo", http.Header{"User-Agent": {"user/hugo"}}, false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +79,8 @@ func TestAliceBob(t *testing.T) {
 					who = strings.TrimPrefix(a, "Bearer ")
 				} else if k := r.Header.Get("X-Api-Key"); k != "" {
 					who = k
+				} else if ua, ok := strings.CutPrefix(r.Header.Get("User-Agent"), "user/"); ok {
+					who = ua
 				}
 				w.Header().Set("Cache-Control", tt.cc)
 				if tt.vary != "" {
@@ -110,7 +118,7 @@ func TestCredentialSpelling(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"Cookie", "cookie", "COOKIE", "authorization", "x-API-key"} {
 		u := &upstream{header: http.Header{"Cache-Control": {"max-age=60"}}}
-		f := New(u, Options{NoCollapse: true, Credentials: []string{"X-Api-Key"}})
+		f := New(u, Options{NoCollapse: true})
 		f.Fetch(context.Background(), slot, &compose.Request{Path: "/", Header: http.Header{name: {"alice"}}})
 		res := f.Fetch(context.Background(), slot, &compose.Request{Path: "/", Header: http.Header{name: {"bob"}}})
 		if res.Outcome == compose.Cached || u.calls.Load() != 2 {
@@ -136,7 +144,7 @@ func TestNoCollapseWithCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			u := &upstream{release: make(chan struct{}), header: http.Header{"Cache-Control": {"public, max-age=60"}, "Vary": {"Cookie, Authorization, X-Api-Key"}}}
-			f := New(u, Options{NoCache: true, Credentials: []string{"X-Api-Key"}})
+			f := New(u, Options{NoCache: true})
 			var wg sync.WaitGroup
 			for range 2 {
 				wg.Go(func() {

@@ -6,8 +6,9 @@
 // imports golang.org/x/sync.
 //
 // A fragment made for one user never reaches another: a request that
-// carried credentials (Cookie, Authorization, or a header the Options name)
-// is never collapsed, and gets a cached fragment only if that fragment is
+// carried credentials (Cookie, Authorization, or any header not known to be
+// anonymous, such as one a frontend declares for its BFF) is never
+// collapsed, and gets a cached fragment only if that fragment is
 // Cache-Control: public and varies on every credential the request carried.
 // Set-Cookie, private, no-store, no-cache and Vary: * are never stored.
 //

@@ -20,9 +20,10 @@ const (
 	DefaultMaxEntries = 16384
 )
 
-// credentials are the request headers that always identify a user;
-// Options.Credentials adds to them.
-var credentials = []string{"Authorization", "Cookie"}
+// anonymous are the request headers known not to identify a user. Any
+// other header a request carries (Cookie, Authorization, a header a
+// frontend declares for its BFF) counts as a credential.
+var anonymous = []string{"Accept", "Accept-Encoding", "Accept-Language", "Traceparent", "Tracestate", "User-Agent", "X-Request-Id"}
 
 // Options tune a Fetcher. A zero field means its default.
 type Options struct {
@@ -40,9 +41,11 @@ type Options struct {
 	// NoCollapse switches off the collapsing of identical fetches in flight.
 	// Optional. Default: false (collapse).
 	NoCollapse bool
-	// Credentials names request headers, besides Cookie and Authorization,
-	// that identify a user (an API key, a session header). A request that
-	// carries one is treated as a request with a cookie.
+	// Credentials names request headers that identify a user, besides
+	// Cookie and Authorization; a request that carries one is treated as a
+	// request with a cookie. Every header but Accept, Accept-Encoding,
+	// Accept-Language, Traceparent, Tracestate, User-Agent and X-Request-Id
+	// is one whether named or not: naming one of those makes it one too.
 	// Optional. Default: none.
 	Credentials []string
 	// Now is the clock. Optional. Default: time.Now.
@@ -56,16 +59,17 @@ type Options struct {
 //
 // A fragment fetched for, or cached from, one request is given to another
 // only when that is safe: a request that carried credentials (a Cookie,
-// Authorization, or a header Options.Credentials names) gets a shared
-// fragment only if the fragment is Cache-Control: public and its Vary names
-// every credential header the request carried, so that its key holds their
-// values; and it is never collapsed with another request.
+// Authorization, any header not known to be anonymous, or one
+// Options.Credentials names) gets a shared fragment only if the fragment is
+// Cache-Control: public and its Vary names every credential header the
+// request carried, so that its key holds their values; and it is never
+// collapsed with another request.
 type Fetcher struct {
-	next        compose.Fetcher
-	opts        Options
-	credentials []string // canonical, sorted, without duplicates
-	cache       *cache   // nil with NoCache
-	inflight    singleflight.Group
+	next      compose.Fetcher
+	opts      Options
+	anonymous []string // headers that are no credential: canonical, sorted
+	cache     *cache   // nil with NoCache
+	inflight  singleflight.Group
 }
 
 // New wraps next.
@@ -82,12 +86,12 @@ func New(next compose.Fetcher, opts Options) *Fetcher {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	f := &Fetcher{next: next, opts: opts, credentials: slices.Clone(credentials)}
-	for _, c := range opts.Credentials {
-		f.credentials = append(f.credentials, http.CanonicalHeaderKey(c))
+	f := &Fetcher{next: next, opts: opts}
+	for _, a := range anonymous {
+		if !slices.ContainsFunc(opts.Credentials, func(c string) bool { return http.CanonicalHeaderKey(c) == a }) {
+			f.anonymous = append(f.anonymous, a)
+		}
 	}
-	slices.Sort(f.credentials)
-	f.credentials = slices.Compact(f.credentials)
 	if !opts.NoCache {
 		f.cache = newCache(opts.MaxBytes, opts.MaxEntries)
 	}
@@ -99,7 +103,7 @@ func New(next compose.Fetcher, opts Options) *Fetcher {
 func (f *Fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
 	start := f.opts.Now()
 	h := canonical(req.Header)
-	creds := carried(h, f.credentials)
+	creds := carried(h, f.anonymous)
 	base := baseKey(slot, req)
 	if f.cache != nil {
 		if e, fresh := f.cache.get(base, h, creds, start); e != nil {

@@ -60,16 +60,17 @@ func shareable(public bool, vary, creds []string) bool {
 	return true
 }
 
-// carried returns the credential headers of h that the request carries,
-// sorted. A header counts as carried when present at all, even empty: the
-// check errs on the side of not sharing. h's names are canonical.
-func carried(h http.Header, credentials []string) []string {
+// carried returns the credential headers of h, sorted: every header not
+// in anonymous (sorted). A header counts when present at all, even empty:
+// the check errs on the side of not sharing. h's names are canonical.
+func carried(h http.Header, anonymous []string) []string {
 	var out []string
-	for _, c := range credentials {
-		if _, ok := h[c]; ok {
-			out = append(out, c)
+	for k := range h {
+		if _, ok := slices.BinarySearch(anonymous, k); !ok {
+			out = append(out, k)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
