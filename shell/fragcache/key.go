@@ -60,6 +60,7 @@ func headerKey(base string, h http.Header) string {
 	return b.String()
 }
 
+// values writes how many values there are, then each as a field.
 func values(b *strings.Builder, vs []string) {
 	b.WriteString(strconv.Itoa(len(vs)))
 	b.WriteByte('#')
@@ -68,6 +69,7 @@ func values(b *strings.Builder, vs []string) {
 	}
 }
 
+// field writes s after its length.
 func field(b *strings.Builder, s string) {
 	b.WriteString(strconv.Itoa(len(s)))
 	b.WriteByte(':')

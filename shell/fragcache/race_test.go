@@ -2,4 +2,4 @@
 
 package fragcache
 
-func init() { floodKeys = 200_000 }
+func init() { floodKeys = 100_000 }
