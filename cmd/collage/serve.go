@@ -45,7 +45,7 @@ type serveOptions struct {
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
-	fs.Int64Var(&o.cacheBytes, "fragment-cache", 64<<20, "bytes of fragments cached in memory, when their Cache-Control allows; 0 disables")
+	fs.Int64Var(&o.cacheBytes, "fragment-cache", fragcache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
@@ -54,6 +54,9 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 // listenAndServe serves the config's pages and dist's assets on addr until
 // ctx is done.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
+	if o.cacheBytes < 0 {
+		return fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
@@ -72,13 +75,9 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	cacheBytes := o.cacheBytes
-	if cacheBytes == 0 {
-		cacheBytes = -1
-	}
 	metrics := prometheus.New()
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
-		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
+		fragcache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
 	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics,
 		PageTimeout: o.pageTimeout, Coalesce: o.coalesce}
 	if o.coalesce == 0 {
