@@ -23,11 +23,15 @@ func BenchmarkComposePage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Two frontends declare credentials, two do not.
+	header, cart := textBFF("header", "HEADER"), textBFF("cart", "CART")
+	header.Cookies, header.Headers = []string{"session"}, []string{"Authorization"}
+	cart.Cookies = []string{"collage_cart"}
 	sh, err := shell.New(shell.Options{
 		Routes: []shell.Route{{Pattern: "/", Layout: l}},
 		Frontends: map[string]shell.Frontend{
-			"header": textBFF("header", "HEADER"), "catalog": textBFF("catalog", "CATALOG"),
-			"cart": textBFF("cart", "CART"), "recs": textBFF("recs", "RECS"),
+			"header": header, "catalog": textBFF("catalog", "CATALOG"),
+			"cart": cart, "recs": textBFF("recs", "RECS"),
 		},
 		Log: slog.New(slog.DiscardHandler),
 	})
