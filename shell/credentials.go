@@ -110,30 +110,42 @@ func newScope(name string, f Frontend) (*scope, error) {
 }
 
 // header returns the part of h that sc's BFF receives with a fragment
-// request: the headers in Forwarded, its declared headers, and a Cookie
-// header of its declared cookies, taken from cookies, the request's cookies
-// as splitCookies returns them.
-func (sc *scope) header(h http.Header, cookies []string) http.Header {
-	n := len(Forwarded)
-	if sc != nil {
-		n += len(sc.headers) + 1
+// request: the headers in Forwarded and its declared headers, and cookie,
+// its declared cookies, as its Cookie header. It returns nil when that is
+// only what every BFF receives.
+func (sc *scope) header(h http.Header, cookie string) http.Header {
+	if sc == nil || (cookie == "" && !sc.sent(h)) {
+		return nil
 	}
-	out := make(http.Header, n)
-	for k, v := range h {
-		if has(Forwarded, k) {
-			out[k] = v
-		}
-	}
-	if sc == nil {
-		return out
-	}
+	out := publicHeader(h, len(sc.headers)+1)
 	for _, k := range sc.headers {
 		if v, ok := h[k]; ok {
 			out[k] = v
 		}
 	}
-	if c := sc.cookie(cookies); c != "" {
-		out["Cookie"] = []string{c}
+	if cookie != "" {
+		out["Cookie"] = []string{cookie}
+	}
+	return out
+}
+
+// sent reports whether h holds a header sc declares.
+func (sc *scope) sent(h http.Header) bool {
+	for _, k := range sc.headers {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// publicHeader returns the headers of h in Forwarded, with room for more.
+func publicHeader(h http.Header, more int) http.Header {
+	out := make(http.Header, len(Forwarded)+more)
+	for k, v := range h {
+		if has(Forwarded, k) {
+			out[k] = v
+		}
 	}
 	return out
 }
@@ -294,7 +306,7 @@ func (f *pageFetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose
 // fetcher returns the fetcher of p for req: every slot gets req as it is
 // when it carries no credential; else each slot gets a request with its
 // frontend's scoped header, made once per page for each frontend on it
-// that declares credentials, and once for all that declare none.
+// whose credentials the browser sent, and once for all the others.
 func (s *Shell) fetcher(p *Page, req *compose.Request) compose.Fetcher {
 	if !hasCredentials(req.Header) {
 		return p.fetcher
@@ -304,10 +316,21 @@ func (s *Shell) fetcher(p *Page, req *compose.Request) compose.Fetcher {
 		cookies = splitCookies(req.Header["Cookie"])
 	}
 	f := &pageFetcher{next: s.opts.Fetcher, page: p, log: s.opts.Log, reqs: make([]compose.Request, len(p.scopes))}
+	var public http.Header // what every BFF receives, made once
 	for _, j := range p.slotScope {
-		if r := &f.reqs[j]; r.Header == nil {
-			*r = *req
-			r.Header = p.scopes[j].header(req.Header, cookies)
+		r := &f.reqs[j]
+		if r.Header != nil {
+			continue
+		}
+		*r = *req
+		sc := p.scopes[j]
+		if r.Header = sc.header(req.Header, sc.cookie(cookies)); r.Header == nil {
+			// A frontend that declares nothing, or none of whose
+			// credentials the browser sent.
+			if public == nil {
+				public = publicHeader(req.Header, 0)
+			}
+			r.Header = public
 		}
 	}
 	return f

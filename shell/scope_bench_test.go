@@ -45,11 +45,13 @@ func BenchmarkScope(b *testing.B) {
 	signedIn := anonymous.Clone()
 	signedIn["Cookie"] = []string{"_ga=GA1.1.123.456; collage_cart=c2f1e0a9b8d7; theme=dark; session=s3cr3t"}
 	signedIn["Authorization"] = []string{"Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"}
+	tracked := anonymous.Clone() // cookies that no frontend declares
+	tracked["Cookie"] = []string{"_ga=GA1.1.123.456; theme=dark"}
 	p := s.pages[0]
 	for _, bc := range []struct {
 		name   string
 		header http.Header
-	}{{"anonymous", anonymous}, {"signed-in", signedIn}} {
+	}{{"anonymous", anonymous}, {"undeclared-cookies", tracked}, {"signed-in", signedIn}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			req := &compose.Request{Path: "/", Header: bc.header}
