@@ -78,9 +78,8 @@ func has(list []string, s string) bool {
 // scope is what one frontend's BFF receives and may set. A nil *scope is a
 // frontend that declares nothing.
 type scope struct {
-	frontend string
-	cookies  []string // cookie names it receives and may set
-	headers  []string // canonical names of the headers it receives besides Forwarded
+	cookies []string // cookie names it receives and may set
+	headers []string // canonical names of the headers it receives besides Forwarded
 }
 
 // newScope checks and compiles f's declarations; it returns nil when f
@@ -89,7 +88,7 @@ func newScope(name string, f Frontend) (*scope, error) {
 	if len(f.Cookies) == 0 && len(f.Headers) == 0 {
 		return nil, nil
 	}
-	sc := &scope{frontend: name}
+	sc := &scope{}
 	for _, c := range f.Cookies {
 		if err := CheckCookieName(c); err != nil {
 			return nil, fmt.Errorf("frontend %s: %w", name, err)
@@ -240,7 +239,8 @@ func hasCredentials(h http.Header) bool {
 // Credentials returns the names of the request headers that carry a
 // credential some frontend declares: Cookie when one declares cookies, and
 // each declared header. The HTTP edge copies them from the browser's
-// request besides Forwarded; the shell hands each BFF only its own.
+// request besides Forwarded; the shell hands each BFF only its own. The
+// caller must not change the slice.
 func (s *Shell) Credentials() []string { return s.credentials }
 
 // ScopeCall leaves in h, the request header of a /bff call to the frontend
