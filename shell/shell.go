@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -33,7 +34,9 @@ type Options struct {
 	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce;
 	// negative: flush the head at once.
 	Coalesce time.Duration
-	// Fetcher gets the fragments. Optional. Default:
+	// Fetcher gets the fragments. Each slot's request reaches it with the
+	// credentials of the slot's frontend alone, so that a cache or the
+	// collapsing of fetches sees what the BFF sees. Optional. Default:
 	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
 	// take as their next step.
 	Fetcher compose.Fetcher
@@ -59,12 +62,25 @@ type Route struct {
 // Frontend is one entry of collage.yaml's frontends.
 type Frontend struct {
 	Invoker invoke.Invoker
+	// Cookies are the names of the browser's cookies that the frontend's
+	// BFF receives, on fragment requests and /bff calls, and the only
+	// cookies it may set. Optional. Default: none.
+	Cookies []string
+	// Headers are the request headers, such as Authorization, that the BFF
+	// receives besides Forwarded (see CheckHeaderName for those refused).
+	// Optional. Default: none.
+	Headers []string
 }
 
 // Shell composes pages. It is safe for concurrent use.
 type Shell struct {
 	opts  Options
 	pages []*Page
+	// scopes are the credentials of the frontends that declare some.
+	scopes map[string]*scope
+	// credentials are the names of the headers some frontend declares,
+	// Cookie first when one declares cookies.
+	credentials []string
 }
 
 // Page is a route ready to serve.
@@ -74,6 +90,13 @@ type Page struct {
 	Params   []string
 	head     atomic.Pointer[headCache]
 	slotKeys []string // log keys, slot.INDEX.FRONTEND
+	// scopes are the credentials of the page's frontends: nil first, for
+	// those that declare none, then one for each frontend that declares
+	// some. slotScope is each slot's, by index into scopes.
+	scopes    []*scope
+	slotScope []int
+	cookies   bool            // whether a frontend of the page declares cookies
+	fetcher   compose.Fetcher // for a request without credentials
 }
 
 var paramRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -98,12 +121,33 @@ func New(opts Options) (*Shell, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Shell{opts: opts}
+	s := &Shell{opts: opts, scopes: map[string]*scope{}}
 	var known []string
 	for name := range opts.Frontends {
 		known = append(known, name)
 	}
 	sort.Strings(known)
+	cookies := false
+	for _, name := range known {
+		sc, err := newScope(name, opts.Frontends[name])
+		if err != nil {
+			return nil, err
+		}
+		if sc == nil {
+			continue
+		}
+		s.scopes[name] = sc
+		cookies = cookies || len(sc.cookies) > 0
+		for _, h := range sc.headers {
+			if !has(s.credentials, h) {
+				s.credentials = append(s.credentials, h)
+			}
+		}
+	}
+	sort.Strings(s.credentials)
+	if cookies {
+		s.credentials = append([]string{"Cookie"}, s.credentials...)
+	}
 	for _, r := range opts.Routes {
 		if !strings.HasPrefix(r.Pattern, "/") {
 			return nil, fmt.Errorf("route %q must start with /", r.Pattern)
@@ -114,9 +158,20 @@ func New(opts Options) (*Shell, error) {
 					"unknown frontend %q: collage.yaml names %s", slot.Frontend, strings.Join(known, ", "))}
 			}
 		}
-		p := &Page{Route: r}
+		p := &Page{Route: r, scopes: []*scope{nil}, fetcher: opts.Fetcher}
 		for i, slot := range r.Layout.Slots {
 			p.slotKeys = append(p.slotKeys, fmt.Sprintf("slot.%d.%s", i, slot.Frontend))
+			sc, j := s.scopes[slot.Frontend], 0
+			if sc != nil {
+				if j = slices.Index(p.scopes, sc); j < 0 {
+					j, p.scopes = len(p.scopes), append(p.scopes, sc)
+				}
+				p.cookies = p.cookies || len(sc.cookies) > 0
+			}
+			p.slotScope = append(p.slotScope, j)
+		}
+		if r.Layout.Primary != nil {
+			p.fetcher = &pageFetcher{next: opts.Fetcher, page: p, log: opts.Log}
 		}
 		for _, m := range paramRE.FindAllStringSubmatch(r.Pattern, -1) {
 			p.Params = append(p.Params, m[1])
@@ -149,7 +204,7 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
-	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
+	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current()), req)
 	r.Coalesce = s.opts.Coalesce
 	return r, func() {
 		results := r.Results()

@@ -45,7 +45,7 @@ func TestServeCartOnLambda(t *testing.T) {
 	cfg := filepath.Join(dir, "collage.yaml")
 	os.WriteFile(cfg, []byte("layouts: "+layouts+"\nroutes:\n  /: home.html\nfrontends:\n"+
 		"  header:  { bff: local }\n  catalog: { bff: local }\n  recs:    { bff: local }\n"+
-		"  cart:    { bff: \"lambda://function\" }\n"), 0o644)
+		"  cart:    { bff: \"lambda://function\", cookies: [collage_cart] }\n"), 0o644)
 	url := start(t, "serve", "--config", cfg, "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0")
 
 	jar, _ := cookiejar.New(nil)

@@ -125,19 +125,19 @@ func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: invoke.Local(b)}
+			out[name] = shell.Frontend{Invoker: invoke.Local(b), Cookies: f.Cookies, Headers: f.Headers}
 		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
 			inv, err := fasthttpinvoke.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: inv}
+			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
 		case strings.HasPrefix(f.BFF, "lambda://"):
 			inv, err := lambdaInvoker(f.BFF)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: inv}
+			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
 		default:
 			return nil, fmt.Errorf("%s: bff %q is not supported by this binary", where, f.BFF)
 		}

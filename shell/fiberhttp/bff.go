@@ -17,10 +17,11 @@ import (
 const bffTimeout = 30 * time.Second
 
 // passed are the request headers a /bff call carries besides shell.Forwarded.
-var passed = []string{"Content-Type", "Accept", "Authorization", "If-None-Match", "If-Modified-Since"}
+var passed = shell.BFFForwarded
 
-// bffHandler sends /bff/NAME/REST to NAME's BFF as REST, and its response
-// back unchanged.
+// bffHandler sends /bff/NAME/REST to NAME's BFF as REST, with NAME's
+// credentials alone, and its response back unchanged but for the cookies
+// NAME may not set.
 func bffHandler(sh *shell.Shell) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		inv, ok := sh.Invoker(c.Params("name"))
@@ -51,12 +52,13 @@ func bffHandler(sh *shell.Shell) fiber.Handler {
 		}
 		req.URL = u
 		req.ContentLength = int64(len(c.Body()))
-		req.Header = forwarded(c, requestID(c))
+		req.Header = copyCredentials(c, sh, forwarded(c, requestID(c)))
 		for _, k := range passed {
 			if v := c.Request().Header.Peek(k); len(v) > 0 {
 				req.Header.Set(k, string(v))
 			}
 		}
+		sh.ScopeCall(c.Params("name"), req.Header)
 		req.RemoteAddr = c.Context().RemoteAddr().String()
 		resp, err := inv.RoundTrip(req)
 		if err != nil {
@@ -73,12 +75,26 @@ func bffHandler(sh *shell.Shell) fiber.Handler {
 			if hopByHop[k] {
 				continue
 			}
+			if k == "Set-Cookie" {
+				vs = sh.SetCookies(c.Params("name"), requestID(c), vs)
+			}
 			for _, v := range vs {
 				c.Response().Header.Add(k, v)
 			}
 		}
 		return c.Send(body)
 	}
+}
+
+// copyCredentials adds to h the request's headers that carry a credential
+// some frontend declares; the shell leaves each BFF only its own.
+func copyCredentials(c *fiber.Ctx, sh *shell.Shell, h http.Header) http.Header {
+	for _, k := range sh.Credentials() {
+		if v := c.Request().Header.Peek(k); len(v) > 0 {
+			h[k] = []string{string(v)}
+		}
+	}
+	return h
 }
 
 var hopByHop = map[string]bool{

@@ -88,7 +88,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		req := &compose.Request{
 			Path:   string(c.Request().URI().RequestURI()),
 			Params: params(c, p.Params),
-			Header: forwarded(c, id),
+			Header: copyCredentials(c, sh, forwarded(c, id)),
 			Nonce:  nonce,
 			ID:     id,
 		}

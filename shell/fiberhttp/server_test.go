@@ -125,9 +125,9 @@ func newFixture(t *testing.T, cfg fiberhttp.Config) *fixture {
 			{Pattern: "/products/{id}", Layout: parse("product.html", productLayout)},
 		},
 		Frontends: map[string]shell.Frontend{
-			"catalog": {Invoker: invoke.Local(catalog)},
+			"catalog": {Invoker: invoke.Local(catalog), Cookies: []string{"session", "seen"}},
 			"header":  {Invoker: invoke.Local(header)},
-			"cart":    {Invoker: invoke.Local(cart)},
+			"cart":    {Invoker: invoke.Local(cart), Cookies: []string{"session", "theme", "cart", "lang"}, Headers: []string{"Authorization"}},
 			"down":    {Invoker: failing{}},
 		},
 		Registry: registry.New(snap),
