@@ -19,6 +19,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/lambda"
+	"github.com/collage-dev/collage/bff/parity"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
 )
 
@@ -321,5 +322,112 @@ func TestMainFactoryError(t *testing.T) {
 	failing := func(bff.Settings) (*bff.BFF, error) { return nil, errors.New("setting delay: bad") }
 	if code := lambda.RunForTest(failing, nil, &stderr); code != 1 || !strings.Contains(stderr.String(), "setting delay: bad") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestV2Paths: a Function URL's rawPath is escaped, an HTTP API's is
+// decoded already; the handler sees the same path either way.
+func TestV2Paths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, rawPath, httpPath string
+		path, escaped           string
+	}{
+		{"function url keeps %2F", "/a/b%2Fc", "/a/b/c", "/a/b/c", "/a/b%2Fc"},
+		{"function url, escaped literal percent", "/a%2541", "/a%41", "/a%41", "/a%2541"},
+		{"http api, bare percent", "/a%b", "/a%b", "/a%b", "/a%25b"},
+		{"http api, an escape that was a literal", "/a%41", "/a%41", "/a%41", "/a%2541"},
+		{"http api, question mark", "/a?b", "/a?b", "/a?b", "/a%3Fb"},
+		{"http api, hash", "/a#b", "/a#b", "/a#b", "/a%23b"},
+		{"http api, space and unicode", "/a b/λ", "/a b/λ", "/a b/λ", "/a%20b/%CE%BB"},
+		{"no rawPath", "", "/a b", "/a b", "/a%20b"},
+		{"hand-written, no http.path", "/a%20b", "", "/a b", "/a%20b"},
+		{"hand-written, no http.path, bare percent", "/100%", "", "/100%", "/100%25"},
+	}
+	for _, tt := range tests {
+		var got *http.Request
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r })
+		e := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: tt.rawPath, RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: tt.httpPath}}}
+		out := call(t, h, lambda.Options{}, e)
+		if got == nil {
+			t.Errorf("%s: the handler was not called: %s", tt.name, out)
+			continue
+		}
+		if got.URL.Path != tt.path || got.URL.EscapedPath() != tt.escaped || got.URL.RawQuery != "" || got.RequestURI != tt.escaped {
+			t.Errorf("%s: Path %q, EscapedPath %q, RawQuery %q, RequestURI %q; want %q, %q", tt.name,
+				got.URL.Path, got.URL.EscapedPath(), got.URL.RawQuery, got.RequestURI, tt.path, tt.escaped)
+		}
+	}
+}
+
+// TestHead: an answer to HEAD has no body in every shape, and the
+// Content-Length of the body a GET gets, as net/http sends it.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	events := map[lambda.Kind]string{
+		lambda.KindHTTPV2:   `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"HEAD"}}}`,
+		lambda.KindRESTV1:   `{"httpMethod":"HEAD","path":"/"}`,
+		lambda.KindALB:      `{"httpMethod":"HEAD","path":"/","headers":{},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`,
+		lambda.KindALBMulti: `{"httpMethod":"HEAD","path":"/","multiValueHeaders":{},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`,
+	}
+	tests := []struct {
+		name          string
+		handler       func(w http.ResponseWriter)
+		status        int
+		contentLength string
+	}{
+		{"body written", func(w http.ResponseWriter) { w.Write([]byte("hello, world")) }, 200, "12"},
+		{"Content-Length set by the handler", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "99")
+			w.Write([]byte("hello"))
+		}, 200, "99"},
+		{"nothing written", func(w http.ResponseWriter) {}, 200, ""},
+		{"404 with a body", func(w http.ResponseWriter) { http.Error(w, "not here", 404) }, 404, "9"},
+		{"204", func(w http.ResponseWriter) { w.WriteHeader(204); w.Write([]byte("x")) }, 204, ""},
+	}
+	for kind, event := range events {
+		for _, tt := range tests {
+			h := lambda.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.handler(w) }), lambda.Options{Log: quiet()})
+			out, err := h.Invoke(context.Background(), []byte(event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, header, body, err := parity.ReadEventAnswer(kind, out)
+			if err != nil {
+				t.Errorf("%v, %s: %v", kind, tt.name, err)
+				continue
+			}
+			if status != tt.status || len(body) != 0 || header.Get("Content-Length") != tt.contentLength {
+				t.Errorf("%v, %s: %d, Content-Length %q, body %q; want %d, %q and no body", kind, tt.name,
+					status, header.Get("Content-Length"), body, tt.status, tt.contentLength)
+			}
+		}
+	}
+}
+
+// TestHealthCheck: an ALB's health check is answered 200 without running
+// the BFF, which has no function at / (or anywhere); any other request
+// with that path reaches the BFF.
+func TestHealthCheck(t *testing.T) {
+	t.Parallel()
+	called := 0
+	h := lambda.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++; http.NotFound(w, r) }), lambda.Options{Log: quiet()})
+	for _, tt := range []struct {
+		event  string
+		status int
+		calls  int
+	}{
+		{`{"httpMethod":"GET","path":"/","headers":{"user-agent":"ELB-HealthChecker/2.0"},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 200, 0},
+		{`{"httpMethod":"GET","path":"/","multiValueHeaders":{"user-agent":["ELB-HealthChecker/2.0"]},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 200, 0},
+		{`{"httpMethod":"GET","path":"/","headers":{"user-agent":"curl/8.7.1"},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 404, 1},
+		{`{"version":"2.0","rawPath":"/","headers":{"user-agent":"ELB-HealthChecker/2.0"},"requestContext":{"http":{"method":"GET"}}}`, 404, 1},
+	} {
+		called = 0
+		out, err := h.Invoke(context.Background(), []byte(tt.event))
+		var r struct{ StatusCode int }
+		if err != nil || json.Unmarshal(out, &r) != nil || r.StatusCode != tt.status || called != tt.calls {
+			t.Errorf("%s: %s %v after %d calls; want %d after %d", tt.event, out, err, called, tt.status, tt.calls)
+		}
 	}
 }
