@@ -109,8 +109,9 @@ type v2Response struct {
 }
 
 // ReadResponse decodes a function's payload-2.0 answer to req; an answer
-// to HEAD has no body, as net/http's client gives it. An error payload (what Lambda or its emulator answers when the function failed)
-// is an *Error with code CodeFunctionError; anything else that is not a
+// to HEAD has no body, as net/http's client gives it. An error payload
+// (what Lambda or its emulator answers when the function failed) is an
+// *Error with code CodeFunctionError; anything else that is not a
 // payload-2.0 answer has code CodeBadResponse.
 func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 	var out v2Response

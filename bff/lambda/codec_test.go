@@ -343,23 +343,26 @@ func TestV2Paths(t *testing.T) {
 	tests := []struct {
 		name, rawPath, httpPath string
 		path, escaped           string
+		domain                  string
 	}{
-		{"function url keeps %2F", "/a/b%2Fc", "/a/b/c", "/a/b/c", "/a/b%2Fc"},
-		{"function url, escaped literal percent", "/a%2541", "/a%41", "/a%41", "/a%2541"},
-		{"http api, bare percent", "/a%b", "/a%b", "/a%b", "/a%25b"},
-		{"http api, an escape that was a literal", "/a%41", "/a%41", "/a%41", "/a%2541"},
-		{"http api, question mark", "/a?b", "/a?b", "/a?b", "/a%3Fb"},
-		{"http api, hash", "/a#b", "/a#b", "/a#b", "/a%23b"},
-		{"http api, space and unicode", "/a b/λ", "/a b/λ", "/a b/λ", "/a%20b/%CE%BB"},
-		{"no rawPath", "", "/a b", "/a b", "/a%20b"},
-		{"hand-written, no http.path", "/a%20b", "", "/a b", "/a%20b"},
-		{"hand-written, no http.path, bare percent", "/100%", "", "/100%", "/100%25"},
+		{"function url keeps %2F", "/a/b%2Fc", "/a/b/c", "/a/b/c", "/a/b%2Fc", ""},
+		{"function url, escaped literal percent", "/a%2541", "/a%41", "/a%41", "/a%2541", ""},
+		{"http api, bare percent", "/a%b", "/a%b", "/a%b", "/a%25b", ""},
+		{"http api, an escape that was a literal", "/a%41", "/a%41", "/a%41", "/a%2541", ""},
+		{"http api, question mark", "/a?b", "/a?b", "/a?b", "/a%3Fb", ""},
+		{"http api, hash", "/a#b", "/a#b", "/a#b", "/a%23b", ""},
+		{"http api, space and unicode", "/a b/λ", "/a b/λ", "/a b/λ", "/a%20b/%CE%BB", ""},
+		{"no rawPath", "", "/a b", "/a b", "/a%20b", ""},
+		{"hand-written, no http.path", "/a%20b", "", "/a b", "/a%20b", ""},
+		{"hand-written, no http.path, bare percent", "/100%", "", "/100%", "/100%25", ""},
+		{"function url domain: rawPath is escaped whatever http.path says", "/a%2Fb", "/a%2Fb", "/a/b", "/a%2Fb", "abc.lambda-url.us-west-2.on.aws"},
+		{"http api domain", "/a%2Fb", "/a%2Fb", "/a%2Fb", "/a%252Fb", "abc.execute-api.us-west-2.amazonaws.com"},
 	}
 	for _, tt := range tests {
 		var got *http.Request
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r })
 		e := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: tt.rawPath, RequestContext: events.APIGatewayV2HTTPRequestContext{
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: tt.httpPath}}}
+			DomainName: tt.domain, HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: tt.httpPath}}}
 		out := call(t, h, lambda.Options{}, e)
 		if got == nil {
 			t.Errorf("%s: the handler was not called: %s", tt.name, out)

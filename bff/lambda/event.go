@@ -120,7 +120,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 		}
 		rc := e.RequestContext
 		method, rawQuery, proto, ip = rc.HTTP.Method, e.RawQueryString, rc.HTTP.Protocol, rc.HTTP.SourceIP
-		path = v2Path(e.RawPath, rc.HTTP.Path)
+		path = v2Path(e.RawPath, rc.HTTP.Path, strings.Contains(rc.DomainName, ".lambda-url."))
 		if rawQuery == "" && len(e.QueryStringParameters) > 0 {
 			// Only a hand-written event has parameters without the raw
 			// query; each value is kept whole, commas and all.
@@ -219,8 +219,9 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 // client sent it, escaped, beside the decoded path. An HTTP API puts the
 // path already decoded in both, so its rawPath may hold a bare '%', '?' or
 // '#' (a client's %2525 arrives as %): rawPath is the escaped form only
-// when it has no '?' or '#' and decodes to the decoded path.
-func v2Path(rawPath, decoded string) string {
+// when it has no '?' or '#' and decodes to the decoded path, or comes from
+// a Function URL's own domain.
+func v2Path(rawPath, decoded string, functionURL bool) string {
 	switch {
 	case rawPath == "":
 		return escapePath(decoded)
@@ -229,7 +230,7 @@ func v2Path(rawPath, decoded string) string {
 	}
 	p, err := url.PathUnescape(rawPath)
 	switch {
-	case err != nil, decoded != "" && p != decoded:
+	case err != nil, decoded != "" && p != decoded && !functionURL:
 		return escapePath(rawPath) // decoded already: a bare '%', or an HTTP API's "%41"
 	case isEscaped(rawPath):
 		return rawPath // the client's own escaping, such as %2F, is kept

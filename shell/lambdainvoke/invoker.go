@@ -138,7 +138,7 @@ func New(ctx context.Context, target string, codec Codec, opts Options) (*Invoke
 	return &Invoker{codec: codec, client: client, function: function, qualifier: qualifier, log: opts.Log}, nil
 }
 
-// RoundTrip invokes the function with req as a payload-2.0 event and
+// RoundTrip invokes the function with req as the codec's event and
 // returns its answer. Errors reaching Lambda are returned as errors; a
 // function that fails or is throttled is a 502 or 503 response.
 func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
