@@ -23,18 +23,19 @@ func TestRealEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range []parity.RealEvent{ev, head} {
-			if kind, err := lambda.Detect(e.Payload); kind != e.Kind || err != nil {
-				t.Errorf("%s: Detect = %v, %v; want %v", e.Name, kind, err, e.Kind)
-				continue
-			}
-			out, err := h.Invoke(ctx, e.Payload)
-			if err != nil {
-				t.Errorf("%s: %v", e.Name, err)
-				continue
-			}
-			if err := e.Check(out); err != nil {
-				t.Errorf("%s:\n%v", e.Name, err)
-			}
+			t.Run(e.Name, func(t *testing.T) {
+				t.Parallel()
+				if kind, err := lambda.Detect(e.Payload); kind != e.Kind || err != nil {
+					t.Fatalf("Detect = %v, %v; want %v", kind, err, e.Kind)
+				}
+				out, err := h.Invoke(ctx, e.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := e.Check(out); err != nil {
+					t.Error(err)
+				}
+			})
 		}
 	}
 }
