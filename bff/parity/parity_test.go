@@ -18,6 +18,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/cart"
+	"github.com/collage-dev/collage/bff/lambda"
 	"github.com/collage-dev/collage/bff/lambda/emulator"
 	"github.com/collage-dev/collage/bff/parity"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
@@ -88,7 +89,7 @@ func viaEmulator(t testing.TB, rie, bin string) (invoke.Invoker, *emulator.Emula
 	t.Helper()
 	em := emulator.StartT(t, rie, bin)
 	setDummyAWS(t)
-	inv, err := lambdainvoke.New(context.Background(), "lambda://function", lambdainvoke.Options{Endpoint: em.URL})
+	inv, err := lambdainvoke.New(context.Background(), "lambda://function", lambda.InvokeCodec{}, lambdainvoke.Options{Endpoint: em.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
