@@ -8,6 +8,12 @@
 // into their own version folder and resolved by an import map, so a page
 // downloads each of them once.
 //
+// Beside each file worth compressing, Compressors write its compressed
+// copies (FILE.gz by default), which the shell can send as they are:
+// nothing needs compressing while a request waits. The integrity is
+// of the file itself, which is what a browser checks once it has decoded
+// a copy.
+//
 // Errors are data: a failed build returns Messages with file, line and
 // column, and leaves the previous output untouched.
 //
