@@ -65,7 +65,7 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 	rt := newAsset(runtime.File, runtime.Source())
 	app.Get("/assets/_collage/"+runtime.File, func(c *fiber.Ctx) error { return send(c, rt) })
 	if cfg.Assets != "" {
-		store := &assets{dir: cfg.Assets, files: map[string]*asset{}}
+		store := newAssets(cfg.Assets)
 		app.Get("/assets/:name/:version/*", store.handler)
 	}
 	app.All("/bff/:name/*", bffHandler(sh))
