@@ -193,6 +193,16 @@ func TestBuild(t *testing.T) {
 		t.Errorf("no file got a gzip copy")
 	}
 
+	// Source maps are written beside their files, which do not link them:
+	// the server decides whether to publish them (a SourceMap header).
+	for _, name := range []string{x.Entry, x.CSS[0]} {
+		code, _ := os.ReadFile(filepath.Join(dist, "assets", "shop-x", x.Version, name))
+		if _, ok := x.Files[name+".map"]; !ok || strings.Contains(string(code), "sourceMappingURL") {
+			t.Errorf("%s: a map in the manifest %v, a sourceMappingURL comment %v; want a map and no comment",
+				name, ok, strings.Contains(string(code), "sourceMappingURL"))
+		}
+	}
+
 	// Shared dependencies are left external: the frontend imports them by
 	// name and does not carry their code.
 	code, err := os.ReadFile(filepath.Join(dist, "assets", "shop-x", x.Version, x.Entry))

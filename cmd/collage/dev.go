@@ -18,6 +18,7 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	var o serveOptions
 	o.flags(fs)
+	o.sourceMaps = true
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"mime"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -35,14 +37,15 @@ var encodings = [identity]struct{ name, ext string }{brotli: {"br", ".br"}, gzip
 // memory after; a body nobody asked for (the gzip copy, when every client
 // takes brotli) stays on disk.
 type assets struct {
-	dir   string
-	mu    sync.RWMutex
-	files map[string]*asset
-	room  atomic.Int64 // bytes still allowed in memory
+	dir        string
+	sourceMaps bool // whether .map files are served
+	mu         sync.RWMutex
+	files      map[string]*asset
+	room       atomic.Int64 // bytes still allowed in memory
 }
 
-func newAssets(dir string) *assets {
-	s := &assets{dir: dir, files: map[string]*asset{}}
+func newAssets(dir string, sourceMaps bool) *assets {
+	s := &assets{dir: dir, sourceMaps: sourceMaps, files: map[string]*asset{}}
 	s.room.Store(maxCachedAssets)
 	return s
 }
@@ -50,15 +53,22 @@ func newAssets(dir string) *assets {
 // asset is one file and its compressed copies.
 type asset struct {
 	ctype string
-	path  string // on disk; empty for a file held in memory only
-	has   [identity]bool
+	// sourceMap is the SourceMap header: the URL of the file's map,
+	// relative to the file, when maps are served and it has one.
+	sourceMap string
+	path      string // on disk; empty for a file held in memory only
+	has       [identity]bool
 	// bodies are the copies and the file, each once read.
 	bodies [identity + 1]atomic.Pointer[[]byte]
 	room   *atomic.Int64 // the store's, when bodies are read from disk
 }
 
 func contentType(name string) string {
-	if ct := mime.TypeByExtension(filepath.Ext(name)); ct != "" {
+	ext := filepath.Ext(name)
+	if ext == ".map" { // unknown to the mime package
+		return "application/json"
+	}
+	if ct := mime.TypeByExtension(ext); ct != "" {
 		return ct
 	}
 	return "application/octet-stream"
@@ -101,6 +111,9 @@ func (s *assets) get(file string) (*asset, error) {
 	a = &asset{ctype: contentType(file), path: file, room: &s.room}
 	for i, e := range encodings {
 		a.has[i] = regular(file + e.ext)
+	}
+	if s.sourceMaps && regular(file+".map") {
+		a.sourceMap = url.PathEscape(filepath.Base(file) + ".map")
 	}
 	s.mu.Lock()
 	if known := s.files[file]; known != nil {
@@ -145,6 +158,9 @@ func (a *asset) body(i int) ([]byte, error) {
 func send(c *fiber.Ctx, a *asset) error {
 	c.Set(fiber.HeaderCacheControl, immutable)
 	c.Set(fiber.HeaderContentType, a.ctype)
+	if a.sourceMap != "" {
+		c.Set(fiber.HeaderSourceMap, a.sourceMap)
+	}
 	i := identity
 	if a.has != [identity]bool{} {
 		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
@@ -204,9 +220,21 @@ func (s *assets) handler(c *fiber.Ctx) error {
 		strings.HasPrefix(file, "/") || file == "" {
 		return fiber.ErrNotFound
 	}
+	if !s.sourceMaps && isSourceMap(file) {
+		return fiber.ErrNotFound
+	}
 	a, err := s.get(filepath.Join(s.dir, name, version, filepath.FromSlash(file)))
 	if err != nil {
 		return fiber.ErrNotFound
 	}
 	return send(c, a)
+}
+
+// isSourceMap reports whether file is a source map or a compressed copy
+// of one.
+func isSourceMap(file string) bool {
+	for _, e := range encodings {
+		file = strings.TrimSuffix(file, e.ext)
+	}
+	return path.Ext(file) == ".map"
 }

@@ -167,6 +167,43 @@ func TestAssetsWithoutCopies(t *testing.T) {
 	}
 }
 
+func TestAssetsSourceMaps(t *testing.T) {
+	t.Parallel()
+	dir, _ := assetDir(t)
+	maps := []string{
+		"/assets/catalog/v1/catalog-AB.js.map",
+		"/assets/catalog/v1/catalog-AB.js.map.gz",
+		"/assets/catalog/v1/catalog-AB.js.map.br",
+	}
+	private := newFixture(t, fiberhttp.Config{Assets: dir})
+	for _, target := range maps {
+		for _, accept := range []string{"", "gzip, br"} {
+			if resp, body := getAsset(t, private, target, accept); resp.StatusCode != 404 || strings.Contains(body, "secret-plans") {
+				t.Errorf("by default, %s (Accept-Encoding %q) = %d %q, want 404", target, accept, resp.StatusCode, body)
+			}
+		}
+	}
+	if resp, _ := getAsset(t, private, "/assets/catalog/v1/catalog-AB.js", "br"); resp.Header.Get("SourceMap") != "" {
+		t.Errorf("SourceMap = %q while maps are not served", resp.Header.Get("SourceMap"))
+	}
+
+	public := newFixture(t, fiberhttp.Config{Assets: dir, SourceMaps: true})
+	resp, body := getAsset(t, public, maps[0], "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "secret-plans") || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		t.Errorf("with SourceMaps, %s = %d %q %q", maps[0], resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if resp, body := getAsset(t, public, maps[0], "gzip"); resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(gunzip(t, []byte(body))), "secret-plans") {
+		t.Errorf("with SourceMaps, a map's gzip copy: %v", resp.Header)
+	}
+	// The bundles carry no sourceMappingURL: the header says where the map is.
+	if resp, _ := getAsset(t, public, "/assets/catalog/v1/catalog-AB.js", "br"); resp.Header.Get("SourceMap") != "catalog-AB.js.map" {
+		t.Errorf("SourceMap = %q, want catalog-AB.js.map", resp.Header.Get("SourceMap"))
+	}
+	if resp, _ := getAsset(t, public, "/assets/catalog/v1/plain-CD.js", ""); resp.Header.Get("SourceMap") != "" {
+		t.Errorf("SourceMap = %q for a file without a map", resp.Header.Get("SourceMap"))
+	}
+}
+
 func TestAssetsNotFound(t *testing.T) {
 	t.Parallel()
 	dir, _ := assetDir(t)
