@@ -28,6 +28,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	var o serveOptions
 	o.flags(fs)
+	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +42,7 @@ type serveOptions struct {
 	noCollapse  bool
 	pageTimeout time.Duration
 	coalesce    time.Duration
+	sourceMaps  bool
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
@@ -90,7 +92,8 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	app := fiberhttp.New(sh, fiberhttp.Config{Assets: filepath.Join(dist, "assets"), Metrics: metrics.Handler()})
+	app := fiberhttp.New(sh, fiberhttp.Config{Assets: filepath.Join(dist, "assets"), Metrics: metrics.Handler(),
+		SourceMaps: o.sourceMaps})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -32,6 +32,10 @@ type Config struct {
 	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
 	// the response's nonce. Optional. Default: DefaultCSP.
 	CSP string
+	// SourceMaps serves the .map files of Assets, and points browsers at
+	// them with a SourceMap header. Optional. Default: false, a .map is a
+	// 404: maps show a team's source to anyone.
+	SourceMaps bool
 }
 
 // DefaultCSP allows only the shell's own origin and its nonced inline scripts.
@@ -65,7 +69,7 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 	rt := newAsset(runtime.File, runtime.Source())
 	app.Get("/assets/_collage/"+runtime.File, func(c *fiber.Ctx) error { return send(c, rt) })
 	if cfg.Assets != "" {
-		store := &assets{dir: cfg.Assets, files: map[string]*asset{}}
+		store := newAssets(cfg.Assets, cfg.SourceMaps)
 		app.Get("/assets/:name/:version/*", store.handler)
 	}
 	app.All("/bff/:name/*", bffHandler(sh))
