@@ -30,9 +30,11 @@ type Options struct {
 	// Coalesce is how long the head of a page waits for fragments, so that
 	// a page whose fragments all arrive within it leaves whole, in one
 	// write, and how long later fragments gather before a flush (see
-	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce;
-	// negative: flush the head at once.
+	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce.
 	Coalesce time.Duration
+	// NoCoalesce flushes the head, and each fragment, at once: Coalesce is
+	// then ignored. Optional. Default: false.
+	NoCoalesce bool
 	// Fetcher gets the fragments. Optional. Default:
 	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
 	// take as their next step.
@@ -86,11 +88,8 @@ func New(opts Options) (*Shell, error) {
 	if opts.PageTimeout == 0 {
 		opts.PageTimeout = 10 * time.Second
 	}
-	switch {
-	case opts.Coalesce == 0:
-		opts.Coalesce = compose.DefaultCoalesce
-	case opts.Coalesce < 0:
-		opts.Coalesce = 0
+	if opts.Coalesce < 0 {
+		return nil, fmt.Errorf("coalesce %s is negative: zero is the default, and NoCoalesce flushes at once", opts.Coalesce)
 	}
 	if opts.Fetcher == nil {
 		opts.Fetcher = NewFetcher(opts.Frontends, 0)
@@ -150,7 +149,7 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
 	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
-	r.Coalesce = s.opts.Coalesce
+	r.Coalesce, r.NoCoalesce = s.opts.Coalesce, s.opts.NoCoalesce
 	return r, func() {
 		results := r.Results()
 		r.Close()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
@@ -230,6 +231,14 @@ func TestNewErrors(t *testing.T) {
 	var le *layout.Error
 	if !errors.As(err, &le) || le.Line != 3 || le.File != "shell/layouts/home.html" {
 		t.Errorf("unknown frontend error = %#v, want a *layout.Error at shell/layouts/home.html:3", err)
+	}
+}
+
+func TestNegativeCoalesce(t *testing.T) {
+	t.Parallel()
+	_, err := shell.New(shell.Options{Coalesce: -time.Millisecond})
+	if want := "coalesce -1ms is negative: zero is the default, and NoCoalesce flushes at once"; err == nil || err.Error() != want {
+		t.Errorf("New = %v, want %s", err, want)
 	}
 }
 

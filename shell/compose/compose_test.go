@@ -726,3 +726,29 @@ func TestCloseReleasesBodies(t *testing.T) {
 		t.Errorf("released a %d times and b %d times, want 1 and 0", a, b)
 	}
 }
+
+// TestNoCoalesce: the prefix stops at the first slot not ready at once,
+// however long Coalesce would have it wait.
+func TestNoCoalesce(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<head></head><body><collage-slot frontend=slow timeout=1h>fb</collage-slot></body>`)
+	release := make(chan struct{})
+	r := compose.Start(context.Background(), l, fetcher{"slow": held(release, "S")}, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	defer close(release)
+	r.Coalesce, r.NoCoalesce = time.Hour, true
+	done := make(chan bool, 1)
+	var w buffer
+	go func() {
+		complete, _ := r.WritePrefix(&w)
+		done <- complete
+	}()
+	select {
+	case complete := <-done:
+		if complete || w.String() != "<head></head><body>" {
+			t.Errorf("WritePrefix = %v with %q, want the part before the slot", complete, w.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WritePrefix waited for a pending slot under NoCoalesce")
+	}
+}

@@ -9,23 +9,34 @@ import (
 // and nearby fragments.
 const DefaultCoalesce = time.Millisecond
 
+// coalesce is how long fragments may gather before a flush.
+func (r *Render) coalesce() time.Duration {
+	switch {
+	case r.NoCoalesce:
+		return 0
+	case r.Coalesce == 0:
+		return DefaultCoalesce
+	}
+	return r.Coalesce
+}
+
 // mustFlush reports whether what is written should be flushed before waiting
 // for slot i. Before the first flush, it waits for the slot until
-// r.Coalesce after its fetch began: a fetch that has not begun yet waits
+// the coalescing window after its fetch began: a fetch that has not begun yet waits
 // for a processor, not for its fragment, and the head would not leave
-// sooner on a machine that busy. After the first flush, it waits
-// r.Coalesce.
+// sooner on a machine that busy. After the first flush, it waits the
+// window.
 func (r *Render) mustFlush(i int) bool {
 	if r.ready(i) {
 		return false
 	}
 	st := &r.slots[i]
-	first := !r.flushed
+	first, window := !r.flushed, r.coalesce()
 	for {
-		wait := r.Coalesce
-		if first && r.Coalesce > 0 {
+		wait := window
+		if first && window > 0 {
 			if began := st.began.Load(); began > 0 {
-				wait = time.Duration(began-1) + r.Coalesce - time.Since(r.start)
+				wait = time.Duration(began-1) + window - time.Since(r.start)
 			}
 		}
 		if wait <= 0 {

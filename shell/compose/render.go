@@ -43,9 +43,12 @@ type Render struct {
 	// write on the connection: the head waits at most Coalesce from the
 	// start of the page, so a page whose fragments all come within it
 	// leaves whole, in one write; after the first flush, fragments that
-	// resolve within Coalesce of each other go out together. Start sets it
-	// to DefaultCoalesce; set it before writing. Zero flushes at once.
+	// resolve within Coalesce of each other go out together. Set it before
+	// writing. Optional. Default: DefaultCoalesce.
 	Coalesce time.Duration
+	// NoCoalesce flushes at once, before waiting for any slot that is not
+	// ready: Coalesce is then ignored. Optional. Default: false.
+	NoCoalesce bool
 
 	layout *layout.Layout
 	req    *Request
@@ -62,7 +65,7 @@ type Render struct {
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
-	r := &Render{Coalesce: DefaultCoalesce, layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots))}
+	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots))}
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.done = make(chan struct{})
@@ -145,7 +148,7 @@ func (r *Render) WriteTo(w Writer) error {
 
 // WritePrefix writes the page to w until the composer would first flush,
 // and reports whether that was the whole page. A page whose slots all
-// resolve within r.Coalesce of its start is written whole, and its transport
+// resolve within the coalescing window (Render.Coalesce) of its start is written whole, and its transport
 // can send it in one piece with a length; otherwise WriteTo goes on from
 // where WritePrefix stopped, and flushes at once.
 func (r *Render) WritePrefix(w io.Writer) (complete bool, err error) {
