@@ -253,15 +253,15 @@ func TestOutcomes(t *testing.T) {
 		},
 		{
 			name: "primary redirect without Location", attrs: "primary", fetch: answer(302, ""),
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+			status: 502, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
 		},
 		{
 			name: "primary 5xx", attrs: "primary", fetch: answer(500, "boom", "Set-Cookie", "a=1"),
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+			status: 502, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
 		},
 		{
 			name: "primary timeout", attrs: "primary timeout=20ms", fetch: untilDone,
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
+			status: 504, slot: `<collage-slot frontend="x" primary data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
 		},
 	}
 	for _, tt := range tests {

@@ -112,13 +112,16 @@ func (r *Render) Close() {
 }
 
 // Status waits for the primary slot, if any, and returns the page's status
-// and the headers the page takes from it (Location, Set-Cookie).
+// and the headers the page takes from it (Location, Set-Cookie). A primary
+// slot that fails makes the page a 502, one that times out a 504: the page
+// still shows its fallback, but caches and crawlers do not keep it.
 func (r *Render) Status() (int, http.Header) {
 	h := http.Header{}
 	status := http.StatusOK
 	if p := r.layout.Primary; p != nil {
 		res := r.result(p.Index)
-		if res.Outcome == OK || res.Outcome == Cached {
+		switch res.Outcome {
+		case OK, Cached:
 			if res.Status >= 300 {
 				status = res.Status
 			}
@@ -128,6 +131,10 @@ func (r *Render) Status() (int, http.Header) {
 			for _, c := range res.Header.Values("Set-Cookie") {
 				h.Add("Set-Cookie", c)
 			}
+		case Timeout:
+			status = http.StatusGatewayTimeout
+		default:
+			status = http.StatusBadGateway
 		}
 	}
 	return status, h
