@@ -35,6 +35,11 @@ type Options struct {
 	// NoCoalesce flushes the head, and each fragment, at once: Coalesce is
 	// then ignored. Optional. Default: false.
 	NoCoalesce bool
+	// Redirects are the origins (scheme://host[:port]) a primary slot may
+	// redirect to besides the page's own; a Location anywhere else fails
+	// the slot. Optional. Default: none, so only paths on the site and URLs
+	// on the page's origin.
+	Redirects []string
 	// Fetcher gets the fragments. Optional. Default:
 	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
 	// take as their next step.
@@ -91,6 +96,15 @@ func New(opts Options) (*Shell, error) {
 	if opts.Coalesce < 0 {
 		return nil, fmt.Errorf("coalesce %s is negative: zero is the default, and NoCoalesce flushes at once", opts.Coalesce)
 	}
+	redirects := make([]string, 0, len(opts.Redirects))
+	for _, o := range opts.Redirects {
+		origin, err := compose.ParseOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("redirects: %w", err)
+		}
+		redirects = append(redirects, origin)
+	}
+	opts.Redirects = redirects
 	if opts.Fetcher == nil {
 		opts.Fetcher = NewFetcher(opts.Frontends, 0)
 	}
@@ -149,7 +163,7 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
 	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
-	r.Coalesce, r.NoCoalesce = s.opts.Coalesce, s.opts.NoCoalesce
+	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
 		results := r.Results()
 		r.Close()

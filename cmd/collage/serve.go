@@ -93,6 +93,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
 		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
 	opts.Frontends, opts.Registry, opts.Fetcher, opts.Observer = frontends, registry.New(snap), fetcher, metrics
+	opts.Redirects = cfg.Redirects
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}

@@ -248,8 +248,8 @@ func TestOutcomes(t *testing.T) {
 			status: 302, header: http.Header{"Location": {"/login?next=%2F"}, "Set-Cookie": {"next=1"}}, outcome: "ok",
 		},
 		{
-			name: "primary 301", attrs: "primary", fetch: answer(301, "", "Location", "https://example.com/"),
-			status: 301, header: http.Header{"Location": {"https://example.com/"}}, outcome: "ok",
+			name: "primary 301", attrs: "primary", fetch: answer(301, "", "Location", "/products/new"),
+			status: 301, header: http.Header{"Location": {"/products/new"}}, outcome: "ok",
 		},
 		{
 			name: "primary redirect without Location", attrs: "primary", fetch: answer(302, ""),
@@ -289,6 +289,95 @@ func TestOutcomes(t *testing.T) {
 				t.Errorf("body:\n got %s\nwant %s", body, want)
 			}
 		})
+	}
+}
+
+// TestLocation: a primary slot's redirect is the page's when its Location
+// is a path on the site, or an http(s) URL on the page's origin or an
+// allowed one; otherwise the slot has failed, and says why.
+func TestLocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		location string
+		ok       bool
+	}{
+		{"/", true},
+		{"/login?next=%2Fcart", true},
+		{"/a//b", true},
+		{"/a\\b", true},
+		{"/caf%C3%A9#top", true},
+		{"https://shop.example/cart", true},
+		{"https://SHOP.example:443/cart", true},
+		{"HTTPS://shop.example", true},
+		{"https://login.example.com/?next=https%3A%2F%2Fevil.example", true},
+		{"https://shop.example:8443/", false},
+		{"http://shop.example/", false},
+		{"https://login.example.com.evil.example/", false},
+		{"https://evil.example/", false},
+		{"http://evil.example/", false},
+		{"//evil.example/x", false},
+		{"///evil.example/x", false},
+		{"/\\evil.example/x", false},
+		{"/\t/evil.example", false},
+		{"/x\n", false},
+		{"/x\x7f", false},
+		{"javascript:alert(1)", false},
+		{"JavaScript:alert(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"https:evil.example", false},
+		{"https://shop.example@evil.example/", false},
+		{"https://shop.example\\@evil.example/", false},
+		{"https://evil.example\\.shop.example/", false},
+		{"ftp://shop.example/", false},
+		{"cart", false},
+		{"?page=2", false},
+		{" https://shop.example/", false},
+	}
+	l := parse(t, `<p><collage-slot frontend=x primary>fb</collage-slot></p>`)
+	for _, tt := range tests {
+		f := fetcher{"x": answer(302, "", "Location", tt.location)}
+		r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{Origin: "https://shop.example"})
+		r.Redirects = []string{"https://login.example.com"}
+		status, h := r.Status()
+		timing := r.ServerTiming()
+		err := r.Results()[0].Err
+		r.Close()
+		if tt.ok {
+			if status != 302 || h.Get("Location") != tt.location || err != nil {
+				t.Errorf("%q: status %d Location %q err %v, want the redirect passed on", tt.location, status, h.Get("Location"), err)
+			}
+			continue
+		}
+		var le *compose.LocationError
+		if status != 502 || h.Get("Location") != "" || !errors.As(err, &le) || le.Location != tt.location ||
+			!strings.Contains(timing, `desc="error: redirect refused"`) {
+			t.Errorf("%q: status %d Location %q err %v Server-Timing %q, want a 502 that says the redirect was refused",
+				tt.location, status, h.Get("Location"), err, timing)
+		}
+	}
+}
+
+func TestParseOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want, err string }{
+		{in: "https://login.example.com", want: "https://login.example.com"},
+		{in: "https://Login.Example.COM/", want: "https://login.example.com"},
+		{in: "https://login.example.com:443", want: "https://login.example.com"},
+		{in: "http://127.0.0.1:80", want: "http://127.0.0.1"},
+		{in: "http://127.0.0.1:3000", want: "http://127.0.0.1:3000"},
+		{in: "https://[::1]:8443", want: "https://[::1]:8443"},
+		{in: "login.example.com", err: `origin "login.example.com": write scheme://host[:port], with http or https`},
+		{in: "ftp://login.example.com", err: `origin "ftp://login.example.com": write scheme://host[:port], with http or https`},
+		{in: "https://login.example.com/sso", err: `origin "https://login.example.com/sso": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://u@login.example.com", err: `origin "https://u@login.example.com": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://login.example.com?", err: `origin "https://login.example.com?": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://login.example.com:x", err: `origin "https://login.example.com:x": invalid port ":x" after host`},
+	}
+	for _, tt := range tests {
+		got, err := compose.ParseOrigin(tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && err.Error() != tt.err) {
+			t.Errorf("ParseOrigin(%q) = %q, %v; want %q, %s", tt.in, got, err, tt.want, tt.err)
+		}
 	}
 }
 

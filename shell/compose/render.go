@@ -19,6 +19,10 @@ type Request struct {
 	Header http.Header // headers forwarded to fragments
 	Nonce  string      // CSP nonce for the inline scripts of this response
 	ID     string      // request id, for logs
+	// Origin is the page's own origin as the browser sees it,
+	// scheme://host[:port]: a primary slot may redirect to an absolute URL
+	// on it. Empty: only to a path, or to an allowed origin.
+	Origin string
 	// Deadline bounds the whole page: no slot waits past it. Zero: only
 	// the slots' own timeouts (and the context given to Start) bound it.
 	Deadline time.Time
@@ -46,6 +50,10 @@ type Render struct {
 	// resolve within Coalesce of each other go out together. Set it before
 	// writing. Optional. Default: DefaultCoalesce.
 	Coalesce time.Duration
+	// Redirects are the origins, besides the page's own, that a primary
+	// slot may redirect to, as ParseOrigin returns them. Set it before
+	// Status. Optional. Default: none.
+	Redirects []string
 	// NoCoalesce flushes at once, before waiting for any slot that is not
 	// ready: Coalesce is then ignored. Optional. Default: false.
 	NoCoalesce bool

@@ -80,8 +80,8 @@ func (r *Render) result(i int) *Result {
 		res.Outcome = OK
 	}
 	if res.Outcome == OK || res.Outcome == Cached {
-		if !usable(r.layout.Slots[i], &res) {
-			res.Outcome, res.Err = Failed, fmt.Errorf("fragment answered %d", res.Status)
+		if err := r.refusal(r.layout.Slots[i], &res); err != nil {
+			res.Outcome, res.Err = Failed, err
 		}
 	}
 	if res.Outcome == Timeout || res.Outcome == Failed {
@@ -91,18 +91,24 @@ func (r *Render) result(i int) *Result {
 	return &st.final
 }
 
-// usable reports whether a fragment is shown: any 2xx, and for the primary
-// slot also a 4xx, whose body explains it, or a redirect.
-func usable(s *layout.Slot, res *Result) bool {
+// refusal says why a fragment that answered is not shown, or returns nil:
+// any 2xx is shown, and for the primary slot also a 4xx, whose body
+// explains it, or a redirect to a Location the page may pass on.
+func (r *Render) refusal(s *layout.Slot, res *Result) error {
 	switch {
 	case res.Status >= 200 && res.Status < 300:
-		return true
+		return nil
 	case !s.Primary:
-		return false
 	case res.Status >= 300 && res.Status < 400:
-		return res.Header.Get("Location") != ""
+		loc := res.Header.Get("Location")
+		if loc == "" {
+			return fmt.Errorf("fragment answered %d with no Location", res.Status)
+		}
+		return r.checkLocation(loc)
+	case res.Status >= 400 && res.Status < 500:
+		return nil
 	}
-	return res.Status >= 400 && res.Status < 500
+	return fmt.Errorf("fragment answered %d", res.Status)
 }
 
 // ready reports whether slot i can be written without waiting.

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -24,6 +25,12 @@ func (r *Render) ServerTiming() string {
 		b = append(b, s.Frontend...)
 		b = append(b, `;desc="`...)
 		b = append(b, res.Outcome...)
+		if res.Err != nil {
+			var le *LocationError
+			if errors.As(res.Err, &le) {
+				b = append(b, ": redirect refused"...)
+			}
+		}
 		b = append(b, `";dur=`...)
 		b = appendMillis(b, res.Took)
 	}

@@ -96,3 +96,53 @@ func TestPrimaryFailureStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectRefused: a primary slot's redirect leaves as the page's when
+// its Location is on the site, the request's origin or an allowed one;
+// otherwise the page is a 502 with the slot's fallback, and says why.
+func TestRedirectRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		host, location string
+		header         []string // of the request
+		ok             bool
+	}{
+		{host: "shop.example", location: "/login?next=%2F", ok: true},
+		{host: "shop.example", location: "http://shop.example/login", ok: true},
+		{host: "shop.example:8080", location: "http://shop.example:8080/login", ok: true},
+		{host: "shop.example", location: "https://login.example.com/sso", ok: true},
+		{host: "shop.example", location: "https://shop.example/login", header: []string{"X-Forwarded-Proto", "https"}, ok: true},
+		{host: "shop.example", location: "https://shop.example/login"},
+		{host: "shop.example", location: "http://shop.example:8080/login"},
+		{host: "shop.example", location: "//evil.example/x"},
+		{host: "shop.example", location: "/\\evil.example/x"},
+		{host: "shop.example", location: "javascript:alert(document.cookie)"},
+		{host: "shop.example", location: "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="},
+		{host: "shop.example", location: "https://evil.example/"},
+	}
+	for _, tt := range tests {
+		app := pageApp(t, `<body><collage-slot frontend=main primary>main fallback</collage-slot></body>`,
+			map[string]shell.Frontend{"main": {Invoker: fragment(302, "", "Location", tt.location, "Set-Cookie", "next=1")}},
+			shell.Options{Redirects: []string{"https://login.example.com"}})
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Host = tt.host
+		for i := 0; i+1 < len(tt.header); i += 2 {
+			req.Header.Set(tt.header[i], tt.header[i+1])
+		}
+		resp, body := do(t, app, req)
+		if tt.ok {
+			if resp.StatusCode != 302 || resp.Header.Get("Location") != tt.location || resp.Header.Get("Set-Cookie") != "next=1" || body != "" {
+				t.Errorf("%s to %s = %d Location %q Set-Cookie %q body %q, want the redirect", tt.host, tt.location,
+					resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Set-Cookie"), body)
+			}
+			continue
+		}
+		st := resp.Header.Get("Server-Timing")
+		if resp.StatusCode != 502 || resp.Header.Get("Location") != "" || resp.Header.Get("Set-Cookie") != "" ||
+			!strings.Contains(body, `<collage-slot frontend="main" primary data-collage-fallback="error">main fallback</collage-slot>`) ||
+			!strings.Contains(st, `desc="error: redirect refused"`) || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s to %s = %d Location %q Set-Cookie %q Server-Timing %q, want a 502 with the fallback:\n%s", tt.host, tt.location,
+				resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Set-Cookie"), st, body)
+		}
+	}
+}

@@ -91,6 +91,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 			Header: forwarded(c, id),
 			Nonce:  nonce,
 			ID:     id,
+			Origin: c.Protocol() + "://" + c.Hostname(),
 		}
 		render, done := sh.Compose(p, req)
 		status, header := render.Status()
