@@ -156,7 +156,9 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 
 // Compose starts composing p for req, and sets req.Deadline from
 // PageTimeout if it has none. The caller must call done when the page is
-// written: it stops what still runs and logs the page.
+// written, or as soon as it knows it writes no more (a redirect, an answer
+// to HEAD, a client gone): it cancels the slots still running without
+// waiting for them, and logs the page.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
 	start := time.Now()
 	if req.Deadline.IsZero() {
@@ -165,6 +167,7 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
 	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
+		r.Cancel()
 		results := r.Results()
 		r.Close()
 		took := time.Since(start)

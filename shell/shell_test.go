@@ -291,6 +291,49 @@ func TestRedirects(t *testing.T) {
 	}
 }
 
+// TestDoneDoesNotWait: a redirect's page ends as soon as the primary slot
+// has decided; the slow slot is canceled, and logged as such.
+func TestDoneDoesNotWait(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	slow := bff.New("slow")
+	slow.Log = slog.New(slog.DiscardHandler)
+	bff.Fragment(slow, template.Must(template.New("").Parse(`{{.}}`)), func(ctx context.Context, _ *bff.FragmentRequest) (string, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return "late", nil
+	})
+	var logs bytes.Buffer
+	sh := newShell(t, shell.Options{
+		Routes: []shell.Route{{Pattern: "/", Layout: parse(t, "p.html",
+			`<collage-slot frontend=slow timeout=1h></collage-slot><collage-slot frontend=login primary></collage-slot>`)}},
+		Frontends: map[string]shell.Frontend{"slow": {Invoker: invoke.Local(slow)}, "login": redirectBFF("login", "/login")},
+		Log:       slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	r, done := sh.Compose(sh.Pages()[0], &compose.Request{ID: "req-2", Path: "/"})
+	if status, _ := r.Status(); status != 302 {
+		t.Fatalf("status = %d", status)
+	}
+	ended := make(chan struct{})
+	go func() {
+		done()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("done waited for the slow slot")
+	}
+	for _, want := range []string{"level=INFO", "request_id=req-2", `slot.0.slow="canceled `, `slot.1.login="ok `} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log %q lacks %s", logs.String(), want)
+		}
+	}
+}
+
 func TestPages(t *testing.T) {
 	t.Parallel()
 	sh := newShell(t, shell.Options{

@@ -857,3 +857,67 @@ func TestNoCoalesce(t *testing.T) {
 		t.Fatal("WritePrefix waited for a pending slot under NoCoalesce")
 	}
 }
+
+// TestCancel: a page over before its slots, as a redirect, decides every
+// slot at once, as it ended or as canceled, and stops their fetches.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	defer close(hang)
+	stopped := make(chan struct{})
+	l := parse(t, `<collage-slot frontend=main primary></collage-slot><collage-slot frontend=polite timeout=1h></collage-slot>`+
+		`<collage-slot frontend=deaf timeout=1h></collage-slot><collage-slot frontend=done></collage-slot><collage-slot frontend=late timeout=1ms></collage-slot>`)
+	doneOnce := make(chan struct{})
+	f := fetcher{
+		"main": answer(302, "", "Location", "/login"),
+		"polite": func(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
+			<-ctx.Done()
+			close(stopped)
+			return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+		},
+		"deaf": func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+			<-hang // ignores its context
+			return compose.Result{Status: 200}
+		},
+		"done": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			defer close(doneOnce)
+			return answer(200, "D")(ctx, s, r)
+		},
+		"late": untilDone,
+	}
+	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	if status, _ := r.Status(); status != 302 {
+		t.Fatalf("status = %d", status)
+	}
+	<-doneOnce
+	waitTiming(t, r, "slot-3-done")
+	time.Sleep(5 * time.Millisecond) // late's 1ms deadline passes
+	finished := make(chan []*compose.Result, 1)
+	go func() {
+		r.Cancel()
+		finished <- r.Results()
+	}()
+	select {
+	case res := <-finished:
+		want := []compose.Outcome{compose.OK, compose.Canceled, compose.Canceled, compose.OK, compose.Timeout}
+		for i, w := range want {
+			if res[i].Outcome != w {
+				t.Errorf("slot %d: outcome %s (err %v), want %s", i, res[i].Outcome, res[i].Err, w)
+			}
+		}
+		if res[1].Err != nil || res[2].Err != nil {
+			t.Errorf("a canceled slot has an error: %v, %v", res[1].Err, res[2].Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Cancel or Results waited for a slot")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Cancel did not stop the fetch of a slot still running")
+	}
+	if got := r.ServerTiming(); !strings.Contains(got, `slot-1-polite;desc="canceled"`) {
+		t.Errorf("Server-Timing = %q", got)
+	}
+}

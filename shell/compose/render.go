@@ -212,8 +212,29 @@ func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
 	return true, nil
 }
 
+// Cancel ends the page before its slots: a redirect, or an answer to HEAD,
+// leaves as soon as the primary slot decides it. Every slot not decided
+// yet is decided without waiting, as what it ended with if it has, else
+// as Canceled, and every fetch still running is stopped. A page written
+// whole has every slot decided, and Cancel does nothing to it.
+func (r *Render) Cancel() {
+	for i := range r.slots {
+		st := &r.slots[i]
+		if r.ready(i) || st.ctx.Err() != nil { // an answer, or a timeout: result does not wait
+			r.result(i)
+			continue
+		}
+		st.final, st.decided = Result{Outcome: Canceled, Took: time.Since(r.start)}, true
+	}
+	for i := range r.slots {
+		if cancel := r.slots[i].cancel; cancel != nil {
+			cancel()
+		}
+	}
+}
+
 // Results returns every slot's result, for the log line of the page. It
-// waits for the slots not yet decided.
+// waits for the slots not yet decided, unless Cancel was called.
 func (r *Render) Results() []*Result {
 	out := make([]*Result, len(r.slots))
 	for i := range r.slots {

@@ -17,10 +17,11 @@ import (
 type Outcome string
 
 const (
-	OK      Outcome = "ok"      // the fragment is shown
-	Timeout Outcome = "timeout" // the slot's deadline passed; fallback shown
-	Failed  Outcome = "error"   // the fetch failed or answered an error; fallback shown
-	Cached  Outcome = "cache"   // served from the fragment cache
+	OK       Outcome = "ok"       // the fragment is shown
+	Timeout  Outcome = "timeout"  // the slot's deadline passed; fallback shown
+	Failed   Outcome = "error"    // the fetch failed or answered an error; fallback shown
+	Cached   Outcome = "cache"    // served from the fragment cache
+	Canceled Outcome = "canceled" // the page was over first (a redirect, HEAD): fetch stopped, nothing shown
 )
 
 // Result is one slot's fragment.

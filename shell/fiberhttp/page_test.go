@@ -1,13 +1,16 @@
 package fiberhttp_test
 
 import (
+	"bytes"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/fiberhttp"
@@ -145,4 +148,70 @@ func TestRedirectRefused(t *testing.T) {
 				resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Set-Cookie"), st, body)
 		}
 	}
+}
+
+// TestEarlyAnswers: a redirect, and an answer to HEAD, leave as soon as
+// the primary slot decides them, not when a slow slot of the page ends.
+func TestEarlyAnswers(t *testing.T) {
+	t.Parallel()
+	const slowFor = 5 * time.Second
+	slow := upstream(func(r *http.Request) (*http.Response, error) {
+		select {
+		case <-time.After(slowFor):
+			return invoke.NewResponse(r, http.StatusOK, http.Header{}, []byte("late")), nil
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	})
+	for _, tt := range []struct {
+		name, method string
+		main         upstream
+		status       int
+	}{
+		{"redirect", http.MethodGet, fragment(http.StatusSeeOther, "", "Location", "/login"), http.StatusSeeOther},
+		{"HEAD", http.MethodHead, fragment(http.StatusOK, "<p>main</p>"), http.StatusOK},
+		{"HEAD of a redirect", http.MethodHead, fragment(http.StatusFound, "", "Location", "/login"), http.StatusFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			app := pageApp(t, `<head></head><body><collage-slot frontend=slow timeout=10s>s</collage-slot>`+
+				`<collage-slot frontend=main primary>m</collage-slot><collage-slot frontend=recs async timeout=10s>r</collage-slot></body>`,
+				map[string]shell.Frontend{"slow": {Invoker: slow}, "main": {Invoker: tt.main}, "recs": {Invoker: slow}},
+				shell.Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+			start := time.Now()
+			resp, body := do(t, app, httptest.NewRequest(tt.method, "/", nil))
+			took := time.Since(start)
+			if resp.StatusCode != tt.status || body != "" {
+				t.Errorf("status %d body %q, want %d and none", resp.StatusCode, body, tt.status)
+			}
+			// A generous bound: the page waits for none of the slow slots.
+			if took > slowFor/5 {
+				t.Errorf("the answer took %s, with slots that take %s", took, slowFor)
+			}
+			for _, want := range []string{`slot.0.slow="canceled `, `slot.1.main="ok `, `slot.2.recs="canceled `} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log %q lacks %s", logs.String(), want)
+				}
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

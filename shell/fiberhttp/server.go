@@ -136,7 +136,6 @@ type pageStream struct {
 	log    *slog.Logger
 	id     string
 
-	wrote  bool // whether WriteTo ran
 	closed bool
 	rest   *bytes.Reader // the whole page, if something reads instead
 }
@@ -146,7 +145,6 @@ func (s *pageStream) SupportsBodyWriteTo() bool { return true }
 
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
-	s.wrote = true
 	pw := pagePool.Get().(*pageWriter)
 	defer pagePool.Put(pw)
 	pw.reset(w)
@@ -172,13 +170,10 @@ func (s *pageStream) Read(p []byte) (int, error) {
 }
 
 // Close ends the page: fasthttp calls it once the body is written, or
-// dropped, in which case nothing waits for the slots still running.
+// dropped, in which case the slots still running are canceled.
 func (s *pageStream) Close() error {
 	if !s.closed {
 		s.closed = true
-		if !s.wrote {
-			s.render.Close()
-		}
 		s.done()
 	}
 	return nil
