@@ -31,9 +31,16 @@ type Options struct {
 	// Coalesce is how long the head of a page waits for fragments, so that
 	// a page whose fragments all arrive within it leaves whole, in one
 	// write, and how long later fragments gather before a flush (see
-	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce;
-	// negative: flush the head at once.
+	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce.
 	Coalesce time.Duration
+	// NoCoalesce flushes the head, and each fragment, at once: Coalesce is
+	// then ignored. Optional. Default: false.
+	NoCoalesce bool
+	// Redirects are the origins (scheme://host[:port]) a primary slot may
+	// redirect to besides the page's own; a Location anywhere else fails
+	// the slot. Optional. Default: none, so only paths on the site and URLs
+	// on the page's origin.
+	Redirects []string
 	// Fetcher gets the fragments. Each slot's request reaches it with the
 	// credentials of the slot's frontend alone, so that a cache or the
 	// collapsing of fetches sees what the BFF sees. Optional. Default:
@@ -109,12 +116,18 @@ func New(opts Options) (*Shell, error) {
 	if opts.PageTimeout == 0 {
 		opts.PageTimeout = 10 * time.Second
 	}
-	switch {
-	case opts.Coalesce == 0:
-		opts.Coalesce = compose.DefaultCoalesce
-	case opts.Coalesce < 0:
-		opts.Coalesce = 0
+	if opts.Coalesce < 0 {
+		return nil, fmt.Errorf("coalesce %s is negative: zero is the default, and NoCoalesce flushes at once", opts.Coalesce)
 	}
+	redirects := make([]string, 0, len(opts.Redirects))
+	for _, o := range opts.Redirects {
+		origin, err := compose.ParseOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("redirects: %w", err)
+		}
+		redirects = append(redirects, origin)
+	}
+	opts.Redirects = redirects
 	if opts.Fetcher == nil {
 		opts.Fetcher = NewFetcher(opts.Frontends, 0)
 	}
@@ -198,15 +211,18 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 
 // Compose starts composing p for req, and sets req.Deadline from
 // PageTimeout if it has none. The caller must call done when the page is
-// written: it stops what still runs and logs the page.
+// written, or as soon as it knows it writes no more (a redirect, an answer
+// to HEAD, a client gone): it cancels the slots still running without
+// waiting for them, and logs the page.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
 	start := time.Now()
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
 	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current()), req)
-	r.Coalesce = s.opts.Coalesce
+	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
+		r.Cancel()
 		results := r.Results()
 		r.Close()
 		took := time.Since(start)

@@ -53,11 +53,24 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
 }
 
+// shellOptions are the shell's options the flags set. A flag's 0 means
+// zero (at once), where an option's zero means its default.
+func (o *serveOptions) shellOptions() (shell.Options, error) {
+	if o.coalesce < 0 {
+		return shell.Options{}, fmt.Errorf("--coalesce %s: give 0 (flush at once) or a positive duration", o.coalesce)
+	}
+	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0}, nil
+}
+
 // listenAndServe serves the config's pages and dist's assets on addr until
 // ctx is done.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
 	if o.cacheBytes < 0 {
 		return fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
+	}
+	opts, err := o.shellOptions()
+	if err != nil {
+		return err
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -80,11 +93,8 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	metrics := prometheus.New()
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
 		fragcache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
-	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics,
-		PageTimeout: o.pageTimeout, Coalesce: o.coalesce}
-	if o.coalesce == 0 {
-		opts.Coalesce = -1 // at once, which shell.Options spells negative
-	}
+	opts.Frontends, opts.Registry, opts.Fetcher, opts.Observer = frontends, registry.New(snap), fetcher, metrics
+	opts.Redirects = cfg.Redirects
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/layout"
 	"go.yaml.in/yaml/v3"
 )
@@ -28,6 +29,10 @@ type Config struct {
 	Routes  []Route
 	// Frontends by name.
 	Frontends map[string]Frontend
+	// Redirects are the origins, besides the site's own, that a primary
+	// slot may redirect the page to, each as scheme://host[:port] in lower
+	// case. Optional. Default: none.
+	Redirects []string
 }
 
 // Route is one entry of routes, in file order.
@@ -115,8 +120,14 @@ func Parse(path string, data []byte) (*Config, error) {
 			routes = v
 		case "frontends":
 			frontends = v
+		case "redirects":
+			redirects, err := parseRedirects(v, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.Redirects = redirects
 		default:
-			return nil, fail(k, "unknown key %q (known: layouts, routes, frontends)", k.Value)
+			return nil, fail(k, "unknown key %q (known: layouts, routes, frontends, redirects)", k.Value)
 		}
 	}
 	if frontends == nil || frontends.Kind != yaml.MappingNode || len(frontends.Content) == 0 {
@@ -247,6 +258,25 @@ func nameList(frontend, what, example string, v *yaml.Node, check func(string) e
 		names = append(names, n.Value)
 	}
 	return names, nil
+}
+
+// parseRedirects reads redirects: a list of origins.
+func parseRedirects(v *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, fail(v, "redirects must be a list of origins, like [https://login.example.com]")
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, n := range v.Content {
+		if n.Kind != yaml.ScalarNode {
+			return nil, fail(n, "redirects: each entry must be an origin, like https://login.example.com")
+		}
+		o, err := compose.ParseOrigin(n.Value)
+		if err != nil {
+			return nil, fail(n, "redirects: %v", err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // syntaxError places the parser's "yaml: line N: …" in Error.Line, so that

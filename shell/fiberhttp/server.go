@@ -95,6 +95,7 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 			Header: copyCredentials(c, sh, forwarded(c, id)),
 			Nonce:  nonce,
 			ID:     id,
+			Origin: c.Protocol() + "://" + c.Hostname(),
 		}
 		render, done := sh.Compose(p, req)
 		status, header := render.Status()
@@ -139,7 +140,6 @@ type pageStream struct {
 	log    *slog.Logger
 	id     string
 
-	wrote  bool // whether WriteTo ran
 	closed bool
 	rest   *bytes.Reader // the whole page, if something reads instead
 }
@@ -149,7 +149,6 @@ func (s *pageStream) SupportsBodyWriteTo() bool { return true }
 
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
-	s.wrote = true
 	pw := pagePool.Get().(*pageWriter)
 	defer pagePool.Put(pw)
 	pw.reset(w)
@@ -175,13 +174,10 @@ func (s *pageStream) Read(p []byte) (int, error) {
 }
 
 // Close ends the page: fasthttp calls it once the body is written, or
-// dropped, in which case nothing waits for the slots still running.
+// dropped, in which case the slots still running are canceled.
 func (s *pageStream) Close() error {
 	if !s.closed {
 		s.closed = true
-		if !s.wrote {
-			s.render.Close()
-		}
 		s.done()
 	}
 	return nil
