@@ -99,6 +99,9 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 			if err == nil {
 				resp.Body.Close()
 			}
+			// The rest of the body is still on its way: the connection
+			// cannot carry another request.
+			c.Response().Header.SetConnectionClose()
 			return fiber.NewError(fiber.StatusRequestEntityTooLarge,
 				fmt.Sprintf("the body is larger than %d bytes (counted decoded)", cfg.MaxBody))
 		}
@@ -177,6 +180,7 @@ func requestBody(c *fiber.Ctx, cfg Config) (*body, error) {
 		return b, nil
 	}
 	if int64(n) > cfg.MaxBody {
+		c.Response().Header.SetConnectionClose()
 		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is %d bytes, over the %d this server takes", n, cfg.MaxBody))
 	}
@@ -199,6 +203,7 @@ func requestBody(c *fiber.Ctx, cfg Config) (*body, error) {
 			fmt.Sprintf("Content-Encoding %q is not supported: send gzip, deflate or none", enc))
 	}
 	if b.sent.over {
+		c.Response().Header.SetConnectionClose()
 		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is larger than %d bytes", cfg.MaxBody))
 	}
@@ -233,10 +238,11 @@ func (b *body) Read(p []byte) (int, error) {
 
 // finish ends the reads of the body: a read still waiting on the client
 // (a BFF that answered before the end) is woken by a past deadline, and
-// fasthttp then closes the connection.
+// the connection closes after the answer.
 func (b *body) finish() {
 	if !b.mu.TryLock() {
 		b.c.Context().SetReadDeadline(time.Now())
+		b.c.Response().Header.SetConnectionClose()
 		b.mu.Lock()
 	}
 	b.done = true

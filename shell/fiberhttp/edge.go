@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -61,6 +62,7 @@ func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) er
 func edge(c *fiber.Ctx) error {
 	if tc, ok := c.Context().Conn().(*conn); ok {
 		tc.state.Store(inRequest)
+		tc.served.Store(true)
 	}
 	id := c.Get(fiber.HeaderXRequestID)
 	if !wellFormedID(id) {
@@ -220,9 +222,10 @@ func (l *listener) busy() int {
 // what the client sent too much) ends it.
 type conn struct {
 	net.Conn
-	l     *listener
-	state atomic.Int32
-	once  sync.Once
+	l      *listener
+	state  atomic.Int32
+	served atomic.Bool // whether a request reached a handler
+	once   sync.Once
 }
 
 func (c *conn) Read(p []byte) (int, error) {
@@ -235,11 +238,32 @@ func (c *conn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// lingerFor bounds how long a connection closed right after its answer
+// keeps reading what the client still sends.
+const lingerFor = 2 * time.Second
+
+// Close closes the connection. One that has served a request (a 413 before
+// the body was read, a Connection: close, the end of a keep-alive) first
+// sends its FIN and reads what the client still sends, for up to lingerFor:
+// closing with unread bytes would reset the connection, and a client still
+// sending its body would lose the answer. One that never got a whole
+// request (a slowloris, a client that sends nothing) is closed at once.
 func (c *conn) Close() error {
+	var err error
 	c.once.Do(func() {
 		c.l.mu.Lock()
 		delete(c.l.conns, c)
 		c.l.mu.Unlock()
+		tc, ok := c.Conn.(*net.TCPConn)
+		if !ok || !c.served.Load() || tc.CloseWrite() != nil {
+			err = c.Conn.Close()
+			return
+		}
+		go func() {
+			tc.SetReadDeadline(time.Now().Add(lingerFor))
+			io.Copy(io.Discard, tc)
+			tc.Close()
+		}()
 	})
-	return c.Conn.Close()
+	return err
 }
