@@ -414,6 +414,36 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 	}
 }
 
+// TestMaxConns holds --max-conns connections open: one more is answered
+// 503 at once, and the server serves again once they go.
+func TestMaxConns(t *testing.T) {
+	if old {
+		t.Skip("the old binary has no --max-conns")
+	}
+	bff := bffServer(t)
+	s := start(t, project(t, bff.URL), 0, "--max-conns", "20", "--header-timeout", "30s")
+	conns, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	status := 0
+	for end := time.Now().Add(10 * time.Second); status != http.StatusServiceUnavailable && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		status, _, _ = get(c, s.url+"/") // until the server has taken all 20
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	after := 0
+	for end := time.Now().Add(10 * time.Second); after != 200 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		after, _, _ = get(c, s.url+"/")
+	}
+	t.Logf("figure: --max-conns 20 with 20 held: one more gets %d; once they go, %d", status, after)
+	if status != http.StatusServiceUnavailable || after != 200 {
+		t.Errorf("one connection over the cap got %d, and %d once the others went; want 503, then 200", status, after)
+	}
+}
+
 // bomb is a gzip body of n MiB of zeros, as members of one MiB each (the
 // format allows many): about 1 KiB per MiB.
 func bomb(n int) []byte {
