@@ -135,6 +135,10 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 		// much left.
 		StreamRequestBody: true,
 		BodyLimit:         int(cfg.MaxBody),
+		// fasthttp would otherwise read a multipart body of any declared
+		// length before the handler, spilling files to disk: it streams
+		// like any other body instead.
+		DisablePreParseMultipartForm: true,
 	})
 	// Once shutting down, a response ends its connection.
 	app.Server().CloseOnShutdown = true

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -497,22 +498,30 @@ func TestDecompressionBomb(t *testing.T) {
 }
 
 // TestManyLargeBodies posts 40 bodies of 4 MiB at once, half with a length
-// and half chunked (413, over --max-body), then 40 of 900 KiB (they reach
-// the BFF whole): the server's memory stays bounded.
+// and half chunked (413, over --max-body), again as multipart forms, then
+// 40 of 900 KiB (they reach the BFF whole): the server's memory stays
+// bounded.
 func TestManyLargeBodies(t *testing.T) {
 	bff := bffServer(t)
 	s := start(t, project(t, bff.URL), 0)
 	c := &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 40, MaxIdleConnsPerHost: 40}}
 	for _, tt := range []struct {
-		name   string
-		size   int
-		status int
+		name      string
+		size      int
+		multipart bool
+		status    int
 	}{
-		{"4 MiB", 4 << 20, http.StatusRequestEntityTooLarge},
-		{"900 KiB", 900 << 10, http.StatusOK},
+		{"4 MiB", 4 << 20, false, http.StatusRequestEntityTooLarge},
+		{"4 MiB multipart", 4 << 20, true, http.StatusRequestEntityTooLarge},
+		{"900 KiB", 900 << 10, false, http.StatusOK},
 	} {
 		rss0, _ := s.memory(t)
 		payload := bytes.Repeat([]byte("x"), tt.size)
+		if tt.multipart {
+			// One file field, well formed.
+			payload = slices.Concat([]byte("--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n"),
+				payload, []byte("\r\n--xyz--\r\n"))
+		}
 		statuses := map[string]int{}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -526,6 +535,9 @@ func TestManyLargeBodies(t *testing.T) {
 				}
 				req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
 				req.Header.Set("Content-Type", "application/json")
+				if tt.multipart {
+					req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+				}
 				resp, err := c.Do(req)
 				key := ""
 				if err != nil {
