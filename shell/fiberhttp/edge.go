@@ -35,6 +35,9 @@ func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) er
 	select {
 	case err := <-served:
 		el.Close()
+		if err == nil { // ln was closed under it
+			err = net.ErrClosed
+		}
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
