@@ -43,6 +43,17 @@ type serveOptions struct {
 	pageTimeout time.Duration
 	coalesce    time.Duration
 	sourceMaps  bool
+
+	// The limits of the HTTP edge.
+	headerTimeout   time.Duration
+	bodyTimeout     time.Duration
+	idleTimeout     time.Duration
+	writeTimeout    time.Duration
+	shutdownTimeout time.Duration
+	maxConns        int
+	maxBody         int64
+	maxBFFResponse  int64
+	exposeFragments bool
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
@@ -51,6 +62,45 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", fiberhttp.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", fiberhttp.DefaultBodyTimeout, "how long a client may take to send a /bff request's body, once its headers are in")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", fiberhttp.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", fiberhttp.DefaultWriteTimeout, "how long a response may take to write, once its status is known; at least --page-timeout, so that a streamed page is never cut shorter")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", fiberhttp.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C, how long requests in flight may take to finish; the exit status is 1 if some had to be cut")
+	fs.IntVar(&o.maxConns, "max-conns", fiberhttp.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
+	fs.Int64Var(&o.maxBody, "max-body", fiberhttp.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
+	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiberhttp.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
+	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
+}
+
+// edge checks the edge's flags and turns them into the edge's options.
+// Every limit must be positive: the edge has no switch to turn one off.
+func (o *serveOptions) edge() (fiberhttp.Config, error) {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"header-timeout", o.headerTimeout}, {"body-timeout", o.bodyTimeout}, {"idle-timeout", o.idleTimeout},
+		{"write-timeout", o.writeTimeout}, {"shutdown-timeout", o.shutdownTimeout}} {
+		if d.v <= 0 {
+			return fiberhttp.Config{}, fmt.Errorf("--%s %s: must be positive", d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"max-conns", int64(o.maxConns)}, {"max-body", o.maxBody}, {"max-bff-response", o.maxBFFResponse}} {
+		if n.v <= 0 {
+			return fiberhttp.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
+		}
+	}
+	if o.writeTimeout < o.pageTimeout {
+		return fiberhttp.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
+	}
+	return fiberhttp.Config{
+		HeaderTimeout: o.headerTimeout, BodyTimeout: o.bodyTimeout, IdleTimeout: o.idleTimeout,
+		WriteTimeout: o.writeTimeout, ShutdownTimeout: o.shutdownTimeout, MaxConns: o.maxConns,
+		MaxBody: o.maxBody, MaxBFFResponse: o.maxBFFResponse, ExposeFragments: o.exposeFragments,
+	}, nil
 }
 
 // shellOptions are the shell's options the flags set. A flag's 0 means
@@ -69,6 +119,10 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
 	}
 	opts, err := o.shellOptions()
+	if err != nil {
+		return err
+	}
+	edge, err := o.edge()
 	if err != nil {
 		return err
 	}
@@ -102,8 +156,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	app := fiberhttp.New(sh, fiberhttp.Config{Assets: filepath.Join(dist, "assets"), Metrics: metrics.Handler(),
-		SourceMaps: o.sourceMaps})
+	edge.Assets, edge.Metrics, edge.SourceMaps = filepath.Join(dist, "assets"), metrics.Handler(), o.sourceMaps
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -113,14 +166,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if m.Listening != nil {
 		m.Listening <- url
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		return app.ShutdownWithTimeout(5 * time.Second)
-	}
+	return fiberhttp.Serve(ctx, ln, sh, edge)
 }
 
 // invokers makes the invoker of every frontend's BFF.
