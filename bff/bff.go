@@ -66,7 +66,7 @@ func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !ex.wrote {
 				// An *Error, so writeError does not log the panic a second time.
-				b.writeError(ex, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
+				b.writeError(ex, &Error{Code: CodeInternal, Message: "internal error"})
 			}
 		}
 	}()
@@ -149,17 +149,18 @@ func (b *BFF) writeError(ex *exchange, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		b.logFailure(ex.r.Context(), "bff function failed", "method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
-		e = &Error{Status: http.StatusInternalServerError, Message: "internal error"}
+		e = &Error{Code: CodeInternal, Message: "internal error"}
 	}
-	h := ex.w.Header()
-	if e.Location != "" {
-		h.Set("Location", e.Location)
-	}
-	h.Set("Content-Type", "application/json")
-	ex.writeHeader(e.Status)
-	body, _ := json.Marshal(errorBody{errorDetail{Code: e.code(), Message: e.Message, Field: e.Field}})
-	ex.w.Write(body)
+	WriteError(exchangeWriter{ex}, e)
 }
+
+// exchangeWriter writes ex's response through ex, so that ex knows once
+// the header is out.
+type exchangeWriter struct{ ex *exchange }
+
+func (w exchangeWriter) Header() http.Header         { return w.ex.w.Header() }
+func (w exchangeWriter) Write(p []byte) (int, error) { return w.ex.w.Write(p) }
+func (w exchangeWriter) WriteHeader(status int)      { w.ex.writeHeader(status) }
 
 // logFailure logs an internal error, as an error unless the caller has gone
 // or its deadline passed: then the failure is most likely the cancellation.

@@ -326,14 +326,14 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			name: "body over the default bound", req: newRequest("POST", "/orders/1", jsonOfSize(bff.DefaultMaxBodyBytes+1), ctJSON),
 			wantStatus: 413,
-			want: errorDetail{Code: "request_entity_too_large",
+			want: errorDetail{Code: "payload_too_large",
 				Message: fmt.Sprintf("body is larger than %d bytes", bff.DefaultMaxBodyBytes)},
 		},
 		{
 			name:       "valid JSON then blanks past the bound",
 			req:        newRequest("POST", "/orders/1", `{"qty":1}`+strings.Repeat(" ", bff.DefaultMaxBodyBytes), ctJSON),
 			wantStatus: 413,
-			want: errorDetail{Code: "request_entity_too_large",
+			want: errorDetail{Code: "payload_too_large",
 				Message: fmt.Sprintf("body is larger than %d bytes", bff.DefaultMaxBodyBytes)},
 		},
 		{

@@ -59,12 +59,12 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 		}
 		if err != nil {
 			var e *Error
-			if !errors.As(err, &e) || e.Status >= 500 {
+			if !errors.As(err, &e) || e.StatusCode() >= 500 {
 				b.logFailure(ctx, "bff fragment failed", "path", fr.Path, "err", err)
 				ex.writeHeader(http.StatusInternalServerError)
 				return
 			}
-			status = e.Status
+			status = e.StatusCode()
 			if e.Location != "" {
 				ex.w.Header().Set("Location", e.Location)
 			} else if err := renderError(buf, tmpl, e); err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/collage-dev/collage/bff"
 )
 
 // InvokeCodec is NewEvent and ReadResponse as the two methods of one
@@ -111,23 +113,23 @@ type v2Response struct {
 // ReadResponse decodes a function's payload-2.0 answer to req; an answer
 // to HEAD has no body, as net/http's client gives it. An error payload
 // (what Lambda or its emulator answers when the function failed) is an
-// *Error with code CodeFunctionError; anything else that is not a
-// payload-2.0 answer has code CodeBadResponse.
+// *bff.Error with code bff.CodeFunctionError; anything else that is not a
+// payload-2.0 answer has code bff.CodeBadResponse.
 func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 	var out v2Response
 	if err := json.Unmarshal(payload, &out); err != nil {
-		return nil, &Error{Code: CodeBadResponse, Msg: "the answer is not a JSON object: " + err.Error()}
+		return nil, &bff.Error{Code: bff.CodeBadResponse, Message: "the answer is not a JSON object: " + err.Error()}
 	}
 	if out.StatusCode == nil {
 		var fe invocationError
 		if json.Unmarshal(payload, &fe) == nil && (fe.Type != "" || fe.Message != "") {
-			return nil, &Error{Code: CodeFunctionError, Msg: fe.Type + ": " + fe.Message}
+			return nil, &bff.Error{Code: bff.CodeFunctionError, Message: fe.Type + ": " + fe.Message}
 		}
-		return nil, &Error{Code: CodeBadResponse, Msg: "the answer has no statusCode"}
+		return nil, &bff.Error{Code: bff.CodeBadResponse, Message: "the answer has no statusCode"}
 	}
 	status := *out.StatusCode
 	if status < 100 || status > 999 {
-		return nil, &Error{Code: CodeBadResponse, Msg: fmt.Sprintf("statusCode %d is not an HTTP status", status)}
+		return nil, &bff.Error{Code: bff.CodeBadResponse, Message: fmt.Sprintf("statusCode %d is not an HTTP status", status)}
 	}
 	h := make(http.Header, len(out.Headers)+1)
 	for k, v := range out.Headers {
@@ -145,7 +147,7 @@ func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 	if out.IsBase64Encoded {
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(out.Body); err != nil {
-			return nil, &Error{Code: CodeBadResponse, Msg: "the body is flagged base64 but is not valid base64"}
+			return nil, &bff.Error{Code: bff.CodeBadResponse, Message: "the body is flagged base64 but is not valid base64"}
 		}
 	}
 	length := int64(len(body))

@@ -77,8 +77,8 @@ func TestDetect(t *testing.T) {
 	}
 	for _, bad := range []string{`{"Records":[{"eventSource":"aws:sqs"}]}`, `{"version":"2.0","routeKey":"$connect"}`, `[1,2]`, `not json`} {
 		_, err := lambda.Detect([]byte(bad))
-		var e *lambda.Error
-		if !errors.As(err, &e) || e.Code != lambda.CodeUnknownEvent || !strings.Contains(e.Msg, "expected an API Gateway HTTP API or Function URL event") {
+		var e *bff.Error
+		if !errors.As(err, &e) || e.Code != bff.CodeUnknownEvent || !strings.Contains(e.Message, "expected an API Gateway HTTP API or Function URL event") {
 			t.Errorf("Detect(%s) = %v; want an unknown_event error naming the shapes expected", bad, err)
 		}
 	}
@@ -151,7 +151,7 @@ func TestV1AndALBRequests(t *testing.T) {
 	out := call(t, echo(&got, nil), lambda.Options{}, alb)
 	var resp events.ALBTargetGroupResponse
 	json.Unmarshal(out, &resp)
-	if resp.StatusCode != 400 || !strings.Contains(resp.Body, "not valid base64") || resp.MultiValueHeaders["Content-Type"][0] != "application/json" {
+	if resp.StatusCode != 400 || !strings.HasPrefix(resp.Body, `{"error":{"code":"bad_request","message":"the body is flagged base64 but is not valid base64`) || resp.MultiValueHeaders["Content-Type"][0] != "application/json" {
 		t.Errorf("malformed base64: %+v; want a 400 JSON error", resp)
 	}
 	alb.Body, alb.IsBase64Encoded = "", false
@@ -229,8 +229,9 @@ func TestAnswerOverPayloadLimit(t *testing.T) {
 	out := call(t, echo(&got, big), lambda.Options{}, v2)
 	var r events.APIGatewayV2HTTPResponse
 	json.Unmarshal(out, &r)
-	if len(out) > lambda.MaxPayloadBytes || r.StatusCode != 500 || !strings.Contains(r.Body, lambda.CodeTooLarge) {
-		t.Errorf("answer of %d bytes, status %d, body %.200s; want a 500 naming the limit", len(out), r.StatusCode, r.Body)
+	want := `{"error":{"code":"response_too_large","message":"internal error"}}`
+	if len(out) > lambda.MaxPayloadBytes || r.StatusCode != 500 || r.Body != want || r.Headers["Content-Type"] != "application/json" {
+		t.Errorf("answer of %d bytes, status %d, headers %v, body %.200s; want a 500 %s", len(out), r.StatusCode, r.Headers, r.Body, want)
 	}
 }
 
@@ -284,7 +285,7 @@ func TestNewEventAndReadResponse(t *testing.T) {
 	if !e.IsBase64Encoded {
 		t.Error("a binary body is not base64 encoded")
 	}
-	var le *lambda.Error
+	var le *bff.Error
 
 	resp, err := lambda.ReadResponse([]byte(`{"statusCode":201,"headers":{"X-Sig":"a,b"},"cookies":["a=1","b=2"],"body":"AAE=","isBase64Encoded":true}`), r)
 	if err != nil {
@@ -303,11 +304,11 @@ func TestNewEventAndReadResponse(t *testing.T) {
 		t.Errorf("answer to HEAD: body %q, ContentLength %d; want no body and 12", body, resp.ContentLength)
 	}
 	for payload, code := range map[string]string{
-		`{"errorMessage":"boom","errorType":"Runtime.ExitError"}`: lambda.CodeFunctionError,
-		`{"hello":"world"}`: lambda.CodeBadResponse,
-		`"just a string"`:   lambda.CodeBadResponse,
-		`{"statusCode":0}`:  lambda.CodeBadResponse,
-		`{"statusCode":200,"body":"%%","isBase64Encoded":true}`: lambda.CodeBadResponse,
+		`{"errorMessage":"boom","errorType":"Runtime.ExitError"}`: bff.CodeFunctionError,
+		`{"hello":"world"}`: bff.CodeBadResponse,
+		`"just a string"`:   bff.CodeBadResponse,
+		`{"statusCode":0}`:  bff.CodeBadResponse,
+		`{"statusCode":200,"body":"%%","isBase64Encoded":true}`: bff.CodeBadResponse,
 	} {
 		_, err := lambda.ReadResponse([]byte(payload), r)
 		if !errors.As(err, &le) || le.Code != code {

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/collage-dev/collage/bff"
 )
 
 // Kind is the shape of an event, which is also the shape of its answer.
@@ -55,8 +57,8 @@ type probe struct {
 	} `json:"requestContext"`
 }
 
-// Detect names the shape of payload, or returns an *Error with code
-// CodeUnknownEvent that says what was expected.
+// Detect names the shape of payload, or returns a *bff.Error with code
+// bff.CodeUnknownEvent that says what was expected.
 func Detect(payload []byte) (Kind, error) {
 	kind, _, err := detect(payload)
 	return kind, err
@@ -66,7 +68,7 @@ func Detect(payload []byte) (Kind, error) {
 func detect(payload []byte) (Kind, string, error) {
 	var p probe
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return KindUnknown, "", &Error{Code: CodeUnknownEvent, Msg: "the event is not a JSON object: " + err.Error() + "; " + expected}
+		return KindUnknown, "", &bff.Error{Code: bff.CodeUnknownEvent, Message: "the event is not a JSON object: " + err.Error() + "; " + expected}
 	}
 	switch {
 	case isSet(p.RequestContext.ELB):
@@ -79,7 +81,7 @@ func detect(payload []byte) (Kind, string, error) {
 	case p.HTTPMethod != "" && (p.Version == "" || p.Version == "1.0"):
 		return KindRESTV1, p.HTTPMethod, nil
 	}
-	return KindUnknown, "", &Error{Code: CodeUnknownEvent, Msg: fmt.Sprintf("unknown event shape (keys %s); %s", keysOf(payload), expected)}
+	return KindUnknown, "", &bff.Error{Code: bff.CodeUnknownEvent, Message: fmt.Sprintf("unknown event shape (keys %s); %s", keysOf(payload), expected)}
 }
 
 const expected = `expected an API Gateway HTTP API or Function URL event (version "2.0" with requestContext.http), ` +
@@ -105,7 +107,7 @@ func keysOf(payload []byte) string {
 }
 
 // request decodes payload, of shape kind, into the request a BFF sees.
-// A malformed body or path is an *Error with code CodeBadRequest.
+// A malformed body or path is a *bff.Error with code bff.CodeBadRequest.
 func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*http.Request, error) {
 	var (
 		method, path, rawQuery, proto, host, ip, body string
@@ -116,7 +118,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 	case KindHTTPV2:
 		var e events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, &Error{Code: CodeUnknownEvent, Msg: "malformed " + kind.String() + " event: " + err.Error()}
+			return nil, &bff.Error{Code: bff.CodeUnknownEvent, Message: "malformed " + kind.String() + " event: " + err.Error()}
 		}
 		rc := e.RequestContext
 		method, rawQuery, proto, ip = rc.HTTP.Method, e.RawQueryString, rc.HTTP.Protocol, rc.HTTP.SourceIP
@@ -145,7 +147,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 	case KindRESTV1:
 		var e events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, &Error{Code: CodeUnknownEvent, Msg: "malformed " + kind.String() + " event: " + err.Error()}
+			return nil, &bff.Error{Code: bff.CodeUnknownEvent, Message: "malformed " + kind.String() + " event: " + err.Error()}
 		}
 		method, path, proto, ip = e.HTTPMethod, e.Path, e.RequestContext.Protocol, e.RequestContext.Identity.SourceIP
 		addHeaders(header, e.Headers, e.MultiValueHeaders)
@@ -155,7 +157,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 	case KindALB, KindALBMulti:
 		var e events.ALBTargetGroupRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, &Error{Code: CodeUnknownEvent, Msg: "malformed " + kind.String() + " event: " + err.Error()}
+			return nil, &bff.Error{Code: bff.CodeUnknownEvent, Message: "malformed " + kind.String() + " event: " + err.Error()}
 		}
 		method, path = e.HTTPMethod, e.Path
 		addHeaders(header, e.Headers, e.MultiValueHeaders)
@@ -164,7 +166,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 		ip = clientIP(header.Values("X-Forwarded-For"))
 		body, base64Body = e.Body, e.IsBase64Encoded
 	default:
-		return nil, &Error{Code: CodeUnknownEvent, Msg: expected}
+		return nil, &bff.Error{Code: bff.CodeUnknownEvent, Message: expected}
 	}
 	path = stripPrefix(path, basePath)
 	if path == "" || path[0] != '/' {
@@ -172,14 +174,14 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 	}
 	u, err := url.ParseRequestURI(path)
 	if err != nil || u.RawQuery != "" {
-		return nil, &Error{Code: CodeBadRequest, Msg: fmt.Sprintf("malformed path %q", path)}
+		return nil, &bff.Error{Code: bff.CodeBadRequest, Message: fmt.Sprintf("malformed path %q", path)}
 	}
 	u.RawQuery = rawQuery
 
 	var data []byte
 	if base64Body {
 		if data, err = base64.StdEncoding.DecodeString(body); err != nil {
-			return nil, &Error{Code: CodeBadRequest, Msg: "the body is flagged base64 but is not valid base64: " + err.Error()}
+			return nil, &bff.Error{Code: bff.CodeBadRequest, Message: "the body is flagged base64 but is not valid base64: " + err.Error()}
 		}
 	} else {
 		data = []byte(body)
@@ -187,7 +189,7 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 
 	r, err := http.NewRequestWithContext(ctx, method, u.RequestURI(), nil)
 	if err != nil {
-		return nil, &Error{Code: CodeBadRequest, Msg: err.Error()}
+		return nil, &bff.Error{Code: bff.CodeBadRequest, Message: err.Error()}
 	}
 	r.URL = u
 	r.RequestURI = u.RequestURI()

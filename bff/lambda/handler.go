@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/collage-dev/collage/bff"
 )
+
+// MaxPayloadBytes is Lambda's limit on a synchronous invocation's request
+// and response payloads.
+const MaxPayloadBytes = 6 << 20
 
 // Options tune a Handler.
 type Options struct {
@@ -50,11 +55,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	w := newRecorder(method)
 	r, err := request(ctx, kind, payload, h.opts.BasePath)
-	var e *Error
+	var e *bff.Error
 	switch {
-	case errors.As(err, &e) && e.Code == CodeBadRequest:
+	case errors.As(err, &e) && e.Code == bff.CodeBadRequest:
 		h.opts.Log.Warn("lambda: malformed request", "err", err, "request_id", requestID(ctx))
-		writeError(w, http.StatusBadRequest, "bad_request", e.Msg)
+		bff.WriteError(w, e)
 	case err != nil:
 		h.opts.Log.Error("lambda: cannot answer the event", "err", err, "request_id", requestID(ctx))
 		return nil, err
@@ -72,7 +77,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		h.opts.Log.Error("lambda: the answer is over Lambda's payload limit", "bytes", len(out),
 			"limit", MaxPayloadBytes, "request_id", requestID(ctx))
 		w = newRecorder(method)
-		writeError(w, http.StatusInternalServerError, CodeTooLarge, "internal error")
+		bff.WriteError(w, &bff.Error{Code: bff.CodeResponseTooLarge, Message: "internal error"})
 		out, err = response(kind, w)
 	}
 	return out, err
@@ -84,14 +89,6 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // health check asks for (by default /).
 func isHealthCheck(kind Kind, r *http.Request) bool {
 	return (kind == KindALB || kind == KindALBMulti) && strings.HasPrefix(r.Header.Get("User-Agent"), "ELB-HealthChecker/")
-}
-
-// writeError answers in the JSON error shape of a BFF.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(body)
 }
 
 // Invocation is what Lambda tells a function about the call it answers.

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/collage-dev/collage/bff"
 )
 
 // recorder is the ResponseWriter a BFF writes to inside Lambda. Like a
@@ -154,7 +156,7 @@ func response(kind Kind, w *recorder) ([]byte, error) {
 		}
 		return json.Marshal(out)
 	}
-	return nil, &Error{Code: CodeUnknownEvent, Msg: expected}
+	return nil, &bff.Error{Code: bff.CodeUnknownEvent, Message: expected}
 }
 
 func statusLine(status int) string {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -213,19 +214,23 @@ func zeroQuality(params string) bool {
 	return false
 }
 
+// errNoAsset answers a request for an asset that is not there, or not
+// served.
+var errNoAsset = &bff.Error{Code: bff.CodeNotFound, Message: "no such asset"}
+
 // handler serves /assets/:name/:version/* from dir.
 func (s *assets) handler(c *fiber.Ctx) error {
 	name, version, file := c.Params("name"), c.Params("version"), c.Params("*")
 	if strings.Contains(name, "..") || strings.Contains(version, "..") || strings.Contains(file, "..") ||
 		strings.HasPrefix(file, "/") || file == "" {
-		return fiber.ErrNotFound
+		return errNoAsset
 	}
 	if !s.sourceMaps && isSourceMap(file) {
-		return fiber.ErrNotFound
+		return errNoAsset
 	}
 	a, err := s.get(filepath.Join(s.dir, name, version, filepath.FromSlash(file)))
 	if err != nil {
-		return fiber.ErrNotFound
+		return errNoAsset
 	}
 	return send(c, a)
 }

@@ -223,7 +223,7 @@ func TestAssetsNotFound(t *testing.T) {
 	} {
 		for _, accept := range []string{"", "gzip, br"} {
 			resp, body := getAsset(t, f, target, accept)
-			if resp.StatusCode != 404 || strings.Contains(body, "secret") || strings.Contains(body, "root:") {
+			if resp.StatusCode != 404 || errorOf(body) != "not_found" || strings.Contains(body, "secret") || strings.Contains(body, "root:") {
 				t.Errorf("%s (Accept-Encoding %q) = %d %q, want 404", target, accept, resp.StatusCode, body)
 			}
 		}

@@ -43,7 +43,7 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 		name := c.Params("name")
 		inv, ok := sh.Invoker(name)
 		if !ok {
-			return fiber.NewError(fiber.StatusNotFound, "no frontend called "+name)
+			return &bff.Error{Code: bff.CodeNotFound, Message: "no frontend called " + name}
 		}
 		// Fiber's params are the path as sent, still percent-encoded; the
 		// BFF gets it decoded, with the encoded form kept (a%2Fb is one
@@ -51,17 +51,18 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 		raw := "/" + c.Params("*")
 		rest, err := url.PathUnescape(raw)
 		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "malformed path")
+			return &bff.Error{Code: bff.CodeBadRequest, Message: "malformed path"}
 		}
 		if path.Clean(rest) != rest && path.Clean(rest)+"/" != rest {
 			// No dot segments: a call stays inside its BFF's namespace.
-			return fiber.NewError(fiber.StatusBadRequest, "the path may not hold . or .. segments")
+			return &bff.Error{Code: bff.CodeBadRequest, Message: "the path may not hold . or .. segments"}
 		}
 		if !cfg.ExposeFragments && (rest == bff.FragmentPath || strings.HasPrefix(rest, bff.FragmentPath+"/")) {
-			return fiber.NewError(fiber.StatusNotFound, "no such path: fragments are fetched by the shell")
+			return &bff.Error{Code: bff.CodeNotFound, Message: "no such path: fragments are fetched by the shell"}
 		}
 		if err := csrf.Check(originOf(c)); err != nil {
-			return fiber.NewError(fiber.StatusForbidden, "cross-origin "+c.Method()+" refused: a /bff call that changes state must come from this site's pages")
+			return &bff.Error{Code: bff.CodeForbidden,
+				Message: "cross-origin " + c.Method() + " refused: a /bff call that changes state must come from this site's pages"}
 		}
 		body, err := requestBody(c, cfg)
 		if err != nil {
@@ -81,7 +82,7 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 		}()
 		req, err := http.NewRequestWithContext(ctx, c.Method(), u.String(), body.reader())
 		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "malformed path")
+			return &bff.Error{Code: bff.CodeBadRequest, Message: "malformed path"}
 		}
 		req.URL = u
 		req.ContentLength = body.length
@@ -104,18 +105,18 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 			// The rest of the body is still on its way: the connection
 			// cannot carry another request.
 			c.Response().Header.SetConnectionClose()
-			return fiber.NewError(fiber.StatusRequestEntityTooLarge,
-				fmt.Sprintf("the body is larger than %d bytes (counted decoded)", cfg.MaxBody))
+			return &bff.Error{Code: bff.CodePayloadTooLarge,
+				Message: fmt.Sprintf("the body is larger than %d bytes (counted decoded)", cfg.MaxBody)}
 		}
 		if err != nil {
 			sh.Log().Warn("bff call failed", "request_id", requestID(c), "bff", name, "path", rest, "err", err)
-			return fiber.NewError(fiber.StatusBadGateway, "the "+name+" BFF did not answer")
+			return &bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF did not answer"}
 		}
 		if resp.ContentLength > cfg.MaxBFFResponse {
 			resp.Body.Close()
 			sh.Log().Warn("bff answer too large", "request_id", requestID(c), "bff", name, "path", rest,
 				"length", resp.ContentLength, "max", cfg.MaxBFFResponse)
-			return fiber.NewError(fiber.StatusBadGateway, "the "+name+" BFF's answer is too large")
+			return &bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF's answer is too large"}
 		}
 		c.Status(resp.StatusCode)
 		for k, vs := range resp.Header {
@@ -197,8 +198,8 @@ func requestBody(c *fiber.Ctx, cfg Config) (*body, error) {
 	}
 	if int64(n) > cfg.MaxBody {
 		c.Response().Header.SetConnectionClose()
-		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, over the %d this server takes", n, cfg.MaxBody))
+		return nil, &bff.Error{Code: bff.CodePayloadTooLarge,
+			Message: fmt.Sprintf("the body is %d bytes, over the %d this server takes", n, cfg.MaxBody)}
 	}
 	// The body may take its own time once the headers are in.
 	c.Context().SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
@@ -215,16 +216,16 @@ func requestBody(c *fiber.Ctx, cfg Config) (*body, error) {
 	case "deflate":
 		dec, err = zlib.NewReader(b.sent)
 	default:
-		return nil, fiber.NewError(fiber.StatusUnsupportedMediaType,
-			fmt.Sprintf("Content-Encoding %q is not supported: send gzip, deflate or none", enc))
+		return nil, &bff.Error{Code: bff.CodeUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Encoding %q is not supported: send gzip, deflate or none", enc)}
 	}
 	if b.sent.over {
 		c.Response().Header.SetConnectionClose()
-		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is larger than %d bytes", cfg.MaxBody))
+		return nil, &bff.Error{Code: bff.CodePayloadTooLarge,
+			Message: fmt.Sprintf("the body is larger than %d bytes", cfg.MaxBody)}
 	}
 	if err != nil {
-		return nil, fiber.NewError(fiber.StatusBadRequest, "the body is not valid "+c.Get(fiber.HeaderContentEncoding))
+		return nil, &bff.Error{Code: bff.CodeBadRequest, Message: "the body is not valid " + c.Get(fiber.HeaderContentEncoding)}
 	}
 	b.r = &capped{r: dec, left: cfg.MaxBody}
 	b.length = -1

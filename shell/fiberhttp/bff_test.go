@@ -174,10 +174,10 @@ func TestBFFBodies(t *testing.T) {
 		{name: "brotli", body: []byte("x"), encoding: "br", status: 415, code: "unsupported_media_type"},
 		{name: "two encodings", body: gzipped(gzipped([]byte("x"))), encoding: "gzip, gzip", status: 415, code: "unsupported_media_type"},
 		{name: "not gzip", body: []byte("plain text"), encoding: "gzip", status: 400, code: "bad_request"},
-		{name: "gzip over the bound", body: gzipped(big), encoding: "gzip", status: 413, code: "request_entity_too_large"},
-		{name: "gzip over the bound, chunked", body: gzipped(big), encoding: "gzip", chunked: true, status: 413, code: "request_entity_too_large"},
-		{name: "plain over the bound", body: big, status: 413, code: "request_entity_too_large"},
-		{name: "plain over the bound, chunked", body: big, chunked: true, status: 413, code: "request_entity_too_large"},
+		{name: "gzip over the bound", body: gzipped(big), encoding: "gzip", status: 413, code: "payload_too_large"},
+		{name: "gzip over the bound, chunked", body: gzipped(big), encoding: "gzip", chunked: true, status: 413, code: "payload_too_large"},
+		{name: "plain over the bound", body: big, status: 413, code: "payload_too_large"},
+		{name: "plain over the bound, chunked", body: big, chunked: true, status: 413, code: "payload_too_large"},
 	}
 	for _, tt := range tests {
 		var r io.Reader = bytes.NewReader(tt.body)

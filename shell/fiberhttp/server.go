@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/runtime"
@@ -356,20 +357,32 @@ func health(sh *shell.Shell) fiber.Handler {
 	}
 }
 
-// errorHandler answers errors in JSON and logs what is not the client's fault.
+// errorHandler answers an error in the JSON error shape: a *bff.Error is
+// the shell's own refusal, a *fiber.Error fiber's or fasthttp's (no route, a
+// header over its limit), anything else a failure. A 5xx's detail goes to
+// the log, never to the browser.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		code := fiber.StatusInternalServerError
+		var e *bff.Error
 		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			code = fe.Code
+		switch {
+		case errors.As(err, &e):
+		case errors.As(err, &fe):
+			e = &bff.Error{Status: fe.Code, Message: fe.Message}
+		default:
+			e = &bff.Error{Code: bff.CodeInternal}
 		}
-		msg := http.StatusText(code)
-		if code >= 500 {
+		status := e.StatusCode()
+		if status < 400 || status > 599 {
+			// Not an error's status (a code bff does not know): fasthttp
+			// would send it as 200.
+			status, e = http.StatusInternalServerError, &bff.Error{Code: bff.CodeInternal}
+		}
+		if status >= 500 {
 			log.Error("request failed", "request_id", requestID(c), "path", c.Path(), "err", err)
-		} else if fe != nil {
-			msg = fe.Message
+			e = &bff.Error{Status: status, Code: e.Code, Message: http.StatusText(status)}
 		}
-		return c.Status(code).JSON(fiber.Map{"error": fiber.Map{"code": strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"), "message": msg}})
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Status(status).Send(e.JSON())
 	}
 }

@@ -285,7 +285,8 @@ func TestUnknownPath(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fiberhttp.Config{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
-	if resp.StatusCode != 404 || !strings.Contains(resp.Header.Get("Content-Type"), "application/json") {
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" ||
+		body != `{"error":{"code":"not_found","message":"Cannot GET /nowhere"}}` {
 		t.Errorf("status %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

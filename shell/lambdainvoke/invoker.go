@@ -2,7 +2,6 @@ package lambdainvoke
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell/invoke"
 )
 
@@ -177,7 +177,7 @@ func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			i.log.Warn("lambda throttled", "function", i.function, "lambda_request_id", errRequestID(err),
 				"request_id", req.Header.Get("X-Request-Id"), "reason", string(throttled.Reason))
-			resp := answer(req, http.StatusServiceUnavailable, "throttled", "the BFF is busy; try again shortly")
+			resp := answer(req, &bff.Error{Code: bff.CodeThrottled, Message: "the BFF is busy; try again shortly"})
 			resp.Header.Set("Retry-After", retry)
 			return resp, nil
 		}
@@ -186,14 +186,14 @@ func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
 	lambdaID, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	if out.FunctionError != nil {
 		i.logFunctionError(req, lambdaID, aws.ToString(out.FunctionError), out.Payload)
-		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
+		return answer(req, &bff.Error{Code: bff.CodeBadGateway, Message: "the BFF failed"}), nil
 	}
 	resp, err := i.codec.Decode(out.Payload, req)
 	if err != nil {
 		// The emulator answers a failed function with an error payload
 		// and no FunctionError; the codec tells it apart.
 		i.logFunctionError(req, lambdaID, err.Error(), out.Payload)
-		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
+		return answer(req, &bff.Error{Code: bff.CodeBadGateway, Message: "the BFF failed"}), nil
 	}
 	return resp, nil
 }
@@ -217,14 +217,14 @@ func errRequestID(err error) string {
 
 // tooLarge answers a request that Lambda would refuse, without invoking.
 func tooLarge(req *http.Request) *http.Response {
-	return answer(req, http.StatusRequestEntityTooLarge, "payload_too_large",
-		fmt.Sprintf("the request is over Lambda's %d MB limit", MaxPayloadBytes>>20))
+	return answer(req, &bff.Error{Code: bff.CodePayloadTooLarge,
+		Message: fmt.Sprintf("the request is over Lambda's %d MB limit", MaxPayloadBytes>>20)})
 }
 
-// answer is a response the invoker makes itself, in a BFF's JSON error shape.
-func answer(req *http.Request, status int, code, msg string) *http.Response {
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	return invoke.NewResponse(req, status, http.Header{"Content-Type": {"application/json"}}, body)
+// answer is a response the invoker makes itself: e in a BFF's JSON error
+// shape.
+func answer(req *http.Request, e *bff.Error) *http.Response {
+	return invoke.NewResponse(req, e.StatusCode(), http.Header{"Content-Type": {"application/json"}}, e.JSON())
 }
 
 var _ invoke.Invoker = (*Invoker)(nil)

@@ -176,8 +176,9 @@ func TestFunctionErrorIs502(t *testing.T) {
 			var log logBuffer
 			inv := newInvoker(t, "lambda://cart", &fakeLambda{answer: answer}, &log)
 			resp, body := get(t, inv, nil)
-			if resp.StatusCode != http.StatusBadGateway || strings.Contains(body, "nil pointer") || strings.Contains(body, "unknown event") {
-				t.Errorf("answer %d %s; want a 502 without the function's detail", resp.StatusCode, body)
+			if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Content-Type") != "application/json" ||
+				body != `{"error":{"code":"bad_gateway","message":"the BFF failed"}}` {
+				t.Errorf("answer %d %v %s; want a 502 JSON error without the function's detail", resp.StatusCode, resp.Header, body)
 			}
 			if l := log.String(); !strings.Contains(l, "lambda_request_id=lambda-req-2") || !strings.Contains(l, "request_id=shell-req-1") {
 				t.Errorf("log %q; want both request ids", l)
@@ -198,9 +199,10 @@ func TestThrottleIs503(t *testing.T) {
 	}}
 	var log logBuffer
 	inv := newInvoker(t, "lambda://cart", f, &log)
-	resp, _ := get(t, inv, nil)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "7" {
-		t.Errorf("answer %d, Retry-After %q; want 503 and 7", resp.StatusCode, resp.Header.Get("Retry-After"))
+	resp, body := get(t, inv, nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "7" ||
+		body != `{"error":{"code":"throttled","message":"the BFF is busy; try again shortly"}}` {
+		t.Errorf("answer %d, Retry-After %q, %s; want 503, 7 and a throttled JSON error", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	if len(f.calls) != 1 {
 		t.Errorf("%d calls; a throttled call must not be retried inside the slot's deadline", len(f.calls))
@@ -219,9 +221,10 @@ func TestTooLargeIs413WithoutInvoking(t *testing.T) {
 		"a body over 6 MB":                bytes.Repeat([]byte("a"), lambdainvoke.MaxPayloadBytes+1),
 		"a body whose event is over 6 MB": bytes.Repeat([]byte{0}, 2<<20), // \u0000 in JSON
 	} {
-		resp, _ := get(t, inv, body)
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || len(f.calls) != 0 {
-			t.Errorf("%s: answer %d after %d calls; want 413 and none", name, resp.StatusCode, len(f.calls))
+		resp, answer := get(t, inv, body)
+		want := `{"error":{"code":"payload_too_large","message":"the request is over Lambda's 6 MB limit"}}`
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || answer != want || len(f.calls) != 0 {
+			t.Errorf("%s: answer %d %s after %d calls; want 413 %s and none", name, resp.StatusCode, answer, len(f.calls), want)
 		}
 	}
 }

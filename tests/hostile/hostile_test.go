@@ -488,7 +488,7 @@ func TestDecompressionBomb(t *testing.T) {
 		rss, peak := s.memory(t)
 		t.Logf("figure: gzip bomb %s (%d bytes sent): status %d %v, RSS %s -> %s (peak %s, growth %s)",
 			tt.name, len(body), status, err, mb(rss0), mb(rss), mb(peak), mb(peak-rss0))
-		if status != http.StatusRequestEntityTooLarge || !strings.Contains(answer, `"request_entity_too_large"`) {
+		if status != http.StatusRequestEntityTooLarge || !strings.Contains(answer, `"payload_too_large"`) {
 			t.Errorf("%s: %d %v %s, want a 413 in JSON", tt.name, status, err, answer)
 		}
 		if peak-rss0 > 50<<20 {
