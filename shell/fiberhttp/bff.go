@@ -109,14 +109,15 @@ func bffHandler(sh *shell.Shell, cfg Config) fiber.Handler {
 				Message: fmt.Sprintf("the body is larger than %d bytes (counted decoded)", cfg.MaxBody)}
 		}
 		if err != nil {
-			sh.Log().Warn("bff call failed", "request_id", requestID(c), "bff", name, "path", rest, "err", err)
-			return &bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF did not answer"}
+			// errorHandler logs the cause once; the browser sees the message.
+			return fmt.Errorf("bff %s %s: %v: %w", name, rest, err,
+				&bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF did not answer"})
 		}
 		if resp.ContentLength > cfg.MaxBFFResponse {
 			resp.Body.Close()
-			sh.Log().Warn("bff answer too large", "request_id", requestID(c), "bff", name, "path", rest,
-				"length", resp.ContentLength, "max", cfg.MaxBFFResponse)
-			return &bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF's answer is too large"}
+			return fmt.Errorf("bff %s %s: an answer of %d bytes is over --max-bff-response %d: %w", name, rest,
+				resp.ContentLength, cfg.MaxBFFResponse,
+				&bff.Error{Code: bff.CodeBadGateway, Message: "the " + name + " BFF's answer is too large"})
 		}
 		c.Status(resp.StatusCode)
 		for k, vs := range resp.Header {
