@@ -164,6 +164,54 @@ describe("shop", { skip, timeout: 240_000 }, () => {
       }
     });
 
+    test("every product's picture is a drawing from a file, the same from the server and the frontends", { timeout: 30_000 }, async () => {
+      /** The pictures of a page (or of one frontend's slot): their classes, text and drawing. */
+      const pictures = (page, frontend = null) =>
+        page.evaluate((frontend) =>
+          [...document.querySelectorAll(frontend ? `collage-slot[frontend=${frontend}] .shop-art` : ".shop-art")].map((el) => ({
+            className: el.className,
+            text: el.textContent,
+            drawing: getComputedStyle(el, "::after").backgroundImage,
+          })),
+        frontend);
+      const noScript = await newContext(browser, { javaScriptEnabled: false });
+      const context = await newContext(browser);
+      try {
+        const plain = await noScript.newPage();
+        await plain.goto(server.url + "/");
+        const page = await context.newPage();
+        const w = watch(page);
+        await page.goto(server.url + "/");
+        await waitForSlots(page);
+        await page.waitForLoadState("networkidle");
+
+        // The async recs slot is in a <template> without scripts, so compare the catalog.
+        const before = await pictures(plain, "catalog");
+        const listing = await (await fetch(server.url + "/bff/catalog/products", { signal: AbortSignal.timeout(5_000) })).json();
+        assert.equal(before.length, listing.products.length, "one picture per product");
+        assert.deepEqual(await pictures(page, "catalog"), before, "the catalog frontend draws the pictures the server drew");
+        assert.ok((await pictures(page, "recs")).length > 0, "the recommendations have pictures");
+        // The cart draws its items' pictures too.
+        await addToCart(page, "House Blend Beans", 1, assert);
+        await page.locator("#cart .cart-thumb.shop-art-1").waitFor();
+        const urls = new Set();
+        for (const p of [...before, ...(await pictures(page))]) {
+          assert.equal(p.text, "", `${p.className} draws no text (an emoji needs a font the machine may not have)`);
+          const m = /^url\("(.+\.svg)"\)$/.exec(p.drawing);
+          assert.ok(m, `${p.className} is drawn from an SVG file, not ${p.drawing}`);
+          urls.add(m[1]);
+        }
+        for (const url of urls) {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+          assert.equal(res.status, 200, `GET ${url}`);
+          assert.match(res.headers.get("content-type") ?? "", /^image\/svg\+xml/, `GET ${url}`);
+        }
+        await w.assertClean(assert);
+      } finally {
+        await Promise.all([noScript.close(), context.close()]);
+      }
+    });
+
     test("without JavaScript the server's HTML shows the products", { timeout: 30_000 }, async () => {
       const context = await newContext(browser, { javaScriptEnabled: false });
       try {
