@@ -12,27 +12,27 @@ import (
 
 // art is the folder of the products' pictures, which the demo frontends
 // import: one hand-drawn SVG per product, ID.svg, and art.css.
-var art = filepath.Join("..", "..", "frontends", "shop-art")
+var art = filepath.Join("..", "..", "frontends", "product-art")
 
 // TestArt writes art.css from the catalogue (UPDATE_GOLDEN=1 rewrites it)
 // and checks every product has its picture. The pictures are files, drawn
 // with shapes, so that they show on any machine: a page's CSP allows images
 // from its own origin and styles from files only, and an emoji needs a font
 // the machine may not have. The server's templates and the frontends both
-// write <span class="shop-art shop-art-ID">, so they render the same.
+// write <span class="product-art product-art-ID">, so they render the same.
 func TestArt(t *testing.T) {
 	t.Parallel()
 	var css strings.Builder
 	css.WriteString(`/* The demo products' pictures: each product's drawing on its colour.
  * Written by bff/shopdata's tests from the catalogue (UPDATE_GOLDEN=1
  * go test ./bff/shopdata/); the frontends that show products import it and
- * size .shop-art. The drawing is the ::after, so a frontend may put a
+ * size .product-art. The drawing is the ::after, so a frontend may put a
  * ::before under it. */
-.shop-art {
+.product-art {
   position: relative;
 }
 
-.shop-art::after {
+.product-art::after {
   content: "";
   position: absolute;
   inset: 18%;
@@ -43,7 +43,7 @@ func TestArt(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(art, p.ID+".svg")); err != nil {
 			t.Errorf("%s (%s) has no picture: %v", p.ID, p.Name, err)
 		}
-		fmt.Fprintf(&css, "\n/* %s */\n.shop-art-%s {\n  background-color: %s;\n}\n\n.shop-art-%s::after {\n  background-image: url(\"./%s.svg\");\n}\n",
+		fmt.Fprintf(&css, "\n/* %s */\n.product-art-%s {\n  background-color: %s;\n}\n\n.product-art-%s::after {\n  background-image: url(\"./%s.svg\");\n}\n",
 			p.Name, p.ID, p.Color, p.ID, p.ID)
 	}
 	golden.Check(t, filepath.Join(art, "art.css"), []byte(css.String()))

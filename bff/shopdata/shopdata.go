@@ -15,7 +15,7 @@ type Product struct {
 	Category     string `json:"category"`     // a Categories slug
 	CategoryName string `json:"categoryName"` // the category's name for people
 	Color        string `json:"color"`        // "#rrggbb", the background of the product's picture
-	Emoji        string `json:"emoji"`        // an emoji for the product; pages draw frontends/shop-art/ID.svg instead
+	Emoji        string `json:"emoji"`        // an emoji for the product; pages draw frontends/product-art/ID.svg instead
 }
 
 // Category is a group of products the shop can be filtered by.

@@ -168,7 +168,7 @@ describe("shop", { skip, timeout: 240_000 }, () => {
       /** The pictures of a page (or of one frontend's slot): their classes, text and drawing. */
       const pictures = (page, frontend = null) =>
         page.evaluate((frontend) =>
-          [...document.querySelectorAll(frontend ? `collage-slot[frontend=${frontend}] .shop-art` : ".shop-art")].map((el) => ({
+          [...document.querySelectorAll(frontend ? `collage-slot[frontend=${frontend}] .product-art` : ".product-art")].map((el) => ({
             className: el.className,
             text: el.textContent,
             drawing: getComputedStyle(el, "::after").backgroundImage,
@@ -193,7 +193,7 @@ describe("shop", { skip, timeout: 240_000 }, () => {
         assert.ok((await pictures(page, "recs")).length > 0, "the recommendations have pictures");
         // The cart draws its items' pictures too.
         await addToCart(page, "House Blend Beans", 1, assert);
-        await page.locator("#cart .cart-thumb.shop-art-1").waitFor();
+        await page.locator("#cart .cart-thumb.product-art-1").waitFor();
         const urls = new Set();
         for (const p of [...before, ...(await pictures(page))]) {
           assert.equal(p.text, "", `${p.className} draws no text (an emoji needs a font the machine may not have)`);

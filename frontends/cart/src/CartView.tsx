@@ -25,7 +25,7 @@ export function CartView({ cart, error, onRemove }: CartViewProps) {
           <ul class="cart-items">
             {cart.items.map((item) => (
               <li class="cart-item" key={item.productId}>
-                <span class={`cart-thumb shop-art shop-art-${item.productId}`} aria-hidden="true"></span>
+                <span class={`cart-thumb product-art product-art-${item.productId}`} aria-hidden="true"></span>
                 <div class="cart-item-main">
                   <a class="cart-item-name" href={`/products/${item.productId}`}>
                     {item.name}

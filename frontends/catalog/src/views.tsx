@@ -72,7 +72,7 @@ export function ErrorView({ failure }: { failure: Failure }) {
 
 function Art({ product: p }: { product: Product }) {
   return (
-    <span class={`catalog-art shop-art shop-art-${p.id}`} aria-hidden="true"></span>
+    <span class={`catalog-art product-art product-art-${p.id}`} aria-hidden="true"></span>
   );
 }
 

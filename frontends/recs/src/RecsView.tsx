@@ -16,7 +16,7 @@ export function RecsView({ recs, onAdd }: RecsViewProps) {
         {recs.products.map((p) => (
           <li class="recs-item" key={p.id}>
             <a class="recs-link" href={`/products/${p.id}`}>
-              <span class={`recs-art shop-art shop-art-${p.id}`} aria-hidden="true"></span>
+              <span class={`recs-art product-art product-art-${p.id}`} aria-hidden="true"></span>
               <span class="recs-name">{p.name}</span>
             </a>
             <span class="recs-price">{p.priceText}</span>
