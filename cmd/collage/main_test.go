@@ -113,9 +113,9 @@ func demoConfig(t *testing.T, bffs map[string]string) string {
 	}
 	text = layouts.ReplaceAllLiteralString(text, "layouts: "+strconv.Quote(filepath.Join(abs, "shell", "layouts")))
 	for name, target := range bffs {
-		entry := regexp.MustCompile(`(?m)^(\s+` + regexp.QuoteMeta(name) + `:\s*\{[^}\n]*?\bbff:\s*)("[^"]*"|[^,}\s]+)`)
+		entry := regexp.MustCompile(`(?m)^(\s+` + regexp.QuoteMeta(name) + `:\s*(?:\{[^}\n]*?\b)?bff:\s*)("[^"]*"|[^,}\s]+)`)
 		if !entry.MatchString(text) {
-			t.Fatalf("%s/collage.yaml has no line `%s: { bff: … }` whose bff the test could replace", abs, name)
+			t.Fatalf("%s/collage.yaml has no frontend %s whose bff the test could replace: write `%s: { bff: … }`", abs, name, name)
 		}
 		text = entry.ReplaceAllString(text, "${1}"+strings.ReplaceAll(strconv.Quote(target), "$", "$$"))
 	}

@@ -94,8 +94,8 @@ export function writeConfig(name, bffs = {}) {
   let text = readFileSync(path.join(root, "collage.yaml"), "utf8");
   text = text.replace(/^layouts:.*$/m, `layouts: ${JSON.stringify(path.join(root, "shell", "layouts"))}`);
   for (const [frontend, bff] of Object.entries(bffs)) {
-    const entry = new RegExp(`^(\\s+${frontend}:\\s*\\{[^}\\n]*?\\bbff:\\s*)("[^"]*"|[^,}\\s]+)`, "m");
-    if (!entry.test(text)) throw new Error(`collage.yaml has no line "${frontend}: { bff: … }" whose bff the test could replace`);
+    const entry = new RegExp(`^(\\s+${frontend}:\\s*(?:\\{[^}\\n]*?\\b)?bff:\\s*)("[^"]*"|[^,}\\s]+)`, "m");
+    if (!entry.test(text)) throw new Error(`collage.yaml has no frontend ${frontend} whose bff the test could replace: write "${frontend}: { bff: … }"`);
     text = text.replace(entry, (_, head) => head + JSON.stringify(bff));
   }
   const file = path.join(tempDir(), name);
