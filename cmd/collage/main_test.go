@@ -39,8 +39,8 @@ func needNodeModules(t *testing.T) {
 }
 
 // start runs collage with args until the test ends and returns its URL. A
-// server that exits or does not listen fails the test at once with its
-// output, and is stopped before start returns.
+// server that exits before it listens fails the test at once, with its
+// output; one that does not listen in 60s is asked to stop, then fails it.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -154,7 +154,7 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 }
 
 var (
-	slotRE   = regexp.MustCompile(`<collage-slot frontend="([a-z-]+)"[^>]*>`)
+	slotRE   = regexp.MustCompile(`<collage-slot frontend="([a-z0-9-]+)"[^>]*>`)
 	assetRE  = regexp.MustCompile(`(?:href|src)="(/assets/[^"]+)"(?: integrity="([^"]+)")?`)
 	importRE = regexp.MustCompile(`<script type="importmap" nonce="[^"]+">(.*?)</script>`)
 )
