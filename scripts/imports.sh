@@ -113,5 +113,5 @@ while IFS='|' read -r d imp test msg; do
   at=$(grep -l -F -- "\"$imp\"" $files 2>/dev/null || true)
   for f in ${at:-$d}; do echo "${f#"$PWD"/}: imports $imp: $msg"; done
 done <"$tmp/complaints" | sort -u
-echo "the import rule is broken (scripts/imports.sh explains it)" >&2
+echo "the import rule is broken: see above (the rule is at the top of scripts/imports.sh)" >&2
 exit 1
