@@ -10,8 +10,8 @@ import (
 	"runtime/debug"
 )
 
-// MaxBodyBytes bounds the request body a BFF function decodes.
-const MaxBodyBytes = 6 << 20
+// DefaultMaxBodyBytes is the default of BFF.MaxBodyBytes: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
 
 // BFF is one frontend's backend-for-frontend. The zero value is not usable;
 // call New.
@@ -23,6 +23,14 @@ type BFF struct {
 	// Log receives a line for every panic and internal error.
 	// Optional. Default: slog.Default().
 	Log *slog.Logger
+
+	// MaxBodyBytes bounds the request body a function's In is decoded
+	// from: a longer body is answered 413 once MaxBodyBytes+1 bytes have
+	// been read, and no more of it is read or held. A BFF reached over
+	// HTTP or Lambda is reached without the shell's bound, so this one
+	// holds wherever the BFF runs.
+	// Optional. Default: DefaultMaxBodyBytes (1 MiB); zero or less means the default.
+	MaxBodyBytes int64
 }
 
 // New returns an empty BFF for the frontend called name.
@@ -32,6 +40,13 @@ func New(name string) *BFF {
 
 // Name is the name of the frontend the BFF serves.
 func (b *BFF) Name() string { return b.name }
+
+func (b *BFF) maxBodyBytes() int64 {
+	if b.MaxBodyBytes > 0 {
+		return b.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
 
 func (b *BFF) logger() *slog.Logger {
 	if b.Log != nil {
@@ -74,14 +89,15 @@ func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Handle registers fn to answer requests matching pattern, which has the
 // form of net/http.ServeMux patterns: "GET /items/{id}", "POST /items".
 //
-// In is decoded from the request: a JSON body for methods that carry one,
-// then fields tagged `path:"name"`, `query:"name"`, `header:"Name"` and
-// `cookie:"name"`. If In has a Validate() error method it is called; its
+// In is decoded from the request: a non-empty body as JSON, which must come
+// with Content-Type application/json (else 415) and hold at most
+// MaxBodyBytes (else 413), then fields tagged `path:"name"`, `query:"name"`,
+// `header:"Name"` and `cookie:"name"`. If In has a Validate() error method it is called; its
 // error is a 400. Out is encoded as JSON, or written as is when it is a Blob.
 func Handle[In, Out any](b *BFF, pattern string, fn func(context.Context, In) (Out, error)) {
 	b.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		ex := r.Context().Value(exchangeKey{}).(*exchange)
-		in, err := decode[In](r)
+		in, err := decode[In](r, b.maxBodyBytes())
 		if err != nil {
 			b.writeError(ex, err)
 			return

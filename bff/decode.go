@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,9 @@ import (
 type validator interface{ Validate() error }
 
 // decode fills an In from r: the JSON body first, then tagged fields.
-func decode[In any](r *http.Request) (In, error) {
+func decode[In any](r *http.Request, maxBody int64) (In, error) {
 	var in In
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeBody(r, &in, maxBody); err != nil {
 		return in, err
 	}
 	if err := decodeTagged(r, reflect.ValueOf(&in).Elem()); err != nil {
@@ -44,43 +45,89 @@ func asBadRequest(err error) error {
 	return &Error{Status: http.StatusBadRequest, Message: err.Error()}
 }
 
-func decodeBody(r *http.Request, dst any) error {
+// decodeBody decodes a JSON body into dst as it streams in, holding no more
+// than max+1 bytes of it. An empty body leaves dst as it is; a body that is
+// not application/json is refused before it is parsed.
+func decodeBody(r *http.Request, dst any, max int64) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, _ := mime.ParseMediaType(ct)
-		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			return &Error{Status: http.StatusUnsupportedMediaType,
-				Message: fmt.Sprintf("content type %q is not JSON", ct)}
+	body := &bodyReader{r: http.MaxBytesReader(nil, r.Body, max)}
+	var first [1]byte
+	if n, _ := io.ReadFull(body, first[:]); n == 0 {
+		if body.err != nil {
+			return body.refusal(max)
+		}
+		return nil // an empty body, whatever it claims to be
+	}
+	if err := checkJSON(r.Header.Values("Content-Type")); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(first[:]), body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		// dec.More is false before a stray '}' or ']', so read one more
+		// token: only the end of the body is acceptable.
+		if _, err = dec.Token(); err == nil {
+			return &Error{Status: http.StatusBadRequest, Message: "body holds more than one JSON value"}
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Message: "could not read the body"}
+	switch {
+	case body.err != nil:
+		return body.refusal(max)
+	case err == io.EOF: // a blank body, or the end after one value
+		return nil
+	case err != nil:
+		return jsonError(err)
 	}
-	if len(body) > MaxBodyBytes {
+	return nil
+}
+
+// checkJSON refuses a body whose Content-Type is not application/json
+// (parameters such as charset aside): a browser sends text/plain and form
+// types cross-origin without a preflight, so accepting them as JSON would
+// let any site post to a BFF; and a +json suffix or a missing type is not
+// what a BFF's callers send.
+func checkJSON(values []string) error {
+	const want = "application/json"
+	switch len(values) {
+	case 0:
+		return &Error{Status: http.StatusUnsupportedMediaType,
+			Message: "Content-Type must be " + want + "; the request has a body and no Content-Type"}
+	case 1:
+		if mt, _, err := mime.ParseMediaType(values[0]); err == nil && mt == want {
+			return nil
+		}
+		return &Error{Status: http.StatusUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Type must be %s, not %q", want, values[0])}
+	}
+	return &Error{Status: http.StatusUnsupportedMediaType,
+		Message: fmt.Sprintf("Content-Type must be %s, once; the request has %d", want, len(values))}
+}
+
+// bodyReader remembers why reading the body failed, so that a failed read
+// is told apart from a JSON error.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// refusal is the answer to a body that could not be read whole.
+func (b *bodyReader) refusal(max int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](b.err); ok {
 		return &Error{Status: http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("body is larger than %d bytes", MaxBodyBytes)}
+			Message: fmt.Sprintf("body is larger than %d bytes", max)}
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	// dec.More is false before a stray '}' or ']', so read one more token:
-	// only the end of the body is acceptable.
-	switch _, err := dec.Token(); {
-	case err == io.EOF:
-		return nil
-	case err == nil:
-		return &Error{Status: http.StatusBadRequest, Message: "body holds more than one JSON value"}
-	default:
-		return jsonError(err)
-	}
+	return &Error{Status: http.StatusBadRequest, Message: "could not read the body"}
 }
 
 // jsonError names the field a JSON body got wrong.

@@ -94,19 +94,30 @@ func TestDecode(t *testing.T) {
 			},
 		},
 		{
-			name: "JSON body without Content-Type",
-			req:  newRequest("POST", "/orders/1", `{"qty":3}`),
-			want: func(o *order) { o.ID, o.Qty = "1", 3 },
-		},
-		{
 			name: "JSON with charset",
 			req:  newRequest("PUT", "/orders/1", `{"qty":3}`, "Content-Type: application/json; charset=utf-8"),
 			want: func(o *order) { o.ID, o.Qty = "1", 3 },
 		},
 		{
-			name: "+json media type",
-			req:  newRequest("PATCH", "/orders/1", `{"qty":3}`, "Content-Type: application/merge-patch+json"),
+			name: "media type in capitals",
+			req:  newRequest("PUT", "/orders/1", `{"qty":3}`, "Content-Type: Application/JSON; Charset=UTF-8"),
 			want: func(o *order) { o.ID, o.Qty = "1", 3 },
+		},
+		{
+			name: "empty body without Content-Type",
+			req:  httptest.NewRequest("POST", "/orders/1", strings.NewReader("")),
+			want: func(o *order) { o.ID = "1" },
+		},
+		{
+			name: "empty body with another Content-Type",
+			req: func() *http.Request {
+				// A reader, not http.NoBody: a transport that cannot tell an
+				// empty body from none.
+				r := httptest.NewRequest("DELETE", "/orders/1", strings.NewReader(""))
+				r.Header.Set("Content-Type", "text/plain")
+				return r
+			}(),
+			want: func(o *order) { o.ID = "1" },
 		},
 		{
 			name: "blank body",
@@ -252,36 +263,78 @@ func TestDecodeErrors(t *testing.T) {
 			name: "stray closing brace", req: newRequest("POST", "/orders/1", `{"qty":1}}`, ctJSON),
 			wantStatus: 400,
 			want: errorDetail{Code: "bad_request",
-				Message: "invalid JSON at byte 9: invalid character '}' looking for beginning of value"},
+				Message: "invalid JSON at byte 10: invalid character '}' looking for beginning of value"},
 		},
 		{
 			name: "stray closing bracket", req: newRequest("POST", "/orders/1", "{\"qty\":1}\n]", ctJSON),
 			wantStatus: 400,
 			want: errorDetail{Code: "bad_request",
-				Message: "invalid JSON at byte 10: invalid character ']' looking for beginning of value"},
+				Message: "invalid JSON at byte 11: invalid character ']' looking for beginning of value"},
 		},
 		{
-			name: "non-JSON Content-Type", req: newRequest("POST", "/orders/1", `{"qty":1}`, "Content-Type: text/plain"),
+			name: "text/plain", req: newRequest("POST", "/orders/1", `{"qty":1}`, "Content-Type: text/plain"),
 			wantStatus: 415,
-			want:       errorDetail{Code: "unsupported_media_type", Message: `content type "text/plain" is not JSON`},
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: `Content-Type must be application/json, not "text/plain"`},
 		},
 		{
 			name:       "form Content-Type",
 			req:        newRequest("POST", "/orders/1", `qty=1`, "Content-Type: application/x-www-form-urlencoded"),
 			wantStatus: 415,
 			want: errorDetail{Code: "unsupported_media_type",
-				Message: `content type "application/x-www-form-urlencoded" is not JSON`},
+				Message: `Content-Type must be application/json, not "application/x-www-form-urlencoded"`},
+		},
+		{
+			name:       "+json suffix",
+			req:        newRequest("POST", "/orders/1", `{"qty":1}`, "Content-Type: application/evil+json"),
+			wantStatus: 415,
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: `Content-Type must be application/json, not "application/evil+json"`},
+		},
+		{
+			name:       "a longer type that starts the same",
+			req:        newRequest("POST", "/orders/1", `{"qty":1}`, "Content-Type: application/jsonx"),
+			wantStatus: 415,
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: `Content-Type must be application/json, not "application/jsonx"`},
+		},
+		{
+			name: "no Content-Type", req: newRequest("POST", "/orders/1", `{"qty":1}`),
+			wantStatus: 415,
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: "Content-Type must be application/json; the request has a body and no Content-Type"},
+		},
+		{
+			name: "blank body without Content-Type", req: newRequest("POST", "/orders/1", " "),
+			wantStatus: 415,
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: "Content-Type must be application/json; the request has a body and no Content-Type"},
+		},
+		{
+			name:       "two Content-Types",
+			req:        newRequest("POST", "/orders/1", `{"qty":1}`, ctJSON, "Content-Type: text/plain"),
+			wantStatus: 415,
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: "Content-Type must be application/json, once; the request has 2"},
 		},
 		{
 			name: "unparsable Content-Type", req: newRequest("POST", "/orders/1", `{}`, "Content-Type: ;;;"),
 			wantStatus: 415,
-			want:       errorDetail{Code: "unsupported_media_type", Message: `content type ";;;" is not JSON`},
+			want: errorDetail{Code: "unsupported_media_type",
+				Message: `Content-Type must be application/json, not ";;;"`},
 		},
 		{
-			name: "body over MaxBodyBytes", req: newRequest("POST", "/orders/1", jsonOfSize(bff.MaxBodyBytes+1), ctJSON),
+			name: "body over the default bound", req: newRequest("POST", "/orders/1", jsonOfSize(bff.DefaultMaxBodyBytes+1), ctJSON),
 			wantStatus: 413,
 			want: errorDetail{Code: "request_entity_too_large",
-				Message: fmt.Sprintf("body is larger than %d bytes", bff.MaxBodyBytes)},
+				Message: fmt.Sprintf("body is larger than %d bytes", bff.DefaultMaxBodyBytes)},
+		},
+		{
+			name:       "valid JSON then blanks past the bound",
+			req:        newRequest("POST", "/orders/1", `{"qty":1}`+strings.Repeat(" ", bff.DefaultMaxBodyBytes), ctJSON),
+			wantStatus: 413,
+			want: errorDetail{Code: "request_entity_too_large",
+				Message: fmt.Sprintf("body is larger than %d bytes", bff.DefaultMaxBodyBytes)},
 		},
 		{
 			name: "unreadable body", req: httptest.NewRequest("POST", "/orders/1", failingReader{}),
@@ -349,10 +402,10 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestDecodeMaxBodyBytesIsInclusive(t *testing.T) {
 	t.Parallel()
-	body := jsonOfSize(bff.MaxBodyBytes)
+	body := jsonOfSize(bff.DefaultMaxBodyBytes)
 	got, rec, called := decodeOrder(t, newRequest("POST", "/orders/1", body, "Content-Type: application/json"))
 	if !called {
-		t.Fatalf("a body of exactly MaxBodyBytes was refused: %d %s", rec.Code, rec.Body)
+		t.Fatalf("a body of exactly DefaultMaxBodyBytes was refused: %d %s", rec.Code, rec.Body)
 	}
 	if want := len(body) - len(`{"product_id":""}`); len(got.ProductID) != want {
 		t.Errorf("product_id has %d bytes, want %d", len(got.ProductID), want)
@@ -563,6 +616,61 @@ func TestValidate(t *testing.T) {
 				if e := errorOf(t, rec); e != tt.want {
 					t.Errorf("error = %+v, want %+v", e, tt.want)
 				}
+			}
+		})
+	}
+}
+
+// endless is a body that never ends, and counts what was read of it.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestDecodeBodyIsBounded(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		max  int64 // BFF.MaxBodyBytes
+		want int64 // the bound in force
+	}{
+		{"default", 0, bff.DefaultMaxBodyBytes},
+		{"negative means the default", -1, bff.DefaultMaxBodyBytes},
+		{"set", 100, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, _ := newBFF()
+			b.MaxBodyBytes = tt.max
+			bff.Handle(b, "POST /orders", func(_ context.Context, in order) (string, error) {
+				return "ok", nil
+			})
+			// A value first, then blanks without end: only the bound stops it.
+			body := &endless{}
+			r := httptest.NewRequest("POST", "/orders", io.MultiReader(strings.NewReader(`{"qty":1}`), body))
+			r.Header.Set("Content-Type", "application/json")
+			rec := serve(t, b, r)
+			if rec.Code != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d, want 413; body: %s", rec.Code, rec.Body)
+			}
+			if want := fmt.Sprintf("body is larger than %d bytes", tt.want); errorOf(t, rec).Message != want {
+				t.Errorf("message %q, want %q", errorOf(t, rec).Message, want)
+			}
+			if read := int64(len(`{"qty":1}`)) + body.read; read != tt.want+1 {
+				t.Errorf("read %d bytes of the body, want the bound + 1 = %d", read, tt.want+1)
+			}
+
+			// Exactly the bound is accepted.
+			r = httptest.NewRequest("POST", "/orders", strings.NewReader(jsonOfSize(int(tt.want))))
+			r.Header.Set("Content-Type", "application/json")
+			if rec := serve(t, b, r); rec.Code != http.StatusOK {
+				t.Errorf("a body of exactly %d bytes: status %d, want 200; body: %s", tt.want, rec.Code, rec.Body)
 			}
 		})
 	}

@@ -9,6 +9,13 @@
 // panics into a 500, and lets a function read and set cookies through its
 // context.
 //
+// A body is JSON only when its Content-Type says application/json: any other
+// type, or a non-empty body without one, is a 415, so a cross-site form or
+// text/plain post never reaches a function. The runtime reads a body as a
+// stream and never more than BFF.MaxBodyBytes (1 MiB unless set) plus one
+// byte: past it the answer is a 413. The bound holds wherever the BFF runs,
+// since over HTTP or Lambda nothing in front of it need bound the body.
+//
 // A *BFF is an http.Handler, so one value is served in every place a BFF runs:
 // called in-process by the shell, as a local HTTP server, or inside AWS Lambda
 // behind an event codec. Nothing in a BFF knows which.

@@ -24,8 +24,10 @@ func ExampleHandle() {
 	})
 
 	for _, body := range []string{`{"product_id":"sku-1","qty":2}`, `{"product_id":"sku-1","qty":0}`} {
+		r := httptest.NewRequest("POST", "/items", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		b.ServeHTTP(rec, httptest.NewRequest("POST", "/items", strings.NewReader(body)))
+		b.ServeHTTP(rec, r)
 		fmt.Println(rec.Code, rec.Body)
 	}
 	// Output:

@@ -1,8 +1,6 @@
 package build
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -33,6 +31,15 @@ type Options struct {
 	// Shared are the bare specifiers built once and left external in every
 	// frontend. Optional. Default: DefaultShared.
 	Shared []string
+	// Compressors write, beside each compressible file (JavaScript, CSS,
+	// JSON, SVG, source maps, text) of 256 bytes or more, the compressed
+	// copy the shell serves to clients that accept it: FILE.br, FILE.gz.
+	// Optional. Default: []Compressor{Gzip}.
+	Compressors []Compressor
+	// NoCompress writes no compressed copies, for builds that must be
+	// quick more than small (collage dev); the shell then serves every file
+	// as it is. Optional. Default: false.
+	NoCompress bool
 }
 
 func (o Options) withDefaults() Options {
@@ -47,6 +54,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Shared == nil {
 		o.Shared = DefaultShared
+	}
+	if len(o.Compressors) == 0 {
+		o.Compressors = []Compressor{Gzip}
+	}
+	if o.NoCompress {
+		o.Compressors = nil
 	}
 	return o
 }
@@ -150,6 +163,19 @@ func Build(opts Options, b Bundler) *Result {
 	if len(res.Errors) > 0 {
 		return res
 	}
+	// Compressing comes once every bundle is made: a failed build is not
+	// slowed by it, and the slow copies of one frontend overlap the quick
+	// ones of the others.
+	if msgs := compress(tmp, res.Manifests, opts.Compressors); len(msgs) > 0 {
+		res.Errors = msgs
+		return res
+	}
+	for _, m := range res.Manifests {
+		if err := writeJSON(filepath.Join(versionDir(tmp, m), ManifestFile), m); err != nil {
+			res.Errors = []Message{{Text: err.Error()}}
+			return res
+		}
+	}
 	if err := writeJSON(filepath.Join(tmp, IndexFile), idx); err != nil {
 		res.Errors = []Message{{Text: err.Error()}}
 		return res
@@ -179,8 +205,9 @@ func sharedChunks(stage string, imports map[string]string) []string {
 	return chunks
 }
 
-// seal measures the files a bundler left in stage, writes their manifest and
-// moves them to tmp/assets/{name}/{version}.
+// seal measures the files a bundler left in stage and moves them to their
+// version folder under tmp. Their manifest is written once they are
+// compressed.
 func seal(tmp, stage string, m *Manifest) (*Manifest, error) {
 	m.Files = map[string]File{}
 	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
@@ -192,21 +219,23 @@ func seal(tmp, stage string, m *Manifest) (*Manifest, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(stage, path)
-		m.Files[filepath.ToSlash(rel)] = File{Size: int64(len(data)), Gzip: gzipSize(data), Integrity: Integrity(data)}
+		m.Files[filepath.ToSlash(rel)] = File{Size: int64(len(data)), Integrity: Integrity(data)}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.Version = versionOf(m.Files)
-	if err := writeJSON(filepath.Join(stage, ManifestFile), m); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(tmp, "assets", m.Name, m.Version)
+	dir := versionDir(tmp, m)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
 	}
 	return m, os.Rename(stage, dir)
+}
+
+// versionDir is the folder of m's version under out.
+func versionDir(out string, m *Manifest) string {
+	return filepath.Join(out, "assets", m.Name, m.Version)
 }
 
 // swap puts the finished tree at out, removing what was there.
@@ -270,12 +299,4 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-func gzipSize(data []byte) int64 {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(data)
-	zw.Close()
-	return int64(buf.Len())
 }

@@ -1,9 +1,13 @@
 package build_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -14,7 +18,8 @@ import (
 // frontends named in fail.
 type fake struct {
 	fail   map[string][]build.Message
-	shared []string // the specifiers it was asked to share
+	shared []string          // the specifiers it was asked to share
+	extra  map[string]string // more files of every frontend, by name
 }
 
 func (f *fake) BundleShared(root string, specs []string, dir string, minify bool) (map[string]string, []build.Message) {
@@ -46,6 +51,9 @@ func (f *fake) BundleFrontend(root string, fe build.Frontend, shared []string, d
 	os.WriteFile(filepath.Join(dir, fe.Name+".js"), src, 0o644)
 	os.WriteFile(filepath.Join(dir, fe.Name+".css"), []byte("a{}"), 0o644)
 	os.WriteFile(filepath.Join(dir, "sub", "chunk.js"), []byte("chunk"), 0o644)
+	for name, data := range f.extra {
+		os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644)
+	}
 	return build.Bundle{Entry: fe.Name + ".js", CSS: []string{fe.Name + ".css"}, Preload: []string{"sub/chunk.js"}, Shared: []string{"preact"}}, nil
 }
 
@@ -153,6 +161,96 @@ func TestBuildFailureLeavesOutput(t *testing.T) {
 	entries, _ := os.ReadDir(root)
 	if len(entries) != 2 {
 		t.Errorf("project holds %v after a failed build, want frontends and out", entries)
+	}
+}
+
+// halve is a compressor whose copy is the first half of the file, or the
+// whole file for one that contains "incompressible".
+var halve = build.Compressor{Encoding: "half", Ext: ".half", Compress: func(_ string, data []byte) ([]byte, error) {
+	if strings.Contains(string(data), "incompressible") {
+		return data, nil
+	}
+	return data[:len(data)/2], nil
+}}
+
+func TestBuildCompresses(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("export const greeting = 'hello, world';\n", 20)
+	extra := map[string]string{
+		"big.css":            big,
+		"big.js.map":         big,
+		"logo.svg":           "<svg>" + big + "</svg>",
+		"photo.png":          big, // images are compressed already
+		"noise.js":           "incompressible " + big,
+		"small.json":         strings.Repeat("1", 255),
+		"sub/just-enough.js": strings.Repeat("1", 256),
+	}
+	failing := build.Compressor{Encoding: "bad", Ext: ".bad", Compress: func(string, []byte) ([]byte, error) {
+		return nil, errors.New("out of memory")
+	}}
+	tests := []struct {
+		name string
+		opts build.Options
+		want []string // the copies written, by name
+		err  string
+	}{
+		{"default: gzip", build.Options{},
+			[]string{"big.css.gz", "big.js.map.gz", "logo.svg.gz", "noise.js.gz", "sub/just-enough.js.gz"}, ""},
+		{"compressors in order", build.Options{Compressors: []build.Compressor{halve, build.Gzip}},
+			[]string{"big.css.gz", "big.css.half", "big.js.map.gz", "big.js.map.half", "logo.svg.gz", "logo.svg.half",
+				"noise.js.gz", "sub/just-enough.js.gz", "sub/just-enough.js.half"}, ""},
+		{"off", build.Options{NoCompress: true, Compressors: []build.Compressor{halve}}, nil, ""},
+		{"a compressor fails", build.Options{Compressors: []build.Compressor{failing}}, nil, "with bad: out of memory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := project(t)
+			tt.opts.Root = root
+			res := build.Build(tt.opts, &fake{extra: extra})
+			if tt.err != "" {
+				if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Text, tt.err) || res.Errors[0].File == "" {
+					t.Errorf("errors = %v, want one naming the frontend and saying %q", res.Errors, tt.err)
+				}
+				if _, err := os.Stat(filepath.Join(root, "dist")); !os.IsNotExist(err) {
+					t.Errorf("a failed build wrote dist (%v)", err)
+				}
+				return
+			}
+			if len(res.Errors) > 0 {
+				t.Fatal(res.Errors)
+			}
+			m := res.Manifests["cart"]
+			dir := filepath.Join(root, "dist", "assets", "cart", m.Version)
+			var got []string
+			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				rel, _ := filepath.Rel(dir, path)
+				rel = filepath.ToSlash(rel)
+				if _, ok := m.Files[rel]; !ok && !d.IsDir() && rel != build.ManifestFile {
+					got = append(got, rel)
+				}
+				return err
+			})
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("copies = %q, want %q", got, tt.want)
+			}
+			for _, name := range got {
+				if ext := path.Ext(name); ext == ".half" {
+					data, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+					plain := extra[strings.TrimSuffix(name, ext)]
+					if string(data) != plain[:len(plain)/2] {
+						t.Errorf("%s = %q, not the compressor's copy", name, data)
+					}
+				}
+			}
+			// The gzip size is measured whether or not a copy is written.
+			for name, f := range m.Files {
+				if f.Gzip <= 0 {
+					t.Errorf("%s: gzip size %d", name, f.Gzip)
+				}
+			}
+		})
 	}
 }
 

@@ -6,6 +6,15 @@
 // invokers, and whose head links the bundles of the frontends on the page.
 // The web framework binding lives in shell/fiberhttp; nothing here knows it.
 //
+// Credentials cross a team boundary only when declared. A frontend's BFF
+// receives the request headers in Forwarded (and, on a /bff call,
+// BFFForwarded) and, of the browser's credentials, only what its Frontend
+// declares: its Cookies, in a Cookie header of their own, and its Headers.
+// It may set only its declared cookies: the shell drops any other
+// Set-Cookie of its answers, and logs the cookie's name, never its value.
+// The scoping happens before the Fetcher, so that a cache or the
+// collapsing of fetches sees what the BFF sees.
+//
 // The data path of a page request, by folder:
 //
 //	fiberhttp → shell (route, head) → compose (slots, deadlines) → invoke → bff

@@ -15,9 +15,14 @@ import (
 	"github.com/collage-dev/collage/shell/layout"
 )
 
-// Forwarded are the request headers a fragment request and a /bff call carry
-// to the BFF.
-var Forwarded = []string{"Cookie", "Accept-Language", "User-Agent", "Traceparent", "X-Request-Id"}
+// Forwarded are the request headers every fragment request and /bff call
+// carry to the BFF, in canonical form. None is a credential: those cross to
+// a BFF only when its Frontend declares them.
+var Forwarded = []string{"Accept-Language", "User-Agent", "Traceparent", "X-Request-Id"}
+
+// BFFForwarded are the request headers a /bff call carries besides
+// Forwarded, in canonical form.
+var BFFForwarded = []string{"Content-Type", "Accept", "If-None-Match", "If-Modified-Since"}
 
 // DefaultMaxFragmentBytes bounds a fragment's body.
 const DefaultMaxFragmentBytes = 1 << 20

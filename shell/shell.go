@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -30,10 +31,19 @@ type Options struct {
 	// Coalesce is how long the head of a page waits for fragments, so that
 	// a page whose fragments all arrive within it leaves whole, in one
 	// write, and how long later fragments gather before a flush (see
-	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce;
-	// negative: flush the head at once.
+	// compose.Render.Coalesce). Optional. Default: compose.DefaultCoalesce.
 	Coalesce time.Duration
-	// Fetcher gets the fragments. Optional. Default:
+	// NoCoalesce flushes the head, and each fragment, at once: Coalesce is
+	// then ignored. Optional. Default: false.
+	NoCoalesce bool
+	// Redirects are the origins (scheme://host[:port]) a primary slot may
+	// redirect to besides the page's own; a Location anywhere else fails
+	// the slot. Optional. Default: none, so only paths on the site and URLs
+	// on the page's origin.
+	Redirects []string
+	// Fetcher gets the fragments. Each slot's request reaches it with the
+	// credentials of the slot's frontend alone, so that a cache or the
+	// collapsing of fetches sees what the BFF sees. Optional. Default:
 	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
 	// take as their next step.
 	Fetcher compose.Fetcher
@@ -59,12 +69,25 @@ type Route struct {
 // Frontend is one entry of collage.yaml's frontends.
 type Frontend struct {
 	Invoker invoke.Invoker
+	// Cookies are the names of the browser's cookies that the frontend's
+	// BFF receives, on fragment requests and /bff calls, and the only
+	// cookies it may set. Optional. Default: none.
+	Cookies []string
+	// Headers are the request headers, such as Authorization, that the BFF
+	// receives besides Forwarded (see CheckHeaderName for those refused).
+	// Optional. Default: none.
+	Headers []string
 }
 
 // Shell composes pages. It is safe for concurrent use.
 type Shell struct {
 	opts  Options
 	pages []*Page
+	// scopes are the credentials of the frontends that declare some.
+	scopes map[string]*scope
+	// credentials are the names of the headers some frontend declares,
+	// Cookie first when one declares cookies.
+	credentials []string
 }
 
 // Page is a route ready to serve.
@@ -74,6 +97,13 @@ type Page struct {
 	Params   []string
 	head     atomic.Pointer[headCache]
 	slotKeys []string // log keys, slot.INDEX.FRONTEND
+	// scopes are the credentials of the page's frontends: nil first, for
+	// those that declare none, then one for each frontend that declares
+	// some. slotScope is each slot's, by index into scopes.
+	scopes    []*scope
+	slotScope []int
+	cookies   bool            // whether a frontend of the page declares cookies
+	fetcher   compose.Fetcher // for a request without credentials
 }
 
 var paramRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -86,24 +116,51 @@ func New(opts Options) (*Shell, error) {
 	if opts.PageTimeout == 0 {
 		opts.PageTimeout = 10 * time.Second
 	}
-	switch {
-	case opts.Coalesce == 0:
-		opts.Coalesce = compose.DefaultCoalesce
-	case opts.Coalesce < 0:
-		opts.Coalesce = 0
+	if opts.Coalesce < 0 {
+		return nil, fmt.Errorf("coalesce %s is negative: zero is the default, and NoCoalesce flushes at once", opts.Coalesce)
 	}
+	redirects := make([]string, 0, len(opts.Redirects))
+	for _, o := range opts.Redirects {
+		origin, err := compose.ParseOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("redirects: %w", err)
+		}
+		redirects = append(redirects, origin)
+	}
+	opts.Redirects = redirects
 	if opts.Fetcher == nil {
 		opts.Fetcher = NewFetcher(opts.Frontends, 0)
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Shell{opts: opts}
+	s := &Shell{opts: opts, scopes: map[string]*scope{}}
 	var known []string
 	for name := range opts.Frontends {
 		known = append(known, name)
 	}
 	sort.Strings(known)
+	cookies := false
+	for _, name := range known {
+		sc, err := newScope(name, opts.Frontends[name])
+		if err != nil {
+			return nil, err
+		}
+		if sc == nil {
+			continue
+		}
+		s.scopes[name] = sc
+		cookies = cookies || len(sc.cookies) > 0
+		for _, h := range sc.headers {
+			if !has(s.credentials, h) {
+				s.credentials = append(s.credentials, h)
+			}
+		}
+	}
+	sort.Strings(s.credentials)
+	if cookies {
+		s.credentials = append([]string{"Cookie"}, s.credentials...)
+	}
 	for _, r := range opts.Routes {
 		if !strings.HasPrefix(r.Pattern, "/") {
 			return nil, fmt.Errorf("route %q must start with /", r.Pattern)
@@ -114,9 +171,20 @@ func New(opts Options) (*Shell, error) {
 					"unknown frontend %q: collage.yaml names %s", slot.Frontend, strings.Join(known, ", "))}
 			}
 		}
-		p := &Page{Route: r}
+		p := &Page{Route: r, scopes: []*scope{nil}, fetcher: opts.Fetcher}
 		for i, slot := range r.Layout.Slots {
 			p.slotKeys = append(p.slotKeys, fmt.Sprintf("slot.%d.%s", i, slot.Frontend))
+			sc, j := s.scopes[slot.Frontend], 0
+			if sc != nil {
+				if j = slices.Index(p.scopes, sc); j < 0 {
+					j, p.scopes = len(p.scopes), append(p.scopes, sc)
+				}
+				p.cookies = p.cookies || len(sc.cookies) > 0
+			}
+			p.slotScope = append(p.slotScope, j)
+		}
+		if r.Layout.Primary != nil {
+			p.fetcher = &pageFetcher{next: opts.Fetcher, page: p, log: opts.Log}
 		}
 		for _, m := range paramRE.FindAllStringSubmatch(r.Pattern, -1) {
 			p.Params = append(p.Params, m[1])
@@ -143,15 +211,18 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 
 // Compose starts composing p for req, and sets req.Deadline from
 // PageTimeout if it has none. The caller must call done when the page is
-// written: it stops what still runs and logs the page.
+// written, or as soon as it knows it writes no more (a redirect, an answer
+// to HEAD, a client gone): it cancels the slots still running without
+// waiting for them, and logs the page.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
 	start := time.Now()
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
-	r = compose.Start(context.Background(), p.Layout, s.opts.Fetcher, p.headFor(s.opts.Registry.Current()), req)
-	r.Coalesce = s.opts.Coalesce
+	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current()), req)
+	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
+		r.Cancel()
 		results := r.Results()
 		r.Close()
 		took := time.Since(start)

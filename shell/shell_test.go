@@ -7,8 +7,10 @@ import (
 	"html/template"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
@@ -230,6 +232,105 @@ func TestNewErrors(t *testing.T) {
 	var le *layout.Error
 	if !errors.As(err, &le) || le.Line != 3 || le.File != "shell/layouts/home.html" {
 		t.Errorf("unknown frontend error = %#v, want a *layout.Error at shell/layouts/home.html:3", err)
+	}
+}
+
+func TestNegativeCoalesce(t *testing.T) {
+	t.Parallel()
+	_, err := shell.New(shell.Options{Coalesce: -time.Millisecond})
+	if want := "coalesce -1ms is negative: zero is the default, and NoCoalesce flushes at once"; err == nil || err.Error() != want {
+		t.Errorf("New = %v, want %s", err, want)
+	}
+}
+
+// redirectBFF is a local BFF whose fragment redirects to location.
+func redirectBFF(name, location string) shell.Frontend {
+	b := bff.New(name)
+	b.Log = slog.New(slog.DiscardHandler)
+	bff.Fragment(b, template.Must(template.New(name).Parse(``)), func(context.Context, *bff.FragmentRequest) (string, error) {
+		return "", bff.Redirect(302, location)
+	})
+	return shell.Frontend{Invoker: invoke.Local(b)}
+}
+
+// TestRedirects: the allowed origins are read as origins, and a Location
+// elsewhere fails the primary slot with a log line that says why.
+func TestRedirects(t *testing.T) {
+	t.Parallel()
+	l := parse(t, "p.html", `<collage-slot frontend=login primary>fb</collage-slot>`)
+	for _, tt := range []struct {
+		location, status, log string
+	}{
+		{location: "https://login.example.com/sso", status: "302"},
+		{location: "https://login.example.com:443/sso", status: "302"},
+		{location: "https://evil.example/", status: "502",
+			log: `slot.0.login.err="redirect refused: Location \"https://evil.example/\" is on https://evil.example, neither the page's origin nor an allowed one"`},
+		{location: "//evil.example/x", status: "502",
+			log: `slot.0.login.err="redirect refused: Location \"//evil.example/x\" starts with //, which browsers read as another host"`},
+	} {
+		var logs bytes.Buffer
+		sh := newShell(t, shell.Options{
+			Routes:    []shell.Route{{Pattern: "/", Layout: l}},
+			Frontends: map[string]shell.Frontend{"login": redirectBFF("login", tt.location)},
+			Redirects: []string{"HTTPS://Login.Example.com/"},
+			Log:       slog.New(slog.NewTextHandler(&logs, nil)),
+		})
+		r, done := sh.Compose(sh.Pages()[0], &compose.Request{Path: "/", Origin: "https://shop.example"})
+		status, h := r.Status()
+		done()
+		if got := strconv.Itoa(status); got != tt.status || (status == 302) != (h.Get("Location") == tt.location) {
+			t.Errorf("%s: status %d Location %q, want %s", tt.location, status, h.Get("Location"), tt.status)
+		}
+		if !strings.Contains(logs.String(), tt.log) {
+			t.Errorf("%s: log %q lacks %s", tt.location, logs.String(), tt.log)
+		}
+	}
+	_, err := shell.New(shell.Options{Redirects: []string{"https://login.example.com/sso"}})
+	if want := `redirects: origin "https://login.example.com/sso": an origin is scheme://host[:port] alone, with no user, path, query or fragment`; err == nil || err.Error() != want {
+		t.Errorf("New with a URL for an origin = %v, want %s", err, want)
+	}
+}
+
+// TestDoneDoesNotWait: a redirect's page ends as soon as the primary slot
+// has decided; the slow slot is canceled, and logged as such.
+func TestDoneDoesNotWait(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	slow := bff.New("slow")
+	slow.Log = slog.New(slog.DiscardHandler)
+	bff.Fragment(slow, template.Must(template.New("").Parse(`{{.}}`)), func(ctx context.Context, _ *bff.FragmentRequest) (string, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return "late", nil
+	})
+	var logs bytes.Buffer
+	sh := newShell(t, shell.Options{
+		Routes: []shell.Route{{Pattern: "/", Layout: parse(t, "p.html",
+			`<collage-slot frontend=slow timeout=1h></collage-slot><collage-slot frontend=login primary></collage-slot>`)}},
+		Frontends: map[string]shell.Frontend{"slow": {Invoker: invoke.Local(slow)}, "login": redirectBFF("login", "/login")},
+		Log:       slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	r, done := sh.Compose(sh.Pages()[0], &compose.Request{ID: "req-2", Path: "/"})
+	if status, _ := r.Status(); status != 302 {
+		t.Fatalf("status = %d", status)
+	}
+	ended := make(chan struct{})
+	go func() {
+		done()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("done waited for the slow slot")
+	}
+	for _, want := range []string{"level=INFO", "request_id=req-2", `slot.0.slow="canceled `, `slot.1.login="ok `} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log %q lacks %s", logs.String(), want)
+		}
 	}
 }
 

@@ -2,11 +2,9 @@ package cart
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"html/template"
-	"net/http"
+	"log/slog"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/shopdata"
@@ -66,70 +64,55 @@ type RemoveItem struct {
 	ProductID string `path:"productId"`
 }
 
-// New returns the cart BFF, with an empty store. It has no settings.
-func New(bff.Settings) (*bff.BFF, error) {
+// New returns the cart BFF, with an empty store. Its one setting,
+// session_key, is the key that signs session ids, as hex of at least 32
+// bytes; without it the BFF draws a key of its own and logs that its
+// carts end with the process.
+func New(s bff.Settings) (*bff.BFF, error) {
+	return newCart(s, slog.Default(), newStore(maxCarts))
+}
+
+// newCart returns the cart BFF over store st, logging to log while it
+// starts.
+func newCart(s bff.Settings, log *slog.Logger, st *store) (*bff.BFF, error) {
+	key, set, err := sessionKey(s)
+	if err != nil {
+		return nil, err
+	}
+	if !set {
+		log.Warn("cart: no session_key setting, so sessions are signed with a key drawn at start: " +
+			"carts will not survive a restart or be shared between processes")
+	}
+	sg := signer{key: key}
 	b := bff.New("cart")
-	s := newStore(maxCarts)
 	bff.Handle(b, "GET /cart", func(ctx context.Context, _ struct{}) (Cart, error) {
 		noStore(ctx)
-		return s.get(session(ctx)), nil
+		return st.get(sg.session(ctx)), nil
 	})
 	bff.Handle(b, "POST /items", func(ctx context.Context, in AddItem) (Cart, error) {
 		noStore(ctx)
-		return s.add(session(ctx), in.ProductID, in.Qty)
+		return st.add(sg.session(ctx), in.ProductID, in.Qty)
 	})
 	bff.Handle(b, "DELETE /items/{productId}", func(ctx context.Context, in RemoveItem) (Cart, error) {
 		noStore(ctx)
-		return s.remove(session(ctx), in.ProductID), nil
+		return st.remove(sg.session(ctx), in.ProductID), nil
 	})
 	bff.Fragment(b, tmpl, func(ctx context.Context, _ *bff.FragmentRequest) (Cart, error) {
 		// A shared cache must never hand one shopper's cart to another.
 		noStore(ctx)
-		id, _ := sessionID(ctx)
-		return s.get(id), nil
+		// Only the API starts sessions: a page view without a cookie
+		// shows an empty cart and stores nothing.
+		id, ok := sg.sessionOf(ctx)
+		if !ok {
+			return cartOf(nil), nil
+		}
+		return st.get(visit{id: id, returning: true}), nil
 	})
 	return b, nil
 }
 
 func noStore(ctx context.Context) {
 	bff.SetHeader(ctx, "Cache-Control", "private, no-store")
-}
-
-// session returns the request's session id, starting a session with a new
-// cookie when the request has none.
-func session(ctx context.Context) string {
-	if id, ok := sessionID(ctx); ok {
-		return id
-	}
-	id := newSessionID()
-	bff.SetCookie(ctx, &http.Cookie{
-		Name:     CookieName,
-		Value:    id,
-		Path:     "/",
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
-	})
-	return id
-}
-
-// sessionID returns the session id of the request's cookie, if it has a
-// well-formed one.
-func sessionID(ctx context.Context) (string, bool) {
-	id, ok := bff.Cookie(ctx, CookieName)
-	if !ok || len(id) != 32 {
-		return "", false
-	}
-	if _, err := hex.DecodeString(id); err != nil {
-		return "", false
-	}
-	return id, true
-}
-
-// newSessionID returns 128 random bits in hex.
-func newSessionID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails: see crypto/rand.Read
-	return hex.EncodeToString(b[:])
 }
 
 var _ bff.Factory = New

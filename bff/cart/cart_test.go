@@ -1,11 +1,19 @@
 package cart
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/internal/shoptest"
 )
 
@@ -25,7 +33,7 @@ func add(productID string, qty int) *http.Request {
 
 func TestAddItemErrors(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	tests := []struct {
 		name        string
 		body        string
@@ -65,7 +73,7 @@ func TestAddItemErrors(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	tests := []struct {
 		method, target string
 		status         int
@@ -84,35 +92,209 @@ func TestRoutes(t *testing.T) {
 
 func TestSessionCookie(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	w := shoptest.Serve(h, shoptest.JSONRequest(http.MethodGet, "/cart", nil))
-	cookies := w.Result().Cookies()
-	if len(cookies) != 1 {
-		t.Fatalf("got %d cookies, want 1: %v", len(cookies), w.Header()["Set-Cookie"])
-	}
-	c := cookies[0]
+	c := onlyCookie(t, w)
 	if c.Name != CookieName || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 		t.Errorf("cookie %s, want %s with HttpOnly, SameSite=Lax, Path=/", c, CookieName)
 	}
-	if b, err := hex.DecodeString(c.Value); err != nil || len(b) != 16 {
-		t.Errorf("session id %q is not 128 bits of hex", c.Value)
+	// The value is the id in hex, a dot and its HMAC-SHA256 under the key.
+	id, sig, _ := strings.Cut(c.Value, ".")
+	raw, err := hex.DecodeString(id)
+	if err != nil || len(raw) != 16 || id != strings.ToLower(id) {
+		t.Fatalf("session id %q is not 128 bits of lower-case hex", id)
+	}
+	if want := base64.RawURLEncoding.EncodeToString(macOf(raw)); sig != want {
+		t.Errorf("signature %q, want HMAC-SHA256(key, %q + NUL + id) = %q", sig, CookieName, want)
 	}
 	if cc := w.Header().Get("Cache-Control"); cc != "private, no-store" {
 		t.Errorf("Cache-Control = %q, want private, no-store", cc)
 	}
 
-	// A session that is not one of ours is replaced.
+	// The cookie comes back: the same session, no new cookie.
 	r := shoptest.JSONRequest(http.MethodGet, "/cart", nil)
-	r.AddCookie(&http.Cookie{Name: CookieName, Value: "../../etc/passwd"})
-	w = shoptest.Serve(h, r)
-	if cookies := w.Result().Cookies(); len(cookies) != 1 || cookies[0].Value == c.Value {
-		t.Errorf("a malformed session got cookies %v, want one new session", w.Header()["Set-Cookie"])
+	r.AddCookie(c)
+	if w := shoptest.Serve(h, r); w.Code != 200 || len(w.Result().Cookies()) != 0 {
+		t.Errorf("a signed session got status %d and cookies %v, want 200 and none", w.Code, w.Header()["Set-Cookie"])
+	}
+}
+
+// keyed are settings with a session key known to the tests.
+var keyed = bff.Settings{"session_key": strings.Repeat("5e", 32)}
+
+// macOf signs id as a cart built with keyed does.
+func macOf(id []byte) []byte {
+	return macWith(keyed["session_key"], id)
+}
+
+// macWith signs id as a cart with session key hexKey does.
+func macWith(hexKey string, id []byte) []byte {
+	key, _ := hex.DecodeString(hexKey)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(CookieName + "\x00"))
+	m.Write(id)
+	return m.Sum(nil)
+}
+
+// onlyCookie returns the one cookie w sets, failing unless there is one.
+func onlyCookie(t *testing.T, w *httptest.ResponseRecorder) *http.Cookie {
+	t.Helper()
+	cookies := w.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("got %d cookies, want 1: %v", len(cookies), w.Header()["Set-Cookie"])
+	}
+	return cookies[0]
+}
+
+// TestForgedSessions: a cookie the cart did not sign never reaches a cart,
+// even one that names the id of a real session; the request gets a new
+// session instead.
+func TestForgedSessions(t *testing.T) {
+	t.Parallel()
+	h := shoptest.New(t, New, keyed)
+	w := shoptest.Serve(h, add("1", 3))
+	victim := onlyCookie(t, w).Value
+	id, sig, _ := strings.Cut(victim, ".")
+	other := onlyCookie(t, shoptest.Serve(h, shoptest.JSONRequest(http.MethodGet, "/cart", nil))).Value
+	_, otherSig, _ := strings.Cut(other, ".")
+	otherKey := strings.Repeat("77", 32)
+	foreign, err := New(bff.Settings{"session_key": otherKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignCookie := onlyCookie(t, shoptest.Serve(foreign, shoptest.JSONRequest(http.MethodGet, "/cart", nil))).Value
+	raw, _ := hex.DecodeString(id)
+
+	// flip changes the character at i into another of the same alphabet.
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'a' {
+			b[i] = 'b'
+		} else {
+			b[i] = 'a'
+		}
+		return string(b)
+	}
+	tests := []struct{ name, value string }{
+		{"the bare id, as a client may choose it", id},
+		{"the id of another session's signature", id + "." + otherSig},
+		{"a signature changed in one character", id + "." + flip(sig, 5)},
+		{"the id changed in one digit", flip(id, 0) + "." + sig},
+		{"the id in capitals", strings.ToUpper(id) + "." + sig},
+		{"the id signed with another key", id + "." + base64.RawURLEncoding.EncodeToString(macWith(otherKey, raw))},
+		{"a cookie of a process with another key", foreignCookie},
+		{"a signature with padding", id + "." + sig + "="},
+		{"no signature", id + "."},
+		{"a path", "../../etc/passwd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, r := range []*http.Request{shoptest.JSONRequest(http.MethodGet, "/cart", nil), add("2", 1)} {
+				r.AddCookie(&http.Cookie{Name: CookieName, Value: tt.value})
+				w := shoptest.Serve(h, r)
+				c := shoptest.Decode[Cart](t, w)
+				if slices.ContainsFunc(c.Items, func(it Item) bool { return it.ProductID == "1" }) {
+					t.Fatalf("%s %s reached the victim's cart: %+v", r.Method, r.URL, c)
+				}
+				fresh := onlyCookie(t, w).Value
+				if strings.HasPrefix(fresh, id) || fresh == tt.value {
+					t.Errorf("%s %s: new cookie %q reuses the forged id", r.Method, r.URL, fresh)
+				}
+			}
+			frag := shoptest.FragmentRequest("/", nil)
+			frag.AddCookie(&http.Cookie{Name: CookieName, Value: tt.value})
+			if w := shoptest.Serve(h, frag); strings.Contains(w.Body.String(), "House Blend") {
+				t.Errorf("the fragment showed the victim's cart: %s", w.Body)
+			}
+		})
+	}
+
+	r := shoptest.JSONRequest(http.MethodGet, "/cart", nil)
+	r.AddCookie(&http.Cookie{Name: CookieName, Value: victim})
+	if c := do(t, shoptest.NewBrowser(h), r, 200); c.Count != 3 {
+		t.Errorf("the victim's own cookie shows %+v, want 3 of product 1", c)
+	}
+}
+
+func TestSessionKeySetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		value   string // "" leaves the setting out
+		wantErr string // "" when the BFF starts
+		wantLog bool
+	}{
+		{"absent", "", "", true},
+		{"32 bytes", strings.Repeat("0f", 32), "", false},
+		{"64 bytes in capitals", strings.Repeat("AB", 64), "", false},
+		{"not hex", strings.Repeat("zz", 32), "setting session_key is not hex (64 characters, want 64 or more hex digits)", false},
+		{"odd length", strings.Repeat("a", 65), "setting session_key is not hex", false},
+		{"too short", strings.Repeat("ab", 31), "setting session_key holds 31 bytes, want at least 32 (64 hex digits)", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs strings.Builder
+			s := bff.Settings{}
+			if tt.value != "" {
+				s["session_key"] = tt.value
+			}
+			_, err := newCart(s, slog.New(slog.NewTextHandler(&logs, nil)), newStore(10))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("error %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), tt.value):
+				t.Errorf("error %q shows the secret", err)
+			}
+			if got := strings.Contains(logs.String(), "carts will not survive a restart or be shared"); got != tt.wantLog {
+				t.Errorf("logged %q, want the warning about a drawn key: %v", logs.String(), tt.wantLog)
+			}
+		})
+	}
+}
+
+// TestSessionKeyShared: processes with one key accept each other's
+// cookies; processes that drew their own keys do not.
+func TestSessionKeyShared(t *testing.T) {
+	t.Parallel()
+	quiet := slog.New(slog.DiscardHandler)
+	build := func(s bff.Settings) *bff.BFF {
+		t.Helper()
+		b, err := newCart(s, quiet, newStore(10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name     string
+		settings bff.Settings
+		accepted bool
+	}{
+		{"same key", keyed, true},
+		{"keys drawn at start", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			first, second := build(tt.settings), build(tt.settings)
+			c := onlyCookie(t, shoptest.Serve(first, shoptest.JSONRequest(http.MethodGet, "/cart", nil)))
+			r := shoptest.JSONRequest(http.MethodGet, "/cart", nil)
+			r.AddCookie(c)
+			w := shoptest.Serve(second, r)
+			if accepted := len(w.Result().Cookies()) == 0; accepted != tt.accepted {
+				t.Errorf("the other process accepted the cookie: %v, want %v (Set-Cookie %v)", accepted, tt.accepted, w.Header()["Set-Cookie"])
+			}
+		})
 	}
 }
 
 func TestCartAcrossRequests(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	alice, bob := shoptest.NewBrowser(h), shoptest.NewBrowser(h)
 
 	if c := do(t, alice, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200); len(c.Items) != 0 || c.Count != 0 || c.TotalText != "$0.00" {
@@ -169,7 +351,7 @@ func TestCartAcrossRequests(t *testing.T) {
 
 func TestFragment(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	shopper := shoptest.NewBrowser(h)
 	fragment := func(golden string) {
 		t.Helper()
@@ -191,27 +373,9 @@ func TestFragment(t *testing.T) {
 	fragment("items.golden.html")
 }
 
-func TestStoreEvictsLeastRecentlyTouched(t *testing.T) {
-	t.Parallel()
-	s := newStore(2)
-	mustAdd := func(id string) {
-		t.Helper()
-		if _, err := s.add(id, "1", 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustAdd("a")
-	mustAdd("b")
-	mustAdd("a")
-	mustAdd("c")
-	if s.get("b").Count != 0 || s.get("a").Count != 2 || s.get("c").Count != 1 {
-		t.Errorf("carts a=%d b=%d c=%d, want a=2 b=0 (evicted) c=1", s.get("a").Count, s.get("b").Count, s.get("c").Count)
-	}
-}
-
 func TestConcurrentAdds(t *testing.T) {
 	t.Parallel()
-	h := shoptest.New(t, New, nil)
+	h := shoptest.New(t, New, keyed)
 	shopper := shoptest.NewBrowser(h)
 	do(t, shopper, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200)
 	var wg sync.WaitGroup
@@ -226,4 +390,33 @@ func TestConcurrentAdds(t *testing.T) {
 	if c := do(t, shopper, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200); c.Count != 40 {
 		t.Errorf("count %d after 40 concurrent adds, want 40", c.Count)
 	}
+}
+
+// BenchmarkAddFullStore sends adds without a cookie to a cart whose store
+// is full, as a flood does: each starts a session and drops a cart.
+func BenchmarkAddFullStore(b *testing.B) {
+	h, err := New(keyed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range maxCarts {
+		shoptest.Serve(h, add("1", 1))
+	}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			if w := shoptest.Serve(h, add("1", 1)); w.Code != 200 {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if w := shoptest.Serve(h, add("1", 1)); w.Code != 200 {
+					b.Errorf("status %d", w.Code)
+					return
+				}
+			}
+		})
+	})
 }

@@ -15,23 +15,25 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// NewEvent encodes req as the payload-2.0 event a Function URL would send
-// for it, for a caller that reaches a BFF through the Lambda Invoke API.
-// The body is base64 encoded unless it is text. A payload over
-// MaxPayloadBytes is an *Error with code CodeTooLarge, before anything is
-// sent.
-func NewEvent(req *http.Request) ([]byte, error) {
-	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(req.Body, MaxPayloadBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("reading the request body: %w", err)
-		}
-		if len(body) > MaxPayloadBytes {
-			return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the request body is over Lambda's %d-byte payload limit", MaxPayloadBytes)}
-		}
-	}
+// InvokeCodec is NewEvent and ReadResponse as the two methods of one
+// value, for an invoker that takes its event codec as an interface (the
+// shell's Lambda invoker does, so that it imports no other adapter).
+type InvokeCodec struct{}
+
+// Encode is NewEvent.
+func (InvokeCodec) Encode(req *http.Request, body []byte) ([]byte, error) { return NewEvent(req, body) }
+
+// Decode is ReadResponse.
+func (InvokeCodec) Decode(payload []byte, req *http.Request) (*http.Response, error) {
+	return ReadResponse(payload, req)
+}
+
+// NewEvent encodes req, whose body the caller has read into body, as the
+// payload-2.0 event a Function URL would send for it, for a caller that
+// reaches a BFF through the Lambda Invoke API. The body is base64 encoded
+// unless it is text. Keeping the payload under MaxPayloadBytes is the
+// caller's job.
+func NewEvent(req *http.Request, body []byte) ([]byte, error) {
 	now := time.Now()
 	e := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
@@ -79,14 +81,7 @@ func NewEvent(req *http.Request) ([]byte, error) {
 		h = http.Header{"Content-Type": {"application/octet-stream"}}
 	}
 	e.Body, e.IsBase64Encoded = encodeBody(h, body)
-	payload, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
-	if len(payload) > MaxPayloadBytes {
-		return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the event is %d bytes, over Lambda's %d-byte payload limit", len(payload), MaxPayloadBytes)}
-	}
-	return payload, nil
+	return json.Marshal(e)
 }
 
 func hostOf(remoteAddr string) string {
@@ -113,9 +108,10 @@ type v2Response struct {
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 }
 
-// ReadResponse decodes a function's payload-2.0 answer to req. An error
-// payload (what Lambda or its emulator answers when the function failed)
-// is an *Error with code CodeFunctionError; anything else that is not a
+// ReadResponse decodes a function's payload-2.0 answer to req; an answer
+// to HEAD has no body, as net/http's client gives it. An error payload
+// (what Lambda or its emulator answers when the function failed) is an
+// *Error with code CodeFunctionError; anything else that is not a
 // payload-2.0 answer has code CodeBadResponse.
 func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 	var out v2Response
@@ -152,6 +148,13 @@ func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 			return nil, &Error{Code: CodeBadResponse, Msg: "the body is flagged base64 but is not valid base64"}
 		}
 	}
+	length := int64(len(body))
+	if req != nil && req.Method == http.MethodHead {
+		body, length = nil, -1
+		if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+			length = n
+		}
+	}
 	return &http.Response{
 		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
 		StatusCode:    status,
@@ -160,7 +163,7 @@ func ReadResponse(payload []byte, req *http.Request) (*http.Response, error) {
 		ProtoMinor:    1,
 		Header:        h,
 		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
+		ContentLength: length,
 		Request:       req,
 	}, nil
 }

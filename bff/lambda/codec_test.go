@@ -19,6 +19,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/lambda"
+	"github.com/collage-dev/collage/bff/parity"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
 )
 
@@ -255,32 +256,35 @@ func TestFromContext(t *testing.T) {
 
 func TestNewEventAndReadResponse(t *testing.T) {
 	t.Parallel()
-	r := httptest.NewRequest("POST", "/items/x?tag=a&tag=b", strings.NewReader(`{"a":1}`))
+	r := httptest.NewRequest("POST", "/items/a%2Fb%25?tag=a&tag=b", nil)
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Cookie", "a=1; b=2")
 	r.Header.Set("User-Agent", "a, b")
 	r.RemoteAddr = "[::1]:5555"
-	payload, err := lambda.NewEvent(r)
+	payload, err := lambda.NewEvent(r, []byte(`{"a":1}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var e events.APIGatewayV2HTTPRequest
 	json.Unmarshal(payload, &e)
-	if e.RawPath != "/items/x" || e.RawQueryString != "tag=a&tag=b" || e.RequestContext.HTTP.SourceIP != "::1" ||
-		len(e.Cookies) != 2 || e.Headers["user-agent"] != "a, b" || e.Body != `{"a":1}` || e.IsBase64Encoded {
+	if e.RawPath != "/items/a%2Fb%25" || e.RequestContext.HTTP.Path != "/items/a/b%" || e.RawQueryString != "tag=a&tag=b" ||
+		e.RequestContext.HTTP.SourceIP != "::1" || len(e.Cookies) != 2 || e.Headers["cookie"] != "" ||
+		e.Headers["user-agent"] != "a, b" || e.Body != `{"a":1}` || e.IsBase64Encoded {
 		t.Errorf("event: %+v", e)
 	}
-	r = httptest.NewRequest("POST", "/upload", bytes.NewReader([]byte{0xff, 0}))
-	payload, _ = lambda.NewEvent(r)
+	// What the codec makes of its own event is the request it was made of.
+	var got seen
+	call(t, echo(&got, nil), lambda.Options{}, e)
+	if got.Path != "/items/a/b%" || got.RawQuery != "tag=a&tag=b" || got.Header.Get("Cookie") != "a=1; b=2" || string(got.Body) != `{"a":1}` {
+		t.Errorf("the event decoded: %+v", got)
+	}
+	r = httptest.NewRequest("POST", "/upload", nil)
+	payload, _ = lambda.NewEvent(r, []byte{0xff, 0})
 	json.Unmarshal(payload, &e)
 	if !e.IsBase64Encoded {
 		t.Error("a binary body is not base64 encoded")
 	}
-	_, err = lambda.NewEvent(httptest.NewRequest("POST", "/upload", bytes.NewReader(make([]byte, lambda.MaxPayloadBytes-100))))
 	var le *lambda.Error
-	if !errors.As(err, &le) || le.Code != lambda.CodeTooLarge {
-		t.Errorf("a body near 6 MB, over it once in base64: %v; want %s", err, lambda.CodeTooLarge)
-	}
 
 	resp, err := lambda.ReadResponse([]byte(`{"statusCode":201,"headers":{"X-Sig":"a,b"},"cookies":["a=1","b=2"],"body":"AAE=","isBase64Encoded":true}`), r)
 	if err != nil {
@@ -289,6 +293,14 @@ func TestNewEventAndReadResponse(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 201 || len(resp.Header.Values("Set-Cookie")) != 2 || resp.Header.Get("X-Sig") != "a,b" || !bytes.Equal(body, []byte{0, 1}) {
 		t.Errorf("response: %d %v %v", resp.StatusCode, resp.Header, body)
+	}
+	head := httptest.NewRequest("HEAD", "/", nil)
+	resp, err = lambda.ReadResponse([]byte(`{"statusCode":200,"headers":{"Content-Length":"12"},"body":"hello, world"}`), head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := io.ReadAll(resp.Body); len(body) != 0 || resp.ContentLength != 12 {
+		t.Errorf("answer to HEAD: body %q, ContentLength %d; want no body and 12", body, resp.ContentLength)
 	}
 	for payload, code := range map[string]string{
 		`{"errorMessage":"boom","errorType":"Runtime.ExitError"}`: lambda.CodeFunctionError,
@@ -321,5 +333,115 @@ func TestMainFactoryError(t *testing.T) {
 	failing := func(bff.Settings) (*bff.BFF, error) { return nil, errors.New("setting delay: bad") }
 	if code := lambda.RunForTest(failing, nil, &stderr); code != 1 || !strings.Contains(stderr.String(), "setting delay: bad") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestV2Paths: a Function URL's rawPath is escaped, an HTTP API's is
+// decoded already; the handler sees the same path either way.
+func TestV2Paths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, rawPath, httpPath string
+		path, escaped           string
+		domain                  string
+	}{
+		{"function url keeps %2F", "/a/b%2Fc", "/a/b/c", "/a/b/c", "/a/b%2Fc", ""},
+		{"function url, escaped literal percent", "/a%2541", "/a%41", "/a%41", "/a%2541", ""},
+		{"http api, bare percent", "/a%b", "/a%b", "/a%b", "/a%25b", ""},
+		{"http api, an escape that was a literal", "/a%41", "/a%41", "/a%41", "/a%2541", ""},
+		{"http api, question mark", "/a?b", "/a?b", "/a?b", "/a%3Fb", ""},
+		{"http api, hash", "/a#b", "/a#b", "/a#b", "/a%23b", ""},
+		{"http api, space and unicode", "/a b/λ", "/a b/λ", "/a b/λ", "/a%20b/%CE%BB", ""},
+		{"no rawPath", "", "/a b", "/a b", "/a%20b", ""},
+		{"hand-written, no http.path", "/a%20b", "", "/a b", "/a%20b", ""},
+		{"hand-written, no http.path, bare percent", "/100%", "", "/100%", "/100%25", ""},
+		{"function url domain: rawPath is escaped whatever http.path says", "/a%2Fb", "/a%2Fb", "/a/b", "/a%2Fb", "abc.lambda-url.us-west-2.on.aws"},
+		{"http api domain", "/a%2Fb", "/a%2Fb", "/a%2Fb", "/a%252Fb", "abc.execute-api.us-west-2.amazonaws.com"},
+	}
+	for _, tt := range tests {
+		var got *http.Request
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r })
+		e := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: tt.rawPath, RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: tt.domain, HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: tt.httpPath}}}
+		out := call(t, h, lambda.Options{}, e)
+		if got == nil {
+			t.Errorf("%s: the handler was not called: %s", tt.name, out)
+			continue
+		}
+		if got.URL.Path != tt.path || got.URL.EscapedPath() != tt.escaped || got.URL.RawQuery != "" || got.RequestURI != tt.escaped {
+			t.Errorf("%s: Path %q, EscapedPath %q, RawQuery %q, RequestURI %q; want %q, %q", tt.name,
+				got.URL.Path, got.URL.EscapedPath(), got.URL.RawQuery, got.RequestURI, tt.path, tt.escaped)
+		}
+	}
+}
+
+// TestHead: an answer to HEAD has no body in every shape, and the
+// Content-Length of the body a GET gets, as net/http sends it.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	events := map[lambda.Kind]string{
+		lambda.KindHTTPV2:   `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"HEAD"}}}`,
+		lambda.KindRESTV1:   `{"httpMethod":"HEAD","path":"/"}`,
+		lambda.KindALB:      `{"httpMethod":"HEAD","path":"/","headers":{},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`,
+		lambda.KindALBMulti: `{"httpMethod":"HEAD","path":"/","multiValueHeaders":{},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`,
+	}
+	tests := []struct {
+		name          string
+		handler       func(w http.ResponseWriter)
+		status        int
+		contentLength string
+	}{
+		{"body written", func(w http.ResponseWriter) { w.Write([]byte("hello, world")) }, 200, "12"},
+		{"Content-Length set by the handler", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "99")
+			w.Write([]byte("hello"))
+		}, 200, "99"},
+		{"nothing written", func(w http.ResponseWriter) {}, 200, ""},
+		{"404 with a body", func(w http.ResponseWriter) { http.Error(w, "not here", 404) }, 404, "9"},
+		{"204", func(w http.ResponseWriter) { w.WriteHeader(204); w.Write([]byte("x")) }, 204, ""},
+	}
+	for kind, event := range events {
+		for _, tt := range tests {
+			h := lambda.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.handler(w) }), lambda.Options{Log: quiet()})
+			out, err := h.Invoke(context.Background(), []byte(event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, header, body, err := parity.ReadEventAnswer(kind, out)
+			if err != nil {
+				t.Errorf("%v, %s: %v", kind, tt.name, err)
+				continue
+			}
+			if status != tt.status || len(body) != 0 || header.Get("Content-Length") != tt.contentLength {
+				t.Errorf("%v, %s: %d, Content-Length %q, body %q; want %d, %q and no body", kind, tt.name,
+					status, header.Get("Content-Length"), body, tt.status, tt.contentLength)
+			}
+		}
+	}
+}
+
+// TestHealthCheck: an ALB's health check is answered 200 without running
+// the BFF, which has no function at / (or anywhere); any other request
+// with that path reaches the BFF.
+func TestHealthCheck(t *testing.T) {
+	t.Parallel()
+	called := 0
+	h := lambda.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++; http.NotFound(w, r) }), lambda.Options{Log: quiet()})
+	for _, tt := range []struct {
+		event  string
+		status int
+		calls  int
+	}{
+		{`{"httpMethod":"GET","path":"/","headers":{"user-agent":"ELB-HealthChecker/2.0"},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 200, 0},
+		{`{"httpMethod":"GET","path":"/","multiValueHeaders":{"user-agent":["ELB-HealthChecker/2.0"]},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 200, 0},
+		{`{"httpMethod":"GET","path":"/","headers":{"user-agent":"curl/8.7.1"},"requestContext":{"elb":{"targetGroupArn":"arn"}}}`, 404, 1},
+		{`{"version":"2.0","rawPath":"/","headers":{"user-agent":"ELB-HealthChecker/2.0"},"requestContext":{"http":{"method":"GET"}}}`, 404, 1},
+	} {
+		called = 0
+		out, err := h.Invoke(context.Background(), []byte(tt.event))
+		var r struct{ StatusCode int }
+		if err != nil || json.Unmarshal(out, &r) != nil || r.StatusCode != tt.status || called != tt.calls {
+			t.Errorf("%s: %s %v after %d calls; want %d after %d", tt.event, out, err, called, tt.status, tt.calls)
+		}
 	}
 }

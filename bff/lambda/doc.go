@@ -8,19 +8,30 @@
 // an *http.Request, runs the BFF, and answers in the same shape:
 //
 //   - cookies travel in the v2 cookies list, in multiValueHeaders for v1 and
-//     ALB, one Set-Cookie per value, never merged or split;
+//     ALB, one Set-Cookie per value, never merged or split; a Function URL
+//     that also sends them in headers.cookie gives the BFF each one once;
+//   - an HTTP API's rawPath, which arrives already percent-decoded, gives
+//     the decoded path (a bare '%' or '?' included), with a correct
+//     EscapedPath; a Function URL's escaped rawPath is kept as sent;
 //   - a header value with commas (User-Agent, signatures) is kept whole;
 //   - bodies flagged base64 are decoded, and binary responses are base64
 //     encoded;
 //   - the API Gateway stage of a default endpoint, and Options.BasePath,
 //     are stripped from the path;
-//   - the client's IPv4 or IPv6 address becomes Request.RemoteAddr;
+//   - the client's IPv4 or IPv6 address becomes Request.RemoteAddr, and the
+//     Host header becomes Request.Host, as net/http does;
+//   - an answer to HEAD has no body, and the Content-Length of the body a
+//     GET gets when the BFF set none, as net/http does;
+//   - an ALB health check (User-Agent ELB-HealthChecker/…) is answered 200
+//     without running the BFF;
 //   - the function's ctx carries the Lambda request id, deadline and
 //     function ARN (see FromContext).
 //
 // The same package encodes the other direction for callers that invoke a
 // BFF with the Lambda Invoke API: NewEvent makes the payload-2.0 event a
-// Function URL would send, and ReadResponse reads the answer back.
+// Function URL would send, and ReadResponse reads the answer back;
+// InvokeCodec is the two as one value, which cmd/collage hands to the
+// shell's Lambda invoker.
 //
 // A BFF's main package is one line, the same for every BFF:
 //

@@ -7,7 +7,7 @@ const (
 	// CodeBadRequest: the event is a request, but a malformed one (a body
 	// flagged base64 that is not, a path that is not a path).
 	CodeBadRequest = "bad_request"
-	// CodeTooLarge: a request or response is over Lambda's payload limit.
+	// CodeTooLarge: an answer is over Lambda's payload limit.
 	CodeTooLarge = "payload_too_large"
 	// CodeFunctionError: the function failed instead of answering.
 	CodeFunctionError = "function_error"

@@ -58,22 +58,28 @@ type probe struct {
 // Detect names the shape of payload, or returns an *Error with code
 // CodeUnknownEvent that says what was expected.
 func Detect(payload []byte) (Kind, error) {
+	kind, _, err := detect(payload)
+	return kind, err
+}
+
+// detect is Detect, and also returns the request's method.
+func detect(payload []byte) (Kind, string, error) {
 	var p probe
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return KindUnknown, &Error{Code: CodeUnknownEvent, Msg: "the event is not a JSON object: " + err.Error() + "; " + expected}
+		return KindUnknown, "", &Error{Code: CodeUnknownEvent, Msg: "the event is not a JSON object: " + err.Error() + "; " + expected}
 	}
 	switch {
 	case isSet(p.RequestContext.ELB):
 		if isSet(p.MultiValueHeaders) {
-			return KindALBMulti, nil
+			return KindALBMulti, p.HTTPMethod, nil
 		}
-		return KindALB, nil
+		return KindALB, p.HTTPMethod, nil
 	case p.Version == "2.0" && p.RequestContext.HTTP.Method != "":
-		return KindHTTPV2, nil
+		return KindHTTPV2, p.RequestContext.HTTP.Method, nil
 	case p.HTTPMethod != "" && (p.Version == "" || p.Version == "1.0"):
-		return KindRESTV1, nil
+		return KindRESTV1, p.HTTPMethod, nil
 	}
-	return KindUnknown, &Error{Code: CodeUnknownEvent, Msg: fmt.Sprintf("unknown event shape (keys %s); %s", keysOf(payload), expected)}
+	return KindUnknown, "", &Error{Code: CodeUnknownEvent, Msg: fmt.Sprintf("unknown event shape (keys %s); %s", keysOf(payload), expected)}
 }
 
 const expected = `expected an API Gateway HTTP API or Function URL event (version "2.0" with requestContext.http), ` +
@@ -113,9 +119,12 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 			return nil, &Error{Code: CodeUnknownEvent, Msg: "malformed " + kind.String() + " event: " + err.Error()}
 		}
 		rc := e.RequestContext
-		method, path, rawQuery, proto, ip = rc.HTTP.Method, e.RawPath, e.RawQueryString, rc.HTTP.Protocol, rc.HTTP.SourceIP
-		if path == "" {
-			path = rc.HTTP.Path
+		method, rawQuery, proto, ip = rc.HTTP.Method, e.RawQueryString, rc.HTTP.Protocol, rc.HTTP.SourceIP
+		path = v2Path(e.RawPath, rc.HTTP.Path, strings.Contains(rc.DomainName, ".lambda-url."))
+		if rawQuery == "" && len(e.QueryStringParameters) > 0 {
+			// Only a hand-written event has parameters without the raw
+			// query; each value is kept whole, commas and all.
+			rawQuery = encodeQuery(e.QueryStringParameters, nil, url.QueryEscape)
 		}
 		// The default execute-api endpoint puts a named stage in front of
 		// the path; a custom domain does not (that is Options.BasePath).
@@ -123,6 +132,9 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 			path = stripPrefix(path, "/"+rc.Stage)
 		}
 		for k, v := range e.Headers {
+			if len(e.Cookies) > 0 && strings.EqualFold(k, "Cookie") {
+				continue // a Function URL sends the cookies twice: keep the list
+			}
 			header.Add(k, v) // API Gateway joined repeated headers with commas: keep them whole
 		}
 		if len(e.Cookies) > 0 {
@@ -183,13 +195,14 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 	if h := header.Get("Host"); h != "" {
 		host = h
 	}
+	header.Del("Host") // as net/http does, the host is in r.Host only
 	r.Host = host
 	if proto != "" {
 		if major, minor, ok := http.ParseHTTPVersion(proto); ok {
 			r.Proto, r.ProtoMajor, r.ProtoMinor = proto, major, minor
 		}
 	}
-	if ip != "" {
+	if net.ParseIP(ip) != nil { // the documentation's examples say "IP"
 		r.RemoteAddr = net.JoinHostPort(ip, "0")
 	}
 	r.ContentLength = int64(len(data))
@@ -199,6 +212,48 @@ func request(ctx context.Context, kind Kind, payload []byte, basePath string) (*
 		r.Body = http.NoBody
 	}
 	return r, nil
+}
+
+// v2Path returns the escaped path of a payload-2.0 event from its rawPath
+// and requestContext.http.path. A Function URL passes rawPath as the
+// client sent it, escaped, beside the decoded path. An HTTP API puts the
+// path already decoded in both, so its rawPath may hold a bare '%', '?' or
+// '#' (a client's %2525 arrives as %): rawPath is the escaped form only
+// when it has no '?' or '#' and decodes to the decoded path, or comes from
+// a Function URL's own domain.
+func v2Path(rawPath, decoded string, functionURL bool) string {
+	switch {
+	case rawPath == "":
+		return escapePath(decoded)
+	case strings.ContainsAny(rawPath, "?#"):
+		return escapePath(rawPath)
+	}
+	p, err := url.PathUnescape(rawPath)
+	switch {
+	case err != nil, decoded != "" && p != decoded && !functionURL:
+		return escapePath(rawPath) // decoded already: a bare '%', or an HTTP API's "%41"
+	case isEscaped(rawPath):
+		return rawPath // the client's own escaping, such as %2F, is kept
+	}
+	return escapePath(p)
+}
+
+// isEscaped says whether every byte of s is one net/url leaves as it is
+// in an escaped path.
+func isEscaped(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@[]/%", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// escapePath escapes a decoded path as net/url does.
+func escapePath(path string) string {
+	return (&url.URL{Path: path}).EscapedPath()
 }
 
 // addHeaders copies an event's headers, preferring the multi-value form,

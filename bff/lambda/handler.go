@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -42,12 +43,12 @@ func NewHandler(h http.Handler, opts Options) *Handler {
 // invocation fails, naming the shapes expected); a malformed request is a
 // 400 answer in the event's shape.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	kind, err := Detect(payload)
+	kind, method, err := detect(payload)
 	if err != nil {
 		h.opts.Log.Error("lambda: cannot answer the event", "err", err, "request_id", requestID(ctx))
 		return nil, err
 	}
-	w := newRecorder()
+	w := newRecorder(method)
 	r, err := request(ctx, kind, payload, h.opts.BasePath)
 	var e *Error
 	switch {
@@ -57,6 +58,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case err != nil:
 		h.opts.Log.Error("lambda: cannot answer the event", "err", err, "request_id", requestID(ctx))
 		return nil, err
+	case isHealthCheck(kind, r):
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
 	default:
 		h.h.ServeHTTP(w, r)
 	}
@@ -67,11 +71,19 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		// say which one, and answer what Lambda can carry.
 		h.opts.Log.Error("lambda: the answer is over Lambda's payload limit", "bytes", len(out),
 			"limit", MaxPayloadBytes, "request_id", requestID(ctx))
-		w = newRecorder()
+		w = newRecorder(method)
 		writeError(w, http.StatusInternalServerError, CodeTooLarge, "internal error")
 		out, err = response(kind, w)
 	}
 	return out, err
+}
+
+// isHealthCheck says whether r is an ALB's health check. Its answer is
+// 200 without running the BFF: a Lambda target is healthy when it can be
+// invoked and answer, and the BFF may have no function at the path the
+// health check asks for (by default /).
+func isHealthCheck(kind Kind, r *http.Request) bool {
+	return (kind == KindALB || kind == KindALBMulti) && strings.HasPrefix(r.Header.Get("User-Agent"), "ELB-HealthChecker/")
 }
 
 // writeError answers in the JSON error shape of a BFF.

@@ -14,17 +14,22 @@ import (
 )
 
 // recorder is the ResponseWriter a BFF writes to inside Lambda. Like a
-// net/http server it snapshots the headers at WriteHeader and sniffs the
-// Content-Type of a body that has none, so a BFF answers the same bytes
-// here as from its local HTTP server.
+// net/http server it snapshots the headers at WriteHeader, sniffs the
+// Content-Type of a body that has none and drops the body of an answer to
+// HEAD, so a BFF answers the same bytes here as from its local HTTP
+// server.
 type recorder struct {
-	header http.Header // what the handler changes
-	sent   http.Header // header as it was at WriteHeader
-	status int
-	body   bytes.Buffer
+	header  http.Header // what the handler changes
+	sent    http.Header // header as it was at WriteHeader
+	status  int
+	body    bytes.Buffer
+	head    bool  // the request is a HEAD: the body is counted, not kept
+	written int64 // bytes of body the handler wrote
 }
 
-func newRecorder() *recorder { return &recorder{header: http.Header{}} }
+func newRecorder(method string) *recorder {
+	return &recorder{header: http.Header{}, head: method == http.MethodHead}
+}
 
 func (w *recorder) Header() http.Header { return w.header }
 
@@ -49,6 +54,10 @@ func (w *recorder) Write(p []byte) (int, error) {
 	if !bodyAllowed(w.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
+	w.written += int64(len(p))
+	if w.head {
+		return len(p), nil
+	}
 	return w.body.Write(p)
 }
 
@@ -57,10 +66,15 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
-// finish fills in what a handler that wrote nothing leaves unset.
+// finish fills in what the handler left unset: the status of a handler
+// that wrote nothing and, as net/http does, the Content-Length of an
+// answer to HEAD whose handler wrote the body a GET gets without one.
 func (w *recorder) finish() {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.head && w.written > 0 && bodyAllowed(w.status) && w.sent.Get("Content-Length") == "" && w.sent.Get("Transfer-Encoding") == "" {
+		w.sent.Set("Content-Length", strconv.FormatInt(w.written, 10))
 	}
 }
 

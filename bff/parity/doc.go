@@ -5,4 +5,9 @@
 // and through Lambda Invoke to the real bootstrap under the AWS Lambda
 // Runtime Interface Emulator; bff/lambda's tests feed the same table to the
 // codec as aws-lambda-go's own event types. Every answer must be identical.
+//
+// It also holds the real AWS events (RealEvents, read from EventsDir
+// beside the repository) and what a handler must see of each: bff/lambda's
+// tests feed them to the codec in-process, and the tests beside this
+// package to bootstraps under the emulator.
 package parity

@@ -302,10 +302,10 @@ func ReadAnswer(ans bff.FragmentAnswer) (Result, error) {
 	return Read(&http.Response{StatusCode: ans.Status, Header: ans.Header, Body: io.NopCloser(bytes.NewReader(ans.Body))})
 }
 
-var sessionRE = regexp.MustCompile(`\b[0-9a-f]{32}\b`)
+var sessionRE = regexp.MustCompile(`\b[0-9a-f]{32}(\.[0-9A-Za-z_-]{43})?\b`)
 
-// MaskSessions replaces random 32-hex session ids, as the cart sets, so
-// answers from separate processes compare equal.
+// MaskSessions replaces random 32-hex session ids and their signatures,
+// as the cart sets, so answers from separate processes compare equal.
 func (r Result) MaskSessions() Result {
 	out := Result{Status: r.Status, Header: map[string][]string{}, Body: sessionRE.ReplaceAllString(r.Body, "<session>")}
 	for k, vs := range r.Header {

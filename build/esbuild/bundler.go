@@ -124,6 +124,12 @@ func (Bundler) BundleFrontend(root string, f build.Frontend, shared []string, di
 // where the files really go (dist, .collage/dev, a staging folder).
 const virtualOut = ".collage-out"
 
+// baseOptions are the options of every build. Source maps are written
+// beside the code but not linked from it (no sourceMappingURL comment):
+// whether they are public is the server's choice, made when it serves
+// (collage serve --source-maps sends a SourceMap header), so the bytes and
+// the version of a bundle do not depend on it, and a production page does
+// not point browsers at maps that answer 404.
 func baseOptions(absRoot string, minify bool) api.BuildOptions {
 	return api.BuildOptions{
 		AbsWorkingDir:     absRoot,
@@ -138,7 +144,7 @@ func baseOptions(absRoot string, minify bool) api.BuildOptions {
 		EntryNames:        "[name]-[hash]",
 		ChunkNames:        "chunk-[hash]",
 		AssetNames:        "[name]-[hash]",
-		Sourcemap:         api.SourceMapLinked,
+		Sourcemap:         api.SourceMapExternal,
 		JSX:               api.JSXAutomatic,
 		JSXImportSource:   "preact",
 		MinifyWhitespace:  minify,

@@ -1,9 +1,12 @@
 package esbuild_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -130,7 +133,9 @@ func TestBuild(t *testing.T) {
 	}
 
 	// Every file of a version is in its manifest with its size and
-	// integrity, and nothing else is in the folder.
+	// integrity, and nothing else is in the folder but the gzip copies of
+	// the files worth compressing.
+	gzipped := 0
 	for _, m := range []*build.Manifest{x, shared} {
 		dir := filepath.Join(dist, "assets", m.Name, m.Version)
 		onDisk, err := build.ReadManifest(dir)
@@ -142,6 +147,19 @@ func TestBuild(t *testing.T) {
 		}
 		files := tree(t, dir)
 		delete(files, build.ManifestFile)
+		for name := range files {
+			plain, ok := strings.CutSuffix(name, ".gz")
+			if _, inManifest := m.Files[name]; inManifest {
+				continue
+			}
+			if f, copyOf := m.Files[plain]; !ok || !copyOf {
+				t.Errorf("%s/%s is on disk but not in the manifest", m.Name, name)
+			} else {
+				checkGzipCopy(t, filepath.Join(dir, filepath.FromSlash(name)), f)
+				gzipped++
+			}
+			delete(files, name)
+		}
 		if len(files) != len(m.Files) {
 			t.Errorf("%s: %d files on disk, %d in the manifest", m.Name, len(files), len(m.Files))
 		}
@@ -168,6 +186,20 @@ func TestBuild(t *testing.T) {
 			if _, ok := m.Files[name]; !ok {
 				t.Errorf("%s: import %s is not among the files", m.Name, name)
 			}
+		}
+	}
+
+	if gzipped == 0 {
+		t.Errorf("no file got a gzip copy")
+	}
+
+	// Source maps are written beside their files, which do not link them:
+	// the server decides whether to publish them (a SourceMap header).
+	for _, name := range []string{x.Entry, x.CSS[0]} {
+		code, _ := os.ReadFile(filepath.Join(dist, "assets", "shop-x", x.Version, name))
+		if _, ok := x.Files[name+".map"]; !ok || strings.Contains(string(code), "sourceMappingURL") {
+			t.Errorf("%s: a map in the manifest %v, a sourceMappingURL comment %v; want a map and no comment",
+				name, ok, strings.Contains(string(code), "sourceMappingURL"))
 		}
 	}
 
@@ -209,6 +241,28 @@ func TestBuild(t *testing.T) {
 	}
 
 	manifestsGolden(t, filepath.Join("testdata", "manifests.golden.json"), res)
+}
+
+// checkGzipCopy checks that the gzip copy at path is smaller than the file
+// f describes, decodes to bytes of f's integrity, and is as big as the
+// manifest says.
+func checkGzipCopy(t *testing.T, path string, f build.File) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || build.Integrity(plain) != f.Integrity {
+		t.Errorf("%s does not decode to the file (%v)", path, err)
+	}
+	if int64(len(data)) >= f.Size || int64(len(data)) != f.Gzip {
+		t.Errorf("%s: %d bytes, the file %d, the manifest's gzip size %d", path, len(data), f.Size, f.Gzip)
+	}
 }
 
 // manifestsGolden checks the index and manifests of res against file.

@@ -9,11 +9,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/build/brotli"
 	"github.com/collage-dev/collage/build/esbuild"
 )
 
 func (m *Main) build(args []string) error {
-	fs := m.flags("build", "Builds every frontend under frontends/ into content-hashed bundles with manifests.\nOn an error, prints it as file:line:col and leaves the output folder as it was.")
+	fs := m.flags("build", "Builds every frontend under frontends/ into content-hashed bundles with manifests,\nsource maps, and a brotli and a gzip copy of each file worth compressing.\nOn an error, prints it as file:line:col and leaves the output folder as it was.")
 	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
 	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
 	minify := fs.Bool("minify", true, "minify the bundles")
@@ -30,7 +31,8 @@ func (m *Main) build(args []string) error {
 			return errReported
 		}
 	}
-	res := build.Build(build.Options{Root: *root, Out: *out, Minify: *minify}, esbuild.Bundler{})
+	res := build.Build(build.Options{Root: *root, Out: *out, Minify: *minify,
+		Compressors: []build.Compressor{brotli.Compressor, build.Gzip}}, esbuild.Bundler{})
 	if len(res.Errors) > 0 {
 		if lb != nil {
 			lb.discard()

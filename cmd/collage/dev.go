@@ -18,11 +18,14 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	var o serveOptions
 	o.flags(fs)
+	o.sourceMaps = true
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	root := filepath.Dir(*cfgPath)
-	res := build.Build(build.Options{Root: root, Out: devOut}, esbuild.Bundler{})
+	// Compressing would slow every rebuild for bytes that only cross the
+	// loopback.
+	res := build.Build(build.Options{Root: root, Out: devOut, NoCompress: true}, esbuild.Bundler{})
 	if len(res.Errors) > 0 {
 		printErrors(m.Stderr, res.Errors)
 		return fmt.Errorf("build failed with %d error(s)", len(res.Errors))

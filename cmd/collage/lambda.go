@@ -9,6 +9,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	bfflambda "github.com/collage-dev/collage/bff/lambda"
 	"github.com/collage-dev/collage/build"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
 	"github.com/collage-dev/collage/shell/config"
@@ -17,12 +18,15 @@ import (
 )
 
 // lambdaInvoker reaches the Lambda function that target, a bff: value of
-// the form lambda://FUNCTION[:QUALIFIER], names. Region, credentials and
-// endpoint (AWS_ENDPOINT_URL_LAMBDA for a local emulator) come from the AWS
-// SDK's standard configuration.
+// the form lambda://FUNCTION[:QUALIFIER], names, in the events of the BFFs'
+// Lambda runtime: the two adapters meet here, neither imports the other.
+// Region, credentials and endpoint (AWS_ENDPOINT_URL_LAMBDA for a local
+// emulator) come from the AWS SDK's standard configuration.
 func lambdaInvoker(target string) (invoke.Invoker, error) {
-	return lambdainvoke.New(context.Background(), target, lambdainvoke.Options{})
+	return lambdainvoke.New(context.Background(), target, bfflambda.InvokeCodec{}, lambdainvoke.Options{})
 }
+
+var _ lambdainvoke.Codec = bfflambda.InvokeCodec{}
 
 // lambdaBuild is what collage build packages for Lambda.
 type lambdaBuild struct {

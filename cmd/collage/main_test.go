@@ -426,13 +426,13 @@ func TestServeHTTPFragmentsWithoutDist(t *testing.T) {
 			`<collage-slot frontend="down" timeout="200ms">down fallback</collage-slot></body></html>`), 0o644)
 	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte(
 		"routes:\n  /topics/{topic}: page.html\nfrontends:\n"+
-			"  news: { bff: \""+news.URL+"/news\" }\n"+
+			"  news: { bff: \""+news.URL+"/news\", cookies: [a] }\n"+
 			"  down: { bff: \"http://127.0.0.1:1\" }\n"), 0o644)
 	url := start(t, "serve", "--config", filepath.Join(dir, "collage.yaml"), "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0")
 
 	req, _ := http.NewRequest("GET", url+"/topics/go?page=2", nil)
 	req.Header.Set("Accept-Language", "de")
-	req.Header.Set("Cookie", "a=1")
+	req.Header.Set("Cookie", "a=1; b=2") // news declares a alone
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	var o serveOptions
 	o.flags(fs)
+	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,19 +42,90 @@ type serveOptions struct {
 	noCollapse  bool
 	pageTimeout time.Duration
 	coalesce    time.Duration
+	sourceMaps  bool
+
+	// The limits of the HTTP edge.
+	headerTimeout   time.Duration
+	bodyTimeout     time.Duration
+	idleTimeout     time.Duration
+	writeTimeout    time.Duration
+	shutdownTimeout time.Duration
+	maxConns        int
+	maxBody         int64
+	maxBFFResponse  int64
+	exposeFragments bool
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
-	fs.Int64Var(&o.cacheBytes, "fragment-cache", 64<<20, "bytes of fragments cached in memory, when their Cache-Control allows; 0 disables")
+	fs.Int64Var(&o.cacheBytes, "fragment-cache", fragcache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", fiberhttp.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", fiberhttp.DefaultBodyTimeout, "how long a client may take to send a /bff request's body, once its headers are in")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", fiberhttp.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", fiberhttp.DefaultWriteTimeout, "how long a response may take to write, once its status is known; at least --page-timeout, so that a streamed page is never cut shorter")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", fiberhttp.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C, how long requests in flight may take to finish; the exit status is 1 if some had to be cut")
+	fs.IntVar(&o.maxConns, "max-conns", fiberhttp.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
+	fs.Int64Var(&o.maxBody, "max-body", fiberhttp.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
+	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiberhttp.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
+	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
+}
+
+// edge checks the edge's flags and turns them into the edge's options.
+// Every limit must be positive: the edge has no switch to turn one off.
+func (o *serveOptions) edge() (fiberhttp.Config, error) {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"header-timeout", o.headerTimeout}, {"body-timeout", o.bodyTimeout}, {"idle-timeout", o.idleTimeout},
+		{"write-timeout", o.writeTimeout}, {"shutdown-timeout", o.shutdownTimeout}} {
+		if d.v <= 0 {
+			return fiberhttp.Config{}, fmt.Errorf("--%s %s: must be positive", d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"max-conns", int64(o.maxConns)}, {"max-body", o.maxBody}, {"max-bff-response", o.maxBFFResponse}} {
+		if n.v <= 0 {
+			return fiberhttp.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
+		}
+	}
+	if o.writeTimeout < o.pageTimeout {
+		return fiberhttp.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
+	}
+	return fiberhttp.Config{
+		HeaderTimeout: o.headerTimeout, BodyTimeout: o.bodyTimeout, IdleTimeout: o.idleTimeout,
+		WriteTimeout: o.writeTimeout, ShutdownTimeout: o.shutdownTimeout, MaxConns: o.maxConns,
+		MaxBody: o.maxBody, MaxBFFResponse: o.maxBFFResponse, ExposeFragments: o.exposeFragments,
+	}, nil
+}
+
+// shellOptions are the shell's options the flags set. A flag's 0 means
+// zero (at once), where an option's zero means its default.
+func (o *serveOptions) shellOptions() (shell.Options, error) {
+	if o.coalesce < 0 {
+		return shell.Options{}, fmt.Errorf("--coalesce %s: give 0 (flush at once) or a positive duration", o.coalesce)
+	}
+	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0}, nil
 }
 
 // listenAndServe serves the config's pages and dist's assets on addr until
 // ctx is done.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
+	if o.cacheBytes < 0 {
+		return fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
+	}
+	opts, err := o.shellOptions()
+	if err != nil {
+		return err
+	}
+	edge, err := o.edge()
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
@@ -72,18 +144,11 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	cacheBytes := o.cacheBytes
-	if cacheBytes == 0 {
-		cacheBytes = -1
-	}
 	metrics := prometheus.New()
 	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
-		fragcache.Options{MaxBytes: cacheBytes, NoCollapse: o.noCollapse})
-	opts := shell.Options{Frontends: frontends, Registry: registry.New(snap), Fetcher: fetcher, Observer: metrics,
-		PageTimeout: o.pageTimeout, Coalesce: o.coalesce}
-	if o.coalesce == 0 {
-		opts.Coalesce = -1 // at once, which shell.Options spells negative
-	}
+		fragcache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
+	opts.Frontends, opts.Registry, opts.Fetcher, opts.Observer = frontends, registry.New(snap), fetcher, metrics
+	opts.Redirects = cfg.Redirects
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}
@@ -91,7 +156,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	app := fiberhttp.New(sh, fiberhttp.Config{Assets: filepath.Join(dist, "assets"), Metrics: metrics.Handler()})
+	edge.Assets, edge.Metrics, edge.SourceMaps = filepath.Join(dist, "assets"), metrics.Handler(), o.sourceMaps
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -101,14 +166,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if m.Listening != nil {
 		m.Listening <- url
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		return app.ShutdownWithTimeout(5 * time.Second)
-	}
+	return fiberhttp.Serve(ctx, ln, sh, edge)
 }
 
 // invokers makes the invoker of every frontend's BFF.
@@ -126,19 +184,19 @@ func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: invoke.Local(b)}
+			out[name] = shell.Frontend{Invoker: invoke.Local(b), Cookies: f.Cookies, Headers: f.Headers}
 		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
 			inv, err := fasthttpinvoke.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: inv}
+			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
 		case strings.HasPrefix(f.BFF, "lambda://"):
 			inv, err := lambdaInvoker(f.BFF)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			out[name] = shell.Frontend{Invoker: inv}
+			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
 		default:
 			return nil, fmt.Errorf("%s: bff %q is not supported by this binary", where, f.BFF)
 		}

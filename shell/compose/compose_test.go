@@ -248,20 +248,20 @@ func TestOutcomes(t *testing.T) {
 			status: 302, header: http.Header{"Location": {"/login?next=%2F"}, "Set-Cookie": {"next=1"}}, outcome: "ok",
 		},
 		{
-			name: "primary 301", attrs: "primary", fetch: answer(301, "", "Location", "https://example.com/"),
-			status: 301, header: http.Header{"Location": {"https://example.com/"}}, outcome: "ok",
+			name: "primary 301", attrs: "primary", fetch: answer(301, "", "Location", "/products/new"),
+			status: 301, header: http.Header{"Location": {"/products/new"}}, outcome: "ok",
 		},
 		{
 			name: "primary redirect without Location", attrs: "primary", fetch: answer(302, ""),
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+			status: 502, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
 		},
 		{
 			name: "primary 5xx", attrs: "primary", fetch: answer(500, "boom", "Set-Cookie", "a=1"),
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
+			status: 502, slot: `<collage-slot frontend="x" primary data-collage-fallback="error">fallback</collage-slot>`, outcome: "error",
 		},
 		{
 			name: "primary timeout", attrs: "primary timeout=20ms", fetch: untilDone,
-			status: 200, slot: `<collage-slot frontend="x" primary data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
+			status: 504, slot: `<collage-slot frontend="x" primary data-collage-fallback="timeout">fallback</collage-slot>`, outcome: "timeout",
 		},
 	}
 	for _, tt := range tests {
@@ -289,6 +289,95 @@ func TestOutcomes(t *testing.T) {
 				t.Errorf("body:\n got %s\nwant %s", body, want)
 			}
 		})
+	}
+}
+
+// TestLocation: a primary slot's redirect is the page's when its Location
+// is a path on the site, or an http(s) URL on the page's origin or an
+// allowed one; otherwise the slot has failed, and says why.
+func TestLocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		location string
+		ok       bool
+	}{
+		{"/", true},
+		{"/login?next=%2Fcart", true},
+		{"/a//b", true},
+		{"/a\\b", true},
+		{"/caf%C3%A9#top", true},
+		{"https://shop.example/cart", true},
+		{"https://SHOP.example:443/cart", true},
+		{"HTTPS://shop.example", true},
+		{"https://login.example.com/?next=https%3A%2F%2Fevil.example", true},
+		{"https://shop.example:8443/", false},
+		{"http://shop.example/", false},
+		{"https://login.example.com.evil.example/", false},
+		{"https://evil.example/", false},
+		{"http://evil.example/", false},
+		{"//evil.example/x", false},
+		{"///evil.example/x", false},
+		{"/\\evil.example/x", false},
+		{"/\t/evil.example", false},
+		{"/x\n", false},
+		{"/x\x7f", false},
+		{"javascript:alert(1)", false},
+		{"JavaScript:alert(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"https:evil.example", false},
+		{"https://shop.example@evil.example/", false},
+		{"https://shop.example\\@evil.example/", false},
+		{"https://evil.example\\.shop.example/", false},
+		{"ftp://shop.example/", false},
+		{"cart", false},
+		{"?page=2", false},
+		{" https://shop.example/", false},
+	}
+	l := parse(t, `<p><collage-slot frontend=x primary>fb</collage-slot></p>`)
+	for _, tt := range tests {
+		f := fetcher{"x": answer(302, "", "Location", tt.location)}
+		r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{Origin: "https://shop.example"})
+		r.Redirects = []string{"https://login.example.com"}
+		status, h := r.Status()
+		timing := r.ServerTiming()
+		err := r.Results()[0].Err
+		r.Close()
+		if tt.ok {
+			if status != 302 || h.Get("Location") != tt.location || err != nil {
+				t.Errorf("%q: status %d Location %q err %v, want the redirect passed on", tt.location, status, h.Get("Location"), err)
+			}
+			continue
+		}
+		var le *compose.LocationError
+		if status != 502 || h.Get("Location") != "" || !errors.As(err, &le) || le.Location != tt.location ||
+			!strings.Contains(timing, `desc="error: redirect refused"`) {
+			t.Errorf("%q: status %d Location %q err %v Server-Timing %q, want a 502 that says the redirect was refused",
+				tt.location, status, h.Get("Location"), err, timing)
+		}
+	}
+}
+
+func TestParseOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want, err string }{
+		{in: "https://login.example.com", want: "https://login.example.com"},
+		{in: "https://Login.Example.COM/", want: "https://login.example.com"},
+		{in: "https://login.example.com:443", want: "https://login.example.com"},
+		{in: "http://127.0.0.1:80", want: "http://127.0.0.1"},
+		{in: "http://127.0.0.1:3000", want: "http://127.0.0.1:3000"},
+		{in: "https://[::1]:8443", want: "https://[::1]:8443"},
+		{in: "login.example.com", err: `origin "login.example.com": write scheme://host[:port], with http or https`},
+		{in: "ftp://login.example.com", err: `origin "ftp://login.example.com": write scheme://host[:port], with http or https`},
+		{in: "https://login.example.com/sso", err: `origin "https://login.example.com/sso": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://u@login.example.com", err: `origin "https://u@login.example.com": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://login.example.com?", err: `origin "https://login.example.com?": an origin is scheme://host[:port] alone, with no user, path, query or fragment`},
+		{in: "https://login.example.com:x", err: `origin "https://login.example.com:x": invalid port ":x" after host`},
+	}
+	for _, tt := range tests {
+		got, err := compose.ParseOrigin(tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && err.Error() != tt.err) {
+			t.Errorf("ParseOrigin(%q) = %q, %v; want %q, %s", tt.in, got, err, tt.want, tt.err)
+		}
 	}
 }
 
@@ -665,6 +754,10 @@ func TestWritePrefixStopsAtSlowSlot(t *testing.T) {
 			f := fetcher{"fast": answer(200, "F"), "slow": held(release, "S")}
 			r := compose.Start(context.Background(), parse(t, tc.layout), f, compose.Head{}, &compose.Request{Nonce: "n"})
 			defer r.Close()
+			// On a loaded machine the fast slot may take longer than the
+			// coalescing window: the prefix is only sure to hold it once
+			// it has resolved.
+			waitTiming(t, r, "slot-0-fast")
 			w := &buffer{flushed: make(chan struct{}, 16)}
 			complete, err := r.WritePrefix(w)
 			if err != nil || complete {
@@ -697,6 +790,18 @@ func TestWritePrefixStopsAtSlowSlot(t *testing.T) {
 	}
 }
 
+// waitTiming waits until r's Server-Timing, which lists the slots resolved,
+// holds entry.
+func waitTiming(t *testing.T, r *compose.Render, entry string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(r.ServerTiming(), entry); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not resolve: Server-Timing %q", entry, r.ServerTiming())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestCloseReleasesBodies: Close hands back, once, the body of every fetch
 // that has answered; a fetch still running when the page closes keeps its
 // body.
@@ -724,5 +829,95 @@ func TestCloseReleasesBodies(t *testing.T) {
 	close(late)
 	if a, b := released[0].Load(), released[1].Load(); a != 1 || b != 0 {
 		t.Errorf("released a %d times and b %d times, want 1 and 0", a, b)
+	}
+}
+
+// TestNoCoalesce: the prefix stops at the first slot not ready at once,
+// however long Coalesce would have it wait.
+func TestNoCoalesce(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<head></head><body><collage-slot frontend=slow timeout=1h>fb</collage-slot></body>`)
+	release := make(chan struct{})
+	r := compose.Start(context.Background(), l, fetcher{"slow": held(release, "S")}, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	defer close(release)
+	r.Coalesce, r.NoCoalesce = time.Hour, true
+	done := make(chan bool, 1)
+	var w buffer
+	go func() {
+		complete, _ := r.WritePrefix(&w)
+		done <- complete
+	}()
+	select {
+	case complete := <-done:
+		if complete || w.String() != "<head></head><body>" {
+			t.Errorf("WritePrefix = %v with %q, want the part before the slot", complete, w.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WritePrefix waited for a pending slot under NoCoalesce")
+	}
+}
+
+// TestCancel: a page over before its slots, as a redirect, decides every
+// slot at once, as it ended or as canceled, and stops their fetches.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	defer close(hang)
+	stopped := make(chan struct{})
+	l := parse(t, `<collage-slot frontend=main primary></collage-slot><collage-slot frontend=polite timeout=1h></collage-slot>`+
+		`<collage-slot frontend=deaf timeout=1h></collage-slot><collage-slot frontend=done></collage-slot><collage-slot frontend=late timeout=1ms></collage-slot>`)
+	doneOnce := make(chan struct{})
+	f := fetcher{
+		"main": answer(302, "", "Location", "/login"),
+		"polite": func(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
+			<-ctx.Done()
+			close(stopped)
+			return compose.Result{Err: ctx.Err(), Outcome: compose.Timeout}
+		},
+		"deaf": func(context.Context, *layout.Slot, *compose.Request) compose.Result {
+			<-hang // ignores its context
+			return compose.Result{Status: 200}
+		},
+		"done": func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+			defer close(doneOnce)
+			return answer(200, "D")(ctx, s, r)
+		},
+		"late": untilDone,
+	}
+	r := compose.Start(context.Background(), l, f, compose.Head{}, &compose.Request{})
+	defer r.Close()
+	if status, _ := r.Status(); status != 302 {
+		t.Fatalf("status = %d", status)
+	}
+	<-doneOnce
+	waitTiming(t, r, "slot-3-done")
+	time.Sleep(5 * time.Millisecond) // late's 1ms deadline passes
+	finished := make(chan []*compose.Result, 1)
+	go func() {
+		r.Cancel()
+		finished <- r.Results()
+	}()
+	select {
+	case res := <-finished:
+		want := []compose.Outcome{compose.OK, compose.Canceled, compose.Canceled, compose.OK, compose.Timeout}
+		for i, w := range want {
+			if res[i].Outcome != w {
+				t.Errorf("slot %d: outcome %s (err %v), want %s", i, res[i].Outcome, res[i].Err, w)
+			}
+		}
+		if res[1].Err != nil || res[2].Err != nil {
+			t.Errorf("a canceled slot has an error: %v, %v", res[1].Err, res[2].Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Cancel or Results waited for a slot")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Cancel did not stop the fetch of a slot still running")
+	}
+	if got := r.ServerTiming(); !strings.Contains(got, `slot-1-polite;desc="canceled"`) {
+		t.Errorf("Server-Timing = %q", got)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/layout"
 	"go.yaml.in/yaml/v3"
 )
@@ -27,6 +29,10 @@ type Config struct {
 	Routes  []Route
 	// Frontends by name.
 	Frontends map[string]Frontend
+	// Redirects are the origins, besides the site's own, that a primary
+	// slot may redirect the page to, each as scheme://host[:port] in lower
+	// case. Optional. Default: none.
+	Redirects []string
 }
 
 // Route is one entry of routes, in file order.
@@ -43,7 +49,13 @@ type Frontend struct {
 	BFF string
 	// Settings are passed to a local BFF, and become a Lambda's environment.
 	Settings map[string]string
-	Line     int
+	// Cookies are the names of the browser's cookies its BFF receives, and
+	// the only cookies it may set. Optional. Default: none.
+	Cookies []string
+	// Headers are the request headers, such as Authorization, its BFF
+	// receives besides those every BFF does. Optional. Default: none.
+	Headers []string
+	Line    int
 }
 
 // Error is a problem in a config file, with its place.
@@ -108,8 +120,14 @@ func Parse(path string, data []byte) (*Config, error) {
 			routes = v
 		case "frontends":
 			frontends = v
+		case "redirects":
+			redirects, err := parseRedirects(v, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.Redirects = redirects
 		default:
-			return nil, fail(k, "unknown key %q (known: layouts, routes, frontends)", k.Value)
+			return nil, fail(k, "unknown key %q (known: layouts, routes, frontends, redirects)", k.Value)
 		}
 	}
 	if frontends == nil || frontends.Kind != yaml.MappingNode || len(frontends.Content) == 0 {
@@ -188,8 +206,20 @@ func parseFrontend(k, v *yaml.Node, fail func(*yaml.Node, string, ...any) error)
 				}
 				f.Settings[fv.Content[j].Value] = fv.Content[j+1].Value
 			}
+		case "cookies":
+			names, err := nameList(f.Name, "cookie", "session", fv, shell.CheckCookieName, fail)
+			if err != nil {
+				return f, err
+			}
+			f.Cookies = names
+		case "headers":
+			names, err := nameList(f.Name, "header", "Authorization", fv, shell.CheckHeaderName, fail)
+			if err != nil {
+				return f, err
+			}
+			f.Headers = names
 		default:
-			return f, fail(fk, "frontend %s: unknown key %q (known: bff, settings)", f.Name, fk.Value)
+			return f, fail(fk, "frontend %s: unknown key %q (known: bff, settings, cookies, headers)", f.Name, fk.Value)
 		}
 	}
 	switch {
@@ -200,6 +230,53 @@ func parseFrontend(k, v *yaml.Node, fail func(*yaml.Node, string, ...any) error)
 		return f, fail(v, `frontend %s: bff %q must be "local", an http:// URL or lambda://FUNCTION`, f.Name, f.BFF)
 	}
 	return f, nil
+}
+
+// nameList reads a frontend's list of cookie or header names, each checked
+// by check. Header names are compared without regard to case.
+func nameList(frontend, what, example string, v *yaml.Node, check func(string) error, fail func(*yaml.Node, string, ...any) error) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, fail(v, "frontend %s: %ss must be a list of names, like [%s]", frontend, what, example)
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range v.Content {
+		if n.Kind != yaml.ScalarNode {
+			return nil, fail(n, "frontend %s: each of %ss must be a name", frontend, what)
+		}
+		if err := check(n.Value); err != nil {
+			return nil, fail(n, "frontend %s: %v", frontend, err)
+		}
+		key := n.Value
+		if what == "header" {
+			key = strings.ToLower(key)
+		}
+		if seen[key] {
+			return nil, fail(n, "frontend %s: %s %s is listed twice", frontend, what, n.Value)
+		}
+		seen[key] = true
+		names = append(names, n.Value)
+	}
+	return names, nil
+}
+
+// parseRedirects reads redirects: a list of origins.
+func parseRedirects(v *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, fail(v, "redirects must be a list of origins, like [https://login.example.com]")
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, n := range v.Content {
+		if n.Kind != yaml.ScalarNode {
+			return nil, fail(n, "redirects: each entry must be an origin, like https://login.example.com")
+		}
+		o, err := compose.ParseOrigin(n.Value)
+		if err != nil {
+			return nil, fail(n, "redirects: %v", err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // syntaxError places the parser's "yaml: line N: …" in Error.Line, so that

@@ -99,6 +99,19 @@ frontends:
 	}
 }
 
+func TestRedirects(t *testing.T) {
+	t.Parallel()
+	path := project(t, "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends: { catalog: { bff: local } }\n"+
+		"redirects:\n  - https://Login.Example.com\n  - http://127.0.0.1:8080/\n", layouts)
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Redirects, " "); got != "https://login.example.com http://127.0.0.1:8080" {
+		t.Errorf("Redirects = %q", c.Redirects)
+	}
+}
+
 func TestDefaultLayoutsFolder(t *testing.T) {
 	t.Parallel()
 	path := project(t, "routes: { /: a.html }\nfrontends: { catalog: { bff: local } }\n",
@@ -122,7 +135,11 @@ func TestErrors(t *testing.T) {
 		line int
 		msg  string
 	}{
-		{name: "unknown key", yaml: "layouts: shell/layouts\nroute:\n  /: home.html\n" + frontends, line: 2, msg: `unknown key "route" (known: layouts, routes, frontends)`},
+		{name: "unknown key", yaml: "layouts: shell/layouts\nroute:\n  /: home.html\n" + frontends, line: 2, msg: `unknown key "route" (known: layouts, routes, frontends, redirects)`},
+		{name: "redirects not a list", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects: https://login.example.com\n" + frontends, line: 3, msg: "redirects must be a list of origins"},
+		{name: "redirect not an origin", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects:\n  - https://login.example.com\n  - [a]\n" + frontends, line: 5, msg: "redirects: each entry must be an origin"},
+		{name: "redirect with a path", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects:\n  - https://login.example.com\n  - https://sso.example.com/login\n" + frontends, line: 5, msg: `redirects: origin "https://sso.example.com/login": an origin is scheme://host[:port] alone`},
+		{name: "redirect without a scheme", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects: [login.example.com]\n" + frontends, line: 3, msg: `redirects: origin "login.example.com": write scheme://host[:port], with http or https`},
 		{name: "route without a leading slash", yaml: "layouts: shell/layouts\nroutes:\n  /: home.html\n  about: about.html\n" + frontends, line: 4, msg: `route "about" must start with /`},
 		{name: "missing layout file", yaml: "layouts: shell/layouts\nroutes:\n  /: home.html\n  /x: nope.html\n" + frontends, line: 4, msg: "route /x: layout nope.html: no such file or directory"},
 		{name: "route to a mapping", yaml: "layouts: shell/layouts\nroutes:\n  /: { file: home.html }\n" + frontends, line: 3, msg: "the value must be a layout file name"},

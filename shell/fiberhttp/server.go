@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
@@ -19,10 +20,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
-// Config is the HTTP edge's options.
+// Config is the HTTP edge's options. Every limit has a default that is safe
+// on the public internet; a zero value means that default.
 type Config struct {
 	// Assets is the folder of built bundles (dist/assets). Optional.
 	// Default: none; only the client runtime is served under /assets.
@@ -32,6 +33,79 @@ type Config struct {
 	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
 	// the response's nonce. Optional. Default: DefaultCSP.
 	CSP string
+	// SourceMaps serves the .map files of Assets, and points browsers at
+	// them with a SourceMap header. Optional. Default: false, a .map is a
+	// 404: maps show a team's source to anyone.
+	SourceMaps bool
+
+	// HeaderTimeout bounds the arrival of a request's headers, counted
+	// from the connection's first byte or a keep-alive request's first
+	// byte. Optional. Default: DefaultHeaderTimeout.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds the arrival of a /bff request's body once its
+	// headers are in. Optional. Default: DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request. Optional. Default: DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the writing of a response, from the end of its
+	// handler (a page's status is known) to its last byte: a streamed page
+	// must fit in it. Optional. Default: DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxConns caps the connections served at once; one more is answered
+	// 503 and closed. Optional. Default: DefaultMaxConns.
+	MaxConns int
+	// MaxBody bounds a /bff request's body in bytes, counted both as sent
+	// and decoded (gzip, deflate). Optional. Default: DefaultMaxBody.
+	MaxBody int64
+	// MaxBFFResponse bounds the body of a BFF's answer to a /bff call, in
+	// bytes. Optional. Default: DefaultMaxBFFResponse.
+	MaxBFFResponse int64
+	// ShutdownTimeout is how long Serve lets requests in flight finish once
+	// its context is done. Optional. Default: DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// ExposeFragments lets /bff/NAME/_fragment through to the BFF. Optional.
+	// Default: false, a 404: fragments are the shell's to fetch.
+	ExposeFragments bool
+}
+
+// The defaults of Config's limits.
+const (
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultBodyTimeout     = 30 * time.Second
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultWriteTimeout    = 30 * time.Second
+	DefaultMaxConns        = 10_000
+	DefaultMaxBody         = 1 << 20
+	DefaultMaxBFFResponse  = 8 << 20
+	DefaultShutdownTimeout = 15 * time.Second
+)
+
+// withDefaults is cfg with every zero field set to its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.CSP == "" {
+		cfg.CSP = DefaultCSP
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.HeaderTimeout, DefaultHeaderTimeout)
+	def(&cfg.BodyTimeout, DefaultBodyTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.WriteTimeout, DefaultWriteTimeout)
+	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxBFFResponse == 0 {
+		cfg.MaxBFFResponse = DefaultMaxBFFResponse
+	}
+	return cfg
 }
 
 // DefaultCSP allows only the shell's own origin and its nonced inline scripts.
@@ -42,11 +116,10 @@ const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style
 // immutable is the caching of content-hashed assets.
 const immutable = "public, max-age=31536000, immutable"
 
-// New returns a fiber app serving sh.
+// New returns a fiber app serving sh. Serve runs it on a listener; tests
+// call its Test method.
 func New(sh *shell.Shell, cfg Config) *fiber.App {
-	if cfg.CSP == "" {
-		cfg.CSP = DefaultCSP
-	}
+	cfg = cfg.withDefaults()
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(sh.Log()),
@@ -54,9 +127,27 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 		// A page chunk, its size line and CRLF then leave in one write: with
 		// the default 4 KiB, a larger chunk took three.
 		WriteBufferSize: 16 << 10,
+		// fasthttp's ReadTimeout runs from a request's first byte to the end
+		// of its body; the /bff handler gives a body its own deadline.
+		ReadTimeout:  cfg.HeaderTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		Concurrency:  cfg.MaxConns,
+		// Bodies reach a handler as a stream (fasthttp reads at most 8 KiB
+		// ahead): only /bff reads them, bounded as it decodes. Other routes
+		// leave them unread, and fasthttp closes a connection that has too
+		// much left.
+		StreamRequestBody: true,
+		BodyLimit:         int(cfg.MaxBody),
+		// fasthttp would otherwise read a multipart body of any declared
+		// length before the handler, spilling files to disk: it streams
+		// like any other body instead.
+		DisablePreParseMultipartForm: true,
 	})
+	// Once shutting down, a response ends its connection.
+	app.Server().CloseOnShutdown = true
 	app.Use(recover.New())
-	app.Use(requestid.New())
+	app.Use(edge)
 
 	app.Get("/_collage/health", health(sh))
 	if cfg.Metrics != nil {
@@ -65,11 +156,12 @@ func New(sh *shell.Shell, cfg Config) *fiber.App {
 	rt := newAsset(runtime.File, runtime.Source())
 	app.Get("/assets/_collage/"+runtime.File, func(c *fiber.Ctx) error { return send(c, rt) })
 	if cfg.Assets != "" {
-		store := &assets{dir: cfg.Assets, files: map[string]*asset{}}
+		store := newAssets(cfg.Assets, cfg.SourceMaps)
 		app.Get("/assets/:name/:version/*", store.handler)
 	}
-	app.All("/bff/:name/*", bffHandler(sh))
-	app.All("/bff/:name", bffHandler(sh))
+	bffs := bffHandler(sh, cfg)
+	app.All("/bff/:name/*", bffs)
+	app.All("/bff/:name", bffs)
 	for _, p := range sh.Pages() {
 		app.Get(fiberPattern(p.Pattern), pageHandler(sh, p, cfg.CSP))
 	}
@@ -88,9 +180,10 @@ func pageHandler(sh *shell.Shell, p *shell.Page, csp string) fiber.Handler {
 		req := &compose.Request{
 			Path:   string(c.Request().URI().RequestURI()),
 			Params: params(c, p.Params),
-			Header: forwarded(c, id),
+			Header: copyCredentials(c, sh, forwarded(c, id)),
 			Nonce:  nonce,
 			ID:     id,
+			Origin: c.Protocol() + "://" + c.Hostname(),
 		}
 		render, done := sh.Compose(p, req)
 		status, header := render.Status()
@@ -135,7 +228,6 @@ type pageStream struct {
 	log    *slog.Logger
 	id     string
 
-	wrote  bool // whether WriteTo ran
 	closed bool
 	rest   *bytes.Reader // the whole page, if something reads instead
 }
@@ -145,7 +237,6 @@ func (s *pageStream) SupportsBodyWriteTo() bool { return true }
 
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
-	s.wrote = true
 	pw := pagePool.Get().(*pageWriter)
 	defer pagePool.Put(pw)
 	pw.reset(w)
@@ -171,13 +262,10 @@ func (s *pageStream) Read(p []byte) (int, error) {
 }
 
 // Close ends the page: fasthttp calls it once the body is written, or
-// dropped, in which case nothing waits for the slots still running.
+// dropped, in which case the slots still running are canceled.
 func (s *pageStream) Close() error {
 	if !s.closed {
 		s.closed = true
-		if !s.wrote {
-			s.render.Close()
-		}
 		s.done()
 	}
 	return nil

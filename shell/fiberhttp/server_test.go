@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -26,7 +24,6 @@ import (
 	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/runtime"
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/fasthttp"
 )
 
 // call is what the cart BFF saw of one /bff request.
@@ -125,9 +122,9 @@ func newFixture(t *testing.T, cfg fiberhttp.Config) *fixture {
 			{Pattern: "/products/{id}", Layout: parse("product.html", productLayout)},
 		},
 		Frontends: map[string]shell.Frontend{
-			"catalog": {Invoker: invoke.Local(catalog)},
+			"catalog": {Invoker: invoke.Local(catalog), Cookies: []string{"session", "seen"}},
 			"header":  {Invoker: invoke.Local(header)},
-			"cart":    {Invoker: invoke.Local(cart)},
+			"cart":    {Invoker: invoke.Local(cart), Cookies: []string{"session", "theme", "cart", "lang"}, Headers: []string{"Authorization"}},
 			"down":    {Invoker: failing{}},
 		},
 		Registry: registry.New(snap),
@@ -399,107 +396,6 @@ func TestHealth(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
 		got.Status != "ok" || got.Routes != 2 || len(got.Frontends) != 1 || got.Frontends["catalog"] != "v1" {
 		t.Errorf("health = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
-	}
-}
-
-// assetDir writes dist/assets with one version of catalog, and a secret
-// beside it that no URL may reach.
-func assetDir(t *testing.T) (string, []byte) {
-	t.Helper()
-	root := t.TempDir()
-	js := []byte(strings.Repeat("export const greeting = 'hello, world';\n", 40))
-	files := map[string][]byte{
-		"assets/catalog/v1/catalog-AB.js": js,
-		"assets/catalog/v1/tiny.css":      []byte("a{}"),
-		"assets/catalog/v1/img/logo.svg":  []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`),
-		"assets/secret.txt":               []byte("secret"),
-		"secret.txt":                      []byte("secret"),
-	}
-	for name, data := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(root, "assets"), js
-}
-
-func TestAssets(t *testing.T) {
-	t.Parallel()
-	dir, js := assetDir(t)
-	f := newFixture(t, fiberhttp.Config{Assets: dir})
-	get := func(target, acceptEncoding string) (*http.Response, string) {
-		req := httptest.NewRequest(http.MethodGet, target, nil)
-		if acceptEncoding != "" {
-			req.Header.Set("Accept-Encoding", acceptEncoding)
-		}
-		return do(t, f.app, req)
-	}
-	const immutable = "public, max-age=31536000, immutable"
-
-	tests := []struct {
-		accept, encoding string
-		decode           func([]byte) ([]byte, error)
-	}{
-		{"", "", func(b []byte) ([]byte, error) { return b, nil }},
-		{"gzip", "gzip", func(b []byte) ([]byte, error) { return fasthttp.AppendGunzipBytes(nil, b) }},
-		{"br", "br", func(b []byte) ([]byte, error) { return fasthttp.AppendUnbrotliBytes(nil, b) }},
-		{"gzip, deflate, br", "br", func(b []byte) ([]byte, error) { return fasthttp.AppendUnbrotliBytes(nil, b) }},
-	}
-	for _, tt := range tests {
-		for range 2 { // the second time from memory
-			resp, body := get("/assets/catalog/v1/catalog-AB.js", tt.accept)
-			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != immutable {
-				t.Errorf("Accept-Encoding %q: status %d Cache-Control %q", tt.accept, resp.StatusCode, resp.Header.Get("Cache-Control"))
-			}
-			if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "javascript") {
-				t.Errorf("Content-Type = %q", ct)
-			}
-			if got := resp.Header.Get("Content-Encoding"); got != tt.encoding {
-				t.Errorf("Accept-Encoding %q: Content-Encoding = %q, want %q", tt.accept, got, tt.encoding)
-			}
-			plain, err := tt.decode([]byte(body))
-			if err != nil || string(plain) != string(js) {
-				t.Errorf("Accept-Encoding %q: body does not decode to the file (%v)", tt.accept, err)
-			}
-			if tt.encoding != "" && len(body) >= len(js) {
-				t.Errorf("Accept-Encoding %q: %d bytes is not compressed (file %d)", tt.accept, len(body), len(js))
-			}
-		}
-	}
-
-	resp, body := get("/assets/catalog/v1/img/logo.svg", "")
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
-		t.Errorf("svg: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	resp, body = get("/assets/catalog/v1/tiny.css", "gzip")
-	if resp.StatusCode != 200 || body != "a{}" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || resp.Header.Get("Cache-Control") != immutable {
-		t.Errorf("small css: %d %q %v", resp.StatusCode, body, resp.Header)
-	}
-}
-
-func TestAssetsNotFound(t *testing.T) {
-	t.Parallel()
-	dir, _ := assetDir(t)
-	f := newFixture(t, fiberhttp.Config{Assets: dir})
-	for _, target := range []string{
-		"/assets/catalog/v1/missing.js",
-		"/assets/catalog/v2/catalog-AB.js",
-		"/assets/catalog/v1/",
-		"/assets/catalog/v1/img",
-		"/assets/catalog/v1/../../secret.txt",
-		"/assets/catalog/v1/..%2F..%2F..%2Fsecret.txt",
-		"/assets/catalog/v1/%2e%2e/%2e%2e/%2e%2e/secret.txt",
-		"/assets/catalog/..%2F..%2F/secret.txt",
-		"/assets/..%2F../v1/secret.txt",
-		"/assets/catalog/v1/%2Fetc%2Fpasswd",
-		"/assets/catalog/v1//etc/passwd",
-	} {
-		resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, target, nil))
-		if resp.StatusCode != 404 || strings.Contains(body, "secret") || strings.Contains(body, "root:") {
-			t.Errorf("%s = %d %q, want 404", target, resp.StatusCode, body)
-		}
 	}
 }
 

@@ -2,63 +2,66 @@ package fragcache
 
 import (
 	"container/list"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/collage-dev/collage/shell/compose"
 )
 
+// entryOverhead is what an entry costs besides its key, header and body:
+// the entry, its list element, its map slots and its share of the index,
+// rounded up.
+const entryOverhead = 512
+
 // cache holds fragments by key, least recently used first out once the
-// bodies pass maxBytes.
+// entries pass maxEntries or their size passes maxBytes.
 type cache struct {
-	mu       sync.Mutex
-	maxBytes int64
-	bytes    int64
-	lru      *list.List // of *entry, most recent at the front
-	entries  map[string]*list.Element
-	vary     map[string][]string // base key → header names the fragment varies on
+	mu         sync.Mutex
+	maxBytes   int64
+	maxEntries int
+	bytes      int64      // sum of the entries' sizes
+	lru        *list.List // of *entry, most recent at the front
+	entries    map[string]*list.Element
+	// index tells, per base key, what the latest stored fragment varies on:
+	// the names a lookup puts in the full key. It has an element only while
+	// an entry of that base is stored, so it is never larger than entries.
+	index map[string]*variants
+}
+
+type variants struct {
+	names []string // never changed in place: replaced
+	n     int      // entries of this base, whatever names they vary on
 }
 
 type entry struct {
-	key    string
-	status int
-	header http.Header
-	body   []byte
-	fresh  time.Time // served as is until then
-	stale  time.Time // served while revalidating until then
+	key, base string
+	size      int64
+	status    int
+	header    http.Header
+	body      []byte
+	public    bool
+	vary      []string  // the names the key holds the values of
+	fresh     time.Time // served as is until then
+	stale     time.Time // served while revalidating until then
 }
 
-func newCache(maxBytes int64) *cache {
-	return &cache{maxBytes: maxBytes, lru: list.New(), entries: map[string]*list.Element{}, vary: map[string][]string{}}
+func newCache(maxBytes int64, maxEntries int) *cache {
+	return &cache{maxBytes: maxBytes, maxEntries: maxEntries, lru: list.New(),
+		entries: map[string]*list.Element{}, index: map[string]*variants{}}
 }
 
-func fullKey(base string, names []string, h http.Header) string {
-	if len(names) == 0 {
-		return base
-	}
-	var b strings.Builder
-	b.WriteString(base)
-	for _, n := range names {
-		b.WriteString("\x00")
-		b.WriteString(strings.Join(h.Values(n), ","))
-	}
-	return b.String()
-}
-
-// get returns the entry for the request, and whether it is fresh; nil when
+// get returns the entry a request with header h, which carried the
+// credential headers creds, may get, and whether it is fresh; nil when
 // there is none usable at now.
-func (c *cache) get(base string, h http.Header, now time.Time) (*entry, bool) {
+func (c *cache) get(base string, h http.Header, creds []string, now time.Time) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names, ok := c.vary[base]
-	if !ok {
+	ix := c.index[base]
+	if ix == nil {
 		return nil, false
 	}
-	el := c.entries[fullKey(base, names, h)]
+	el := c.entries[fullKey(base, ix.names, h)]
 	if el == nil {
 		return nil, false
 	}
@@ -67,105 +70,77 @@ func (c *cache) get(base string, h http.Header, now time.Time) (*entry, bool) {
 		c.remove(el)
 		return nil, false
 	}
+	if !shareable(e.public, e.vary, creds) {
+		return nil, false
+	}
 	c.lru.MoveToFront(el)
 	return e, now.Before(e.fresh)
 }
 
-// put stores res if its Cache-Control lets a shared cache keep it. It
-// returns an error only for a Cache-Control it cannot read.
-func (c *cache) put(base string, h http.Header, res *compose.Result, now time.Time) error {
+// put stores res, fetched for a request with header h that carried the
+// credential headers creds, if its Cache-Control lets a shared cache keep
+// it and it may be shared with every request whose key matches. It returns
+// an error only for a Cache-Control it cannot read.
+func (c *cache) put(base string, h http.Header, creds []string, res *compose.Result, now time.Time) error {
 	if res.Err != nil || res.Status != http.StatusOK || res.Header == nil {
 		return nil
 	}
-	policy, ok, err := parseCacheControl(res.Header.Values("Cache-Control"))
-	if err != nil || !ok || len(res.Header.Values("Set-Cookie")) > 0 {
+	p, ok, err := readPolicy(res.Header)
+	if err != nil || !ok || !shareable(p.public, p.vary, creds) {
 		return err
 	}
-	var names []string
-	for _, v := range res.Header.Values("Vary") {
-		for _, n := range strings.Split(v, ",") {
-			if n = http.CanonicalHeaderKey(strings.TrimSpace(n)); n == "*" {
-				return nil
-			} else if n != "" {
-				names = append(names, n)
-			}
-		}
+	key := fullKey(base, p.vary, h)
+	size := int64(entryOverhead + len(key) + len(base) + headerSize(res.Header) + len(res.Body))
+	for _, n := range p.vary {
+		size += int64(len(n))
 	}
-	size := int64(len(res.Body))
 	if size > c.maxBytes/8 {
 		return nil // one fragment may not crowd out the rest
 	}
 	res.Keep() // the entry outlives the page
-	e := &entry{status: res.Status, header: res.Header, body: res.Body,
-		fresh: now.Add(policy.maxAge), stale: now.Add(policy.maxAge + policy.swr)}
+	e := &entry{key: key, base: base, size: size, status: res.Status, header: res.Header, body: res.Body,
+		public: p.public, vary: p.vary, fresh: now.Add(p.maxAge), stale: now.Add(p.maxAge + p.swr)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.vary[base] = names
-	e.key = fullKey(base, names, h)
-	if old := c.entries[e.key]; old != nil {
+	if old := c.entries[key]; old != nil {
 		c.remove(old)
 	}
-	c.entries[e.key] = c.lru.PushFront(e)
+	ix := c.index[base]
+	if ix == nil {
+		ix = &variants{}
+		c.index[base] = ix
+	}
+	ix.names = p.vary
+	ix.n++
+	c.entries[key] = c.lru.PushFront(e)
 	c.bytes += size
-	for c.bytes > c.maxBytes {
+	for c.bytes > c.maxBytes || c.lru.Len() > c.maxEntries {
 		c.remove(c.lru.Back())
 	}
 	return nil
 }
 
+// remove drops an entry, and its base from the index with its last entry.
 func (c *cache) remove(el *list.Element) {
 	e := c.lru.Remove(el).(*entry)
 	delete(c.entries, e.key)
-	c.bytes -= int64(len(e.body))
-}
-
-type policy struct {
-	maxAge, swr time.Duration
-}
-
-// parseCacheControl reads the directives a shared cache obeys. It returns
-// false when the response may not be stored (no max-age, private, no-store,
-// no-cache), and an error for a directive it cannot read.
-func parseCacheControl(values []string) (policy, bool, error) {
-	var p policy
-	var haveMaxAge, haveShared bool
-	for _, v := range values {
-		for _, d := range strings.Split(v, ",") {
-			name, arg, hasArg := strings.Cut(strings.TrimSpace(d), "=")
-			name = strings.ToLower(name)
-			secs := func() (time.Duration, bool) {
-				n, err := strconv.Atoi(strings.Trim(arg, `"`))
-				if !hasArg || err != nil || n < 0 {
-					return 0, false
-				}
-				return time.Duration(n) * time.Second, true
-			}
-			switch name {
-			case "":
-			case "private", "no-store", "no-cache":
-				return p, false, nil
-			case "max-age":
-				d, ok := secs()
-				if !ok {
-					return p, false, fmt.Errorf("malformed Cache-Control %q", v)
-				}
-				if !haveShared {
-					p.maxAge, haveMaxAge = d, true
-				}
-			case "s-maxage":
-				d, ok := secs()
-				if !ok {
-					return p, false, fmt.Errorf("malformed Cache-Control %q", v)
-				}
-				p.maxAge, haveMaxAge, haveShared = d, true, true
-			case "stale-while-revalidate":
-				d, ok := secs()
-				if !ok {
-					return p, false, fmt.Errorf("malformed Cache-Control %q", v)
-				}
-				p.swr = d
-			}
+	c.bytes -= e.size
+	if ix := c.index[e.base]; ix != nil {
+		if ix.n--; ix.n == 0 {
+			delete(c.index, e.base)
 		}
 	}
-	return p, haveMaxAge && p.maxAge > 0, nil
+}
+
+// headerSize is about what h holds: its names and values, and a slice or
+// string header for each.
+func headerSize(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		n += 48 + len(k)
+		for _, v := range vs {
+			n += 16 + len(v)
+		}
+	}
+	return n
 }

@@ -106,6 +106,12 @@ func TestCacheControl(t *testing.T) {
 		{"max-age=-1", "", false},
 		{"max-age", "", false},
 		{"max-age=60", "*", false},
+		{"max-age=60", "Accept-Language, *", false},
+		{"Max-Age=60", "", true},
+		{"max-age=60, s-maxage=0", "", false},
+		{`private="Set-Cookie", max-age=60`, "", false},
+		{`no-cache="Set-Cookie", max-age=60`, "", false},
+		{"max-age=60, stale-while-revalidate=x", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cc+"|"+tt.vary, func(t *testing.T) {
@@ -178,25 +184,130 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-func TestBoundedByBytes(t *testing.T) {
+// TestBounded: many fragments of distinct pages leave at most the entries
+// and the bytes the options allow, and the index no larger than the entries.
+func TestBounded(t *testing.T) {
 	t.Parallel()
-	u := &upstream{header: http.Header{"Cache-Control": {"max-age=60"}}}
-	f := New(u, Options{NoCollapse: true, MaxBytes: 8 * 20})
-	for i := range 50 {
-		f.Fetch(context.Background(), slot, &compose.Request{Path: "/p" + strconv.Itoa(i), Header: http.Header{}})
+	tests := []struct {
+		name       string
+		opts       Options
+		maxEntries int
+		maxBytes   int64
+	}{
+		{"by entries", Options{MaxEntries: 10}, 10, DefaultMaxBytes},
+		{"by bytes", Options{MaxBytes: 8 << 10}, DefaultMaxEntries, 8 << 10},
+		{"by both", Options{MaxBytes: 8 << 10, MaxEntries: 3}, 3, 8 << 10},
 	}
-	if f.cache.bytes > 8*20 {
-		t.Errorf("cache holds %d bytes, bound is %d", f.cache.bytes, 8*20)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			u := &upstream{header: http.Header{"Cache-Control": {"max-age=60"}, "Vary": {"Accept-Language"}}}
+			tt.opts.NoCollapse = true
+			f := New(u, tt.opts)
+			for i := range 200 {
+				f.Fetch(context.Background(), slot, &compose.Request{Path: "/p?" + strconv.Itoa(i), Header: http.Header{"Accept-Language": {"en"}}})
+			}
+			checkBounds(t, f.cache, tt.maxEntries, tt.maxBytes)
+			if f.cache.lru.Len() == 0 {
+				t.Errorf("cache holds nothing")
+			}
+		})
 	}
-	if f.cache.lru.Len() == 0 {
-		t.Errorf("cache holds nothing")
+}
+
+// checkBounds fails t if c holds more entries or bytes than allowed, if its
+// index outgrows its entries, or if its count of bytes is less than what
+// its entries hold.
+func checkBounds(t *testing.T, c *cache, maxEntries int, maxBytes int64) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.lru.Len(); n > maxEntries || len(c.entries) != n {
+		t.Errorf("cache holds %d entries (%d in its map), bound is %d", n, len(c.entries), maxEntries)
+	}
+	if c.bytes > maxBytes {
+		t.Errorf("cache counts %d bytes, bound is %d", c.bytes, maxBytes)
+	}
+	var held, perBase = int64(0), map[string]int{}
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*entry)
+		held += int64(len(e.key) + len(e.base) + len(e.body))
+		for k, vs := range e.header {
+			held += int64(len(k))
+			for _, v := range vs {
+				held += int64(len(v))
+			}
+		}
+		perBase[e.base]++
+	}
+	if held > c.bytes {
+		t.Errorf("entries hold %d bytes of keys, headers and bodies, but the cache counts %d", held, c.bytes)
+	}
+	if len(c.index) != len(perBase) {
+		t.Errorf("index has %d bases, entries have %d", len(c.index), len(perBase))
+	}
+	for base, ix := range c.index {
+		if ix.n != perBase[base] {
+			t.Errorf("index counts %d entries of %q, cache holds %d", ix.n, base, perBase[base])
+		}
+	}
+}
+
+// TestIndexPruned: the index forgets a page once its last entry is gone,
+// by expiry or by eviction.
+func TestIndexPruned(t *testing.T) {
+	t.Parallel()
+	c := &clock{now: time.Unix(1000, 0)}
+	u := &upstream{header: http.Header{"Cache-Control": {"max-age=10"}, "Vary": {"Accept-Language"}}}
+	f := New(u, Options{NoCollapse: true, MaxEntries: 2, Now: c.Now})
+	for _, p := range []string{"/a", "/b", "/c"} { // /a is evicted
+		f.Fetch(context.Background(), slot, &compose.Request{Path: p, Header: http.Header{"Accept-Language": {"en"}}})
+	}
+	if n := len(f.cache.index); n != 2 {
+		t.Errorf("index has %d pages after an eviction, want 2", n)
+	}
+	c.Add(11 * time.Second)
+	f.Fetch(context.Background(), slot, &compose.Request{Path: "/b", Header: http.Header{"Accept-Language": {"en"}}}) // expired: dropped, fetched, stored again
+	f.Fetch(context.Background(), slot, &compose.Request{Path: "/c", Header: http.Header{"Accept-Language": {"en"}}})
+	checkBounds(t, f.cache, 2, DefaultMaxBytes)
+	if n := len(f.cache.index); n != 2 {
+		t.Errorf("index has %d pages, want 2", n)
+	}
+}
+
+// TestKeysDistinct: requests that differ get different keys, whatever
+// bytes their paths and header values hold.
+func TestKeysDistinct(t *testing.T) {
+	t.Parallel()
+	vary := []string{"Accept-Language", "Cookie"}
+	tests := []struct {
+		name string
+		a, b *compose.Request
+	}{
+		{"path and params", &compose.Request{Path: "/x\x00", Params: ""}, &compose.Request{Path: "/x", Params: "\x00"}},
+		{"values split or joined",
+			&compose.Request{Path: "/", Header: http.Header{"Accept-Language": {"en,de"}}},
+			&compose.Request{Path: "/", Header: http.Header{"Accept-Language": {"en", "de"}}}},
+		{"a value that spells the next field",
+			&compose.Request{Path: "/", Header: http.Header{"Accept-Language": {"en\x006:Cookie1#1:a"}}},
+			&compose.Request{Path: "/", Header: http.Header{"Accept-Language": {"en"}, "Cookie": {"a"}}}},
+		{"absent or empty", &compose.Request{Path: "/", Header: http.Header{}}, &compose.Request{Path: "/", Header: http.Header{"Cookie": {""}}}},
+	}
+	for _, tt := range tests {
+		a, b := baseKey(slot, tt.a), baseKey(slot, tt.b)
+		if fullKey(a, vary, tt.a.Header) == fullKey(b, vary, tt.b.Header) {
+			t.Errorf("%s: the same cache key for %+v and %+v", tt.name, tt.a, tt.b)
+		}
+		if headerKey(a, tt.a.Header) == headerKey(b, tt.b.Header) {
+			t.Errorf("%s: the same collapse key for %+v and %+v", tt.name, tt.a, tt.b)
+		}
 	}
 }
 
 func TestCollapse(t *testing.T) {
 	t.Parallel()
 	u := &upstream{release: make(chan struct{})}
-	results := fetchTogether(New(u, Options{MaxBytes: -1}), u, 10)
+	results := fetchTogether(New(u, Options{NoCache: true}), u, 10)
 	if n := u.calls.Load(); n >= 10 {
 		t.Errorf("%d upstream calls for 10 identical requests, want them collapsed", n)
 	}
@@ -207,36 +318,11 @@ func TestCollapse(t *testing.T) {
 	}
 }
 
-func TestNoCollapseWithCookie(t *testing.T) {
-	t.Parallel()
-	u := &upstream{release: make(chan struct{})}
-	f := New(u, Options{MaxBytes: -1})
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req := request("en")
-			req.Header.Set("Cookie", "session="+strconv.Itoa(i))
-			f.Fetch(context.Background(), slot, req)
-		}()
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for u.calls.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	close(u.release)
-	wg.Wait()
-	if n := u.calls.Load(); n != 2 {
-		t.Errorf("%d upstream calls for two users' requests, want 2: a session must not be shared", n)
-	}
-}
-
 func TestCollapsedCallerTimesOutAlone(t *testing.T) {
 	t.Parallel()
 	u := &upstream{release: make(chan struct{})}
 	defer close(u.release)
-	f := New(u, Options{MaxBytes: -1})
+	f := New(u, Options{NoCache: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	if res := f.Fetch(ctx, slot, request("en")); res.Outcome != compose.Timeout {
@@ -273,14 +359,14 @@ func TestReleasableBodies(t *testing.T) {
 	}
 
 	u = &upstream{release: make(chan struct{}), reuse: true}
-	for _, r := range fetchTogether(New(u, Options{MaxBytes: -1}), u, 4) {
+	for _, r := range fetchTogether(New(u, Options{NoCache: true}), u, 4) {
 		if r.Release != nil || r.Body[0] == 'X' {
 			t.Errorf("a collapsed fetch: body %q, Release set %v", r.Body, r.Release != nil)
 		}
 	}
 
 	u = &upstream{reuse: true}
-	f = New(u, Options{MaxBytes: -1})
+	f = New(u, Options{NoCache: true})
 	req := request("en")
 	req.Header.Set("Cookie", "s=1")
 	if res := f.Fetch(context.Background(), slot, req); res.Release == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,12 +18,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	bfflambda "github.com/collage-dev/collage/bff/lambda"
 	"github.com/collage-dev/collage/shell/invoke"
 )
 
 // Scheme starts a bff: value that names a Lambda function.
 const Scheme = "lambda://"
+
+// MaxPayloadBytes is the Lambda Invoke API's limit on a synchronous
+// invocation's payload.
+const MaxPayloadBytes = 6 << 20
+
+// Codec is the event format a BFF on Lambda understands: the payload a
+// Function URL sends for a request, and the function's answer. It comes
+// with the BFF's Lambda runtime, which the invoker does not link;
+// cmd/collage hands it over.
+type Codec interface {
+	// Encode returns the event a Function URL would send for req, whose
+	// body the invoker has read into body.
+	Encode(req *http.Request, body []byte) ([]byte, error)
+	// Decode reads the function's answer to req. An error means the
+	// function answered something that is not an HTTP response, such as
+	// the error payload of a function that failed.
+	Decode(payload []byte, req *http.Request) (*http.Response, error)
+}
 
 // Options tune an Invoker.
 type Options struct {
@@ -47,6 +65,7 @@ type Options struct {
 // Invoker sends requests to one Lambda function. It is safe for
 // concurrent use.
 type Invoker struct {
+	codec     Codec
 	client    *lambda.Client
 	function  string
 	qualifier string
@@ -78,12 +97,16 @@ func ParseTarget(target string) (function, qualifier string, err error) {
 	return function, qualifier, nil
 }
 
-// New returns an Invoker for target, lambda://FUNCTION[:QUALIFIER], with
-// the standard AWS configuration. It makes no network call.
-func New(ctx context.Context, target string, opts Options) (*Invoker, error) {
+// New returns an Invoker for target, lambda://FUNCTION[:QUALIFIER], that
+// speaks codec, with the standard AWS configuration. It makes no network
+// call.
+func New(ctx context.Context, target string, codec Codec, opts Options) (*Invoker, error) {
 	function, qualifier, err := ParseTarget(target)
 	if err != nil {
 		return nil, err
+	}
+	if codec == nil {
+		return nil, fmt.Errorf("bff %q: no event codec", target)
 	}
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = 1
@@ -112,21 +135,31 @@ func New(ctx context.Context, target string, opts Options) (*Invoker, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 	})
-	return &Invoker{client: client, function: function, qualifier: qualifier, log: opts.Log}, nil
+	return &Invoker{codec: codec, client: client, function: function, qualifier: qualifier, log: opts.Log}, nil
 }
 
-// RoundTrip invokes the function with req as a payload-2.0 event and
+// RoundTrip invokes the function with req as the codec's event and
 // returns its answer. Errors reaching Lambda are returned as errors; a
 // function that fails or is throttled is a 502 or 503 response.
 func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
-	payload, err := bfflambda.NewEvent(req)
-	var ce *bfflambda.Error
-	if errors.As(err, &ce) && ce.Code == bfflambda.CodeTooLarge {
-		return answer(req, http.StatusRequestEntityTooLarge, "payload_too_large",
-			fmt.Sprintf("the request is over Lambda's %d MB limit", bfflambda.MaxPayloadBytes>>20)), nil
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(req.Body, MaxPayloadBytes+1))
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("lambda invoke %s: reading the request body: %w", i.function, err)
+		}
 	}
+	if len(body) > MaxPayloadBytes {
+		return tooLarge(req), nil
+	}
+	payload, err := i.codec.Encode(req, body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lambda invoke %s: encoding the request: %w", i.function, err)
+	}
+	if len(payload) > MaxPayloadBytes { // a body near the limit, once in base64
+		return tooLarge(req), nil
 	}
 	in := &lambda.InvokeInput{FunctionName: &i.function, Payload: payload, InvocationType: types.InvocationTypeRequestResponse}
 	if i.qualifier != "" {
@@ -155,10 +188,10 @@ func (i *Invoker) RoundTrip(req *http.Request) (*http.Response, error) {
 		i.logFunctionError(req, lambdaID, aws.ToString(out.FunctionError), out.Payload)
 		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
 	}
-	resp, err := bfflambda.ReadResponse(out.Payload, req)
+	resp, err := i.codec.Decode(out.Payload, req)
 	if err != nil {
 		// The emulator answers a failed function with an error payload
-		// and no FunctionError; ReadResponse tells it apart.
+		// and no FunctionError; the codec tells it apart.
 		i.logFunctionError(req, lambdaID, err.Error(), out.Payload)
 		return answer(req, http.StatusBadGateway, "bad_gateway", "the BFF failed"), nil
 	}
@@ -180,6 +213,12 @@ func errRequestID(err error) string {
 		return re.ServiceRequestID()
 	}
 	return ""
+}
+
+// tooLarge answers a request that Lambda would refuse, without invoking.
+func tooLarge(req *http.Request) *http.Response {
+	return answer(req, http.StatusRequestEntityTooLarge, "payload_too_large",
+		fmt.Sprintf("the request is over Lambda's %d MB limit", MaxPayloadBytes>>20))
 }
 
 // answer is a response the invoker makes itself, in a BFF's JSON error shape.

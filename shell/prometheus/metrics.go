@@ -39,7 +39,7 @@ func New() *Metrics {
 			Name: "collage_slot_duration_seconds", Help: "Time until a slot's fragment, or its fallback, was decided.", Buckets: buckets,
 		}, []string{"frontend", "outcome"}),
 		outcomes: prom.NewCounterVec(prom.CounterOpts{
-			Name: "collage_slot_outcomes_total", Help: "Slots composed, by outcome: ok, cache, timeout, error.",
+			Name: "collage_slot_outcomes_total", Help: "Slots composed, by outcome: ok, cache, timeout, error, canceled.",
 		}, []string{"frontend", "outcome"}),
 		inflight: prom.NewGaugeVec(prom.GaugeOpts{
 			Name: "collage_fragment_fetches_in_flight", Help: "Fragment fetches under way.",

@@ -31,9 +31,9 @@ import (
 	"time"
 )
 
-// Module and Version pin the emulator that scripts/install-rie.sh installs.
+// Version pins the emulator that scripts/install-rie.sh installs; the
+// script reads it from this line, in a const block.
 const (
-	Module  = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
 	Version = "v0.0.0-20261030222936-bef5c4ba774d"
 )
 

@@ -1,0 +1,73 @@
+package compose
+
+import (
+	"time"
+)
+
+// DefaultCoalesce is the Coalesce of a page: short enough that the first
+// byte still leaves within about a millisecond, long enough for in-process
+// and nearby fragments.
+const DefaultCoalesce = time.Millisecond
+
+// coalesce is how long fragments may gather before a flush.
+func (r *Render) coalesce() time.Duration {
+	switch {
+	case r.NoCoalesce:
+		return 0
+	case r.Coalesce == 0:
+		return DefaultCoalesce
+	}
+	return r.Coalesce
+}
+
+// mustFlush reports whether what is written should be flushed before waiting
+// for slot i. Before the first flush, it waits for the slot until
+// the coalescing window after its fetch began: a fetch that has not begun yet waits
+// for a processor, not for its fragment, and the head would not leave
+// sooner on a machine that busy. After the first flush, it waits the
+// window.
+func (r *Render) mustFlush(i int) bool {
+	if r.ready(i) {
+		return false
+	}
+	st := &r.slots[i]
+	first, window := !r.flushed, r.coalesce()
+	for {
+		wait := window
+		if first && window > 0 {
+			if began := st.began.Load(); began > 0 {
+				wait = time.Duration(began-1) + window - time.Since(r.start)
+			}
+		}
+		if wait <= 0 {
+			return true
+		}
+		if r.timer == nil {
+			r.timer = time.NewTimer(wait)
+		} else {
+			r.timer.Reset(wait)
+		}
+		select {
+		case <-st.done:
+			r.timer.Stop()
+			return false
+		case <-st.ctx.Done(): // the slot times out: its fallback is ready
+			r.timer.Stop()
+			return false
+		case <-r.timer.C:
+			// On a busy machine the slot may have resolved by the time this
+			// goroutine runs again; select picks among ready cases at random.
+			if r.ready(i) {
+				return false
+			}
+			if !first || st.began.Load() > 0 {
+				return true
+			}
+		}
+	}
+}
+
+func (r *Render) flush(w Writer) error {
+	r.flushed = true
+	return w.Flush()
+}

@@ -1,0 +1,244 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// Request is what the composer and fetchers need of the page request,
+// copied out of the web framework's request.
+type Request struct {
+	Path   string      // the page's path and query
+	Params string      // route parameters, query-encoded
+	Header http.Header // headers forwarded to fragments
+	Nonce  string      // CSP nonce for the inline scripts of this response
+	ID     string      // request id, for logs
+	// Origin is the page's own origin as the browser sees it,
+	// scheme://host[:port]: a primary slot may redirect to an absolute URL
+	// on it. Empty: only to a path, or to an allowed origin.
+	Origin string
+	// Deadline bounds the whole page: no slot waits past it. Zero: only
+	// the slots' own timeouts (and the context given to Start) bound it.
+	Deadline time.Time
+}
+
+// A Fetcher gets the fragment of one slot. It should honour ctx; the
+// composer stops waiting at the slot's deadline either way.
+type Fetcher interface {
+	Fetch(ctx context.Context, slot *layout.Slot, req *Request) Result
+}
+
+// Writer is where a page streams: an io.Writer that can flush what it has.
+type Writer interface {
+	io.Writer
+	Flush() error
+}
+
+// Render is one page being composed.
+type Render struct {
+	// Coalesce is how long fragments that are about to arrive may gather
+	// before the composer flushes what it has. Each flush is a chunk and a
+	// write on the connection: the head waits at most Coalesce from the
+	// start of the page, so a page whose fragments all come within it
+	// leaves whole, in one write; after the first flush, fragments that
+	// resolve within Coalesce of each other go out together. Set it before
+	// writing. Optional. Default: DefaultCoalesce.
+	Coalesce time.Duration
+	// Redirects are the origins, besides the page's own, that a primary
+	// slot may redirect to, as ParseOrigin returns them. Set it before
+	// Status. Optional. Default: none.
+	Redirects []string
+	// NoCoalesce flushes at once, before waiting for any slot that is not
+	// ready: Coalesce is then ignored. Optional. Default: false.
+	NoCoalesce bool
+
+	layout *layout.Layout
+	req    *Request
+	head   Head
+	start  time.Time
+	slots  []slot
+
+	next    int         // the chunk of the layout to write next
+	async   int         // the slot writeAsync looks at next
+	flushed bool        // whether the page has been flushed once
+	timer   *time.Timer // reused by mustFlush
+}
+
+// Start begins fetching every slot of l. ctx bounds the whole page; Close
+// must be called when the page is written.
+func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
+	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots))}
+	for i, s := range l.Slots {
+		st := &r.slots[i]
+		st.done = make(chan struct{})
+		// Slots with the same timeout share one deadline, and one timer.
+		for j := range i {
+			if l.Slots[j].Timeout == s.Timeout {
+				st.ctx = r.slots[j].ctx
+				break
+			}
+		}
+		if st.ctx == nil {
+			d := r.start.Add(s.Timeout)
+			if !req.Deadline.IsZero() && req.Deadline.Before(d) {
+				d = req.Deadline
+			}
+			st.ctx, st.cancel = context.WithDeadline(ctx, d)
+		}
+		run(func() {
+			st.began.Store(int64(time.Since(r.start)) + 1)
+			st.res = f.Fetch(st.ctx, s, req)
+			close(st.done)
+		})
+	}
+	return r
+}
+
+// Close stops every fetch still running, and releases the bodies of those
+// that have answered: the page must be written by then.
+func (r *Render) Close() {
+	for i := range r.slots {
+		st := &r.slots[i]
+		if st.cancel != nil {
+			st.cancel()
+		}
+		select {
+		case <-st.done: // the fetch is over: its result is no longer written
+			if st.res.Release != nil {
+				st.res.Release()
+				st.res.Release = nil
+			}
+		default: // still running: its body, when it comes, is left to the GC
+		}
+	}
+}
+
+// Status waits for the primary slot, if any, and returns the page's status
+// and the headers the page takes from it (Location, Set-Cookie). A primary
+// slot that fails makes the page a 502, one that times out a 504: the page
+// still shows its fallback, but caches and crawlers do not keep it.
+func (r *Render) Status() (int, http.Header) {
+	h := http.Header{}
+	status := http.StatusOK
+	if p := r.layout.Primary; p != nil {
+		res := r.result(p.Index)
+		switch res.Outcome {
+		case OK, Cached:
+			if res.Status >= 300 {
+				status = res.Status
+			}
+			if Redirect(status) {
+				h.Set("Location", res.Header.Get("Location"))
+			}
+			for _, c := range res.Header.Values("Set-Cookie") {
+				h.Add("Set-Cookie", c)
+			}
+		case Timeout:
+			status = http.StatusGatewayTimeout
+		default:
+			status = http.StatusBadGateway
+		}
+	}
+	return status, h
+}
+
+// Redirect reports whether the page is a redirect with no body to write.
+func Redirect(status int) bool { return status >= 300 && status < 400 }
+
+// WriteTo streams the page to w, from where WritePrefix stopped if it was
+// called: everything up to the first slot that is not ready is flushed
+// before waiting for it (see Render.Coalesce), and the end of the page is flushed.
+func (r *Render) WriteTo(w Writer) error {
+	if _, err := r.write(w, false); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// WritePrefix writes the page to w until the composer would first flush,
+// and reports whether that was the whole page. A page whose slots all
+// resolve within the coalescing window (Render.Coalesce) of its start is written whole, and its transport
+// can send it in one piece with a length; otherwise WriteTo goes on from
+// where WritePrefix stopped, and flushes at once.
+func (r *Render) WritePrefix(w io.Writer) (complete bool, err error) {
+	return r.write(noFlush{w}, true)
+}
+
+type noFlush struct{ io.Writer }
+
+func (noFlush) Flush() error { return nil }
+
+// write writes the chunks from r.next on. At a slot that is not ready, it
+// flushes before waiting, or with prefix stops there.
+func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
+	for ; r.next < len(r.layout.Chunks); r.next++ {
+		c := r.layout.Chunks[r.next]
+		switch {
+		case c.Head:
+			if r.req.Params != "" && !r.head.empty() {
+				fmt.Fprintf(w, `<meta name="collage-params" content="%s">`+"\n", html.EscapeString(r.req.Params))
+			}
+			err = r.head.write(w, r.req.Nonce)
+		case c.BodyEnd:
+			complete, err = r.writeAsync(w, prefix)
+			if err == nil && !complete {
+				return false, nil
+			}
+		case c.Slot != nil && c.Slot.Async:
+			err = r.writePlaceholder(w, c.Slot)
+		case c.Slot != nil:
+			if r.mustFlush(c.Slot.Index) {
+				if prefix {
+					return false, nil
+				}
+				if err = r.flush(w); err != nil {
+					return false, err
+				}
+			}
+			err = r.writeSlot(w, c.Slot, r.result(c.Slot.Index))
+		default:
+			_, err = w.Write(c.Static)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// Cancel ends the page before its slots: a redirect, or an answer to HEAD,
+// leaves as soon as the primary slot decides it. Every slot not decided
+// yet is decided without waiting, as what it ended with if it has, else
+// as Canceled, and every fetch still running is stopped. A page written
+// whole has every slot decided, and Cancel does nothing to it.
+func (r *Render) Cancel() {
+	for i := range r.slots {
+		st := &r.slots[i]
+		if r.ready(i) || st.ctx.Err() != nil { // an answer, or a timeout: result does not wait
+			r.result(i)
+			continue
+		}
+		st.final, st.decided = Result{Outcome: Canceled, Took: time.Since(r.start)}, true
+	}
+	for i := range r.slots {
+		if cancel := r.slots[i].cancel; cancel != nil {
+			cancel()
+		}
+	}
+}
+
+// Results returns every slot's result, for the log line of the page. It
+// waits for the slots not yet decided, unless Cancel was called.
+func (r *Render) Results() []*Result {
+	out := make([]*Result, len(r.slots))
+	for i := range r.slots {
+		out[i] = r.result(i)
+	}
+	return out
+}

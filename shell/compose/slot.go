@@ -1,0 +1,159 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// Outcome says how a slot's fragment went.
+type Outcome string
+
+const (
+	OK       Outcome = "ok"       // the fragment is shown
+	Timeout  Outcome = "timeout"  // the slot's deadline passed; fallback shown
+	Failed   Outcome = "error"    // the fetch failed or answered an error; fallback shown
+	Cached   Outcome = "cache"    // served from the fragment cache
+	Canceled Outcome = "canceled" // the page was over first (a redirect, HEAD): fetch stopped, nothing shown
+)
+
+// Result is one slot's fragment.
+type Result struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Outcome Outcome
+	Err     error // why the fallback is shown
+	Took    time.Duration
+	// Release, if set, hands Body back to the fetcher that made it, to be
+	// reused: the composer calls it when the page is closed. Whoever keeps
+	// a result past its page, or shares it, calls Keep first.
+	Release func()
+}
+
+// Keep makes the result's body its own: a body that Release would hand
+// back is copied, and handed back now.
+func (r *Result) Keep() {
+	if r.Release != nil {
+		r.Body = bytes.Clone(r.Body)
+		r.Release()
+		r.Release = nil
+	}
+}
+
+type slot struct {
+	began   atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
+	done    chan struct{}
+	res     Result // written by the fetch, read after done
+	ctx     context.Context
+	cancel  context.CancelFunc // nil when ctx is an earlier slot's
+	final   Result             // what the page shows, once decided
+	decided bool
+}
+
+// result waits for slot i until it resolves or its deadline passes, and
+// decides what the page shows.
+func (r *Render) result(i int) *Result {
+	st := &r.slots[i]
+	if st.decided {
+		return &st.final
+	}
+	var res Result
+	select {
+	case <-st.done:
+		res = st.res
+	case <-st.ctx.Done():
+		select {
+		case <-st.done: // both ready: the fetch won
+			res = st.res
+		default:
+			res = Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
+		}
+	}
+	if res.Outcome == "" {
+		res.Outcome = OK
+	}
+	if res.Outcome == OK || res.Outcome == Cached {
+		if err := r.refusal(r.layout.Slots[i], &res); err != nil {
+			res.Outcome, res.Err = Failed, err
+		}
+	}
+	if res.Outcome == Timeout || res.Outcome == Failed {
+		res.Body = nil
+	}
+	st.final, st.decided = res, true
+	return &st.final
+}
+
+// refusal says why a fragment that answered is not shown, or returns nil:
+// any 2xx is shown, and for the primary slot also a 4xx, whose body
+// explains it, or a redirect to a Location the page may pass on.
+func (r *Render) refusal(s *layout.Slot, res *Result) error {
+	switch {
+	case res.Status >= 200 && res.Status < 300:
+		return nil
+	case !s.Primary:
+	case res.Status >= 300 && res.Status < 400:
+		loc := res.Header.Get("Location")
+		if loc == "" {
+			return fmt.Errorf("fragment answered %d with no Location", res.Status)
+		}
+		return r.checkLocation(loc)
+	case res.Status >= 400 && res.Status < 500:
+		return nil
+	}
+	return fmt.Errorf("fragment answered %d", res.Status)
+}
+
+// ready reports whether slot i can be written without waiting.
+func (r *Render) ready(i int) bool {
+	if r.slots[i].decided {
+		return true
+	}
+	select {
+	case <-r.slots[i].done:
+		return true
+	default:
+		return false
+	}
+}
+
+var (
+	closeSlot = []byte("</collage-slot>")
+	endTag    = []byte(">")
+)
+
+func (r *Render) writeSlot(w io.Writer, s *layout.Slot, res *Result) error {
+	if _, err := w.Write(s.Open); err != nil {
+		return err
+	}
+	body := res.Body
+	if res.Outcome == Timeout || res.Outcome == Failed {
+		if _, err := fmt.Fprintf(w, ` data-collage-fallback="%s"`, html.EscapeString(string(res.Outcome))); err != nil {
+			return err
+		}
+		body = s.Fallback
+	}
+	for _, b := range [][]byte{endTag, body, closeSlot} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePlaceholder writes an async slot's fallback in its place; its content
+// comes at the end of the body.
+func (r *Render) writePlaceholder(w io.Writer, s *layout.Slot) error {
+	_, err := fmt.Fprintf(w, `%s data-collage-async="%d">%s</collage-slot>`, s.Open, s.Index, s.Fallback)
+	return err
+}
+
+// fillScript moves the template before it into its async slot's place, or

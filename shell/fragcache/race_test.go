@@ -1,0 +1,5 @@
+//go:build race
+
+package fragcache
+
+func init() { floodKeys = 100_000 }
