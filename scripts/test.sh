@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of collage. Installs what the tests need when it is
-# missing: npm packages (npm ci), Debian's chromium and an emoji font, and
-# the AWS Lambda Runtime Interface Emulator (go install, pinned). With "check" it only
+# missing: npm packages (npm ci), Debian's chromium, and the AWS Lambda
+# Runtime Interface Emulator (go install, pinned). With "check" it only
 # runs the static checks.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
@@ -41,7 +41,6 @@ if [ "${1:-}" = "check" ]; then checks; exit 0; fi
 
 ensure_npm
 ensure_apt chromium
-ensure_apt fonts-noto-color-emoji # the demo's product pictures, in screenshots
 checks
 step "typecheck frontends"
 npm run --silent typecheck

@@ -14,8 +14,8 @@ type Product struct {
 	PriceText    string `json:"priceText"`    // Price formatted for people, "$12.50"
 	Category     string `json:"category"`     // a Categories slug
 	CategoryName string `json:"categoryName"` // the category's name for people
-	Color        string `json:"color"`        // background of the placeholder image, "#rrggbb"
-	Emoji        string `json:"emoji"`        // drawn on the placeholder image
+	Color        string `json:"color"`        // "#rrggbb", the background of the product's picture
+	Emoji        string `json:"emoji"`        // an emoji for the product; pages draw frontends/product-art/ID.svg instead
 }
 
 // Category is a group of products the shop can be filtered by.

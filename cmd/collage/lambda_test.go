@@ -40,13 +40,8 @@ func TestServeCartOnLambda(t *testing.T) {
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
 		t.Setenv(k, v)
 	}
-	layouts, _ := filepath.Abs(filepath.Join(root, "shell", "layouts"))
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "collage.yaml")
-	os.WriteFile(cfg, []byte("layouts: "+layouts+"\nroutes:\n  /: home.html\nfrontends:\n"+
-		"  header:  { bff: local }\n  catalog: { bff: local }\n  recs:    { bff: local }\n"+
-		"  cart:    { bff: \"lambda://function\", cookies: [collage_cart] }\n"), 0o644)
-	url := start(t, "serve", "--config", cfg, "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0")
+	cfg := demoConfig(t, map[string]string{"cart": "lambda://function"})
+	url := start(t, "serve", "--config", cfg, "--dist", filepath.Join(t.TempDir(), "no-dist"), "--addr", "127.0.0.1:0")
 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}

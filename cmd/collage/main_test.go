@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,30 +38,92 @@ func needNodeModules(t *testing.T) {
 	}
 }
 
-// start runs collage with args until the test ends and returns its URL.
+// start runs collage with args until the test ends and returns its URL. A
+// server that exits before it listens fails the test at once, with its
+// output; one that does not listen in 60s is asked to stop, then fails it.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
-	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out, Listening: listening}
+	out := &syncBuffer{}
+	m := &Main{Stdout: out, Stderr: out, Listening: listening}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, args) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("collage %s: %v", args[0], err)
-		}
-	})
 	select {
 	case url := <-listening:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("collage %s: %v\n%s", args[0], err, out)
+			}
+		})
 		return url
 	case err := <-done:
-		t.Fatalf("collage %s exited: %v\n%s", args[0], err, out.String())
+		cancel()
+		t.Fatalf("collage %s exited before listening: %v\n%s", args[0], err, out)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("collage %s did not listen\n%s", args[0], out.String())
+		cancel()
+		select {
+		case err := <-done:
+			t.Fatalf("collage %s did not listen in 60s, and stopped: %v\n%s", args[0], err, out)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("collage %s did not listen in 60s, nor stop 10s after it was asked to\n%s", args[0], out)
+		}
 	}
 	return ""
+}
+
+// syncBuffer is a bytes.Buffer that a server may write while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// demoConfig writes a copy of the repository's collage.yaml into a
+// temporary folder and returns its path: its layouts are the repository's,
+// and each frontend in bffs (name → target) has that bff instead. The rest
+// of the file is kept as it is, so the test runs the project with however
+// many frontends it has, and what else the file says about each.
+func demoConfig(t *testing.T, bffs map[string]string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "collage.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layouts := regexp.MustCompile(`(?m)^layouts:.*$`)
+	if !layouts.MatchString(text) {
+		t.Fatalf("%s/collage.yaml has no top-level layouts: line to point at its layouts", abs)
+	}
+	text = layouts.ReplaceAllLiteralString(text, "layouts: "+strconv.Quote(filepath.Join(abs, "shell", "layouts")))
+	for name, target := range bffs {
+		entry := regexp.MustCompile(`(?m)^(\s+` + regexp.QuoteMeta(name) + `:\s*(?:\{[^}\n]*?\b)?bff:\s*)("[^"]*"|[^,}\s]+)`)
+		if !entry.MatchString(text) {
+			t.Fatalf("%s/collage.yaml has no frontend %s whose bff the test could replace: write `%s: { bff: … }`", abs, name, name)
+		}
+		text = entry.ReplaceAllString(text, "${1}"+strings.ReplaceAll(strconv.Quote(target), "$", "$$"))
+	}
+	p := filepath.Join(t.TempDir(), "collage.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // buildDemo builds the demo into a temporary folder.
@@ -90,10 +154,43 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 }
 
 var (
-	slotRE   = regexp.MustCompile(`<collage-slot frontend="([a-z-]+)"[^>]*>`)
+	slotRE   = regexp.MustCompile(`<collage-slot frontend="([a-z0-9-]+)"[^>]*>`)
 	assetRE  = regexp.MustCompile(`(?:href|src)="(/assets/[^"]+)"(?: integrity="([^"]+)")?`)
 	importRE = regexp.MustCompile(`<script type="importmap" nonce="[^"]+">(.*?)</script>`)
 )
+
+// demo are the frontends of the demo shop; a project may add more.
+var demo = []string{"header", "catalog", "cart", "recs"}
+
+// hasAll tells whether names holds every name of want.
+func hasAll(names, want []string) bool {
+	for _, n := range want {
+		if !slices.Contains(names, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// slotFrontends returns the frontend of every slot of html, in order.
+func slotFrontends(html string) []string {
+	var out []string
+	for _, m := range slotRE.FindAllStringSubmatch(html, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// layoutFrontends returns the frontend of every slot of the repository's
+// layout file, in order: what a page of that layout must compose.
+func layoutFrontends(t *testing.T, file string) []string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "shell", "layouts", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slotFrontends(string(src))
+}
 
 // TestDemo serves the built demo and checks every page, asset and BFF route.
 func TestDemo(t *testing.T) {
@@ -105,12 +202,8 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET / = %d\n%s", resp.StatusCode, home)
 	}
-	var got []string
-	for _, m := range slotRE.FindAllStringSubmatch(home, -1) {
-		got = append(got, m[1])
-	}
-	if strings.Join(got, ",") != "header,catalog,cart,recs" {
-		t.Errorf("slots on / = %v, want header, catalog, cart, recs", got)
+	if got, want := slotFrontends(home), layoutFrontends(t, "home.html"); !slices.Equal(got, want) || !hasAll(got, demo) {
+		t.Errorf("slots on / = %v, want those of home.html, %v, among them at least %v", got, want, demo)
 	}
 	if strings.Contains(home, "data-collage-fallback") {
 		t.Errorf("a slot of / fell back:\n%s", home)
@@ -132,7 +225,17 @@ func TestDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(im[1]), &imports); err != nil {
 		t.Fatalf("import map: %v", err)
 	}
-	for _, spec := range []string{"preact", "preact/hooks", "preact/jsx-runtime", "@collage/header", "@collage/catalog", "@collage/cart", "@collage/recs"} {
+	specs := []string{"preact", "preact/hooks", "preact/jsx-runtime"}
+	frontends, msgs := build.Discover(root, "frontends")
+	if len(msgs) > 0 {
+		t.Fatalf("frontends: %v", msgs)
+	}
+	for _, f := range frontends {
+		if f.Entry != "" {
+			specs = append(specs, "@collage/"+f.Name)
+		}
+	}
+	for _, spec := range specs {
 		if imports.Imports[spec] == "" {
 			t.Errorf("import map lacks %q", spec)
 		}

@@ -175,9 +175,11 @@ func TestOtherCallsGoThroughNetHTTP(t *testing.T) {
 }
 
 // TestConcurrencyCap: at most MaxConnsPerHost fragment requests reach the
-// upstream at once; the others wait for a connection and then succeed.
+// upstream at once, the cap is reached, and the others wait for a
+// connection, then succeed.
 func TestConcurrencyCap(t *testing.T) {
 	t.Parallel()
+	const limit, fetches = 2, 6
 	var mu sync.Mutex
 	inFlight, most := 0, 0
 	release := make(chan struct{})
@@ -193,28 +195,53 @@ func TestConcurrencyCap(t *testing.T) {
 		io.WriteString(w, "<p>ok</p>")
 	}))
 	t.Cleanup(srv.Close)
-	inv, err := fasthttpinvoke.New(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: 2}, 1<<20)
+	inv, err := fasthttpinvoke.New(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: limit}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ff := inv.(invoke.FragmentFetcher)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	errs := make(chan error, 6)
-	for range 6 {
+	errs := make(chan error, fetches)
+	for range fetches {
 		go func() {
 			_, _, err := ff.FetchFragment(ctx, &bff.FragmentCall{Path: "/"})
 			errs <- err
 		}()
 	}
-	time.Sleep(100 * time.Millisecond) // every request reaches the server, or waits for a connection
+	// The cap is reached, then held: those over it wait rather than reach
+	// the upstream or fail. The wait only gives a third request time to
+	// arrive; a slow machine can make the test miss a broken cap, never
+	// fail a working one.
+	counts := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return inFlight, most
+	}
+	for now, _ := counts(); now < limit; now, _ = counts() {
+		select {
+		case err := <-errs:
+			t.Fatalf("a fetch ended before any was released: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("%d of %d requests reached the upstream in 20s, want %d", now, fetches, limit)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("a fetch over the cap ended instead of waiting: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if now, most := counts(); now != limit || most != limit {
+		t.Errorf("%d requests at the upstream (at most %d), want the cap, %d", now, most, limit)
+	}
 	close(release)
-	for range 6 {
+	for range fetches {
 		if err := <-errs; err != nil {
 			t.Errorf("a fetch failed: %v", err)
 		}
 	}
-	if most > 2 {
-		t.Errorf("%d requests reached the upstream at once, want at most 2", most)
+	if _, most := counts(); most != limit {
+		t.Errorf("%d requests reached the upstream at once, want the cap, %d", most, limit)
 	}
 }

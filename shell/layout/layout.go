@@ -18,8 +18,6 @@ type Layout struct {
 	Slots  []*Slot // every slot, in document order
 	// Primary is the slot whose status becomes the page's, or nil.
 	Primary *Slot
-	// HasHead reports whether the layout has a head to inject asset tags into.
-	HasHead bool
 }
 
 // Chunk is one piece of a layout: static bytes, a slot, the place in the
@@ -104,7 +102,6 @@ func (p *parser) parse() (*Layout, error) {
 		if headAt < 0 {
 			return nil, p.errorf(h, "<head> is never closed: add </head>")
 		}
-		p.l.HasHead = true
 	}
 	static := 0
 	for off := 0; off < len(p.src); {

@@ -52,7 +52,6 @@ func TestParse(t *testing.T) {
 		name    string
 		src     string
 		chunks  string
-		hasHead bool
 		primary int // index of the primary slot, -1 for none
 		slots   []wantSlot
 	}{
@@ -60,7 +59,6 @@ func TestParse(t *testing.T) {
 			name:    "head and two slots",
 			src:     "<html><head><title>t</title></head>\n<body>\n<collage-slot frontend=\"header\" timeout=\"150ms\">menu</collage-slot>\n<main><collage-slot frontend=\"catalog\" primary>loading</collage-slot></main></body></html>",
 			chunks:  "<html><head><title>t</title>{head}</head>\n<body>\n{slot 0}\n<main>{slot 1}</main>{end}</body></html>",
-			hasHead: true,
 			primary: 1,
 			slots: []wantSlot{
 				{frontend: "header", timeout: 150 * time.Millisecond, fallback: "menu", line: 3, open: `<collage-slot frontend="header"`},
@@ -85,7 +83,6 @@ func TestParse(t *testing.T) {
 			name:    "head with attributes",
 			src:     "<HEAD lang=en></Head><collage-slot frontend=a></collage-slot>",
 			chunks:  "<HEAD lang=en>{head}</Head>{slot 0}{end}",
-			hasHead: true,
 			primary: -1,
 			slots:   []wantSlot{{frontend: "a", line: 1}},
 		},
@@ -93,7 +90,6 @@ func TestParse(t *testing.T) {
 			name:    "no slots",
 			src:     "<head></head><p>static</p>",
 			chunks:  "<head>{head}</head><p>static</p>{end}",
-			hasHead: true,
 			primary: -1,
 		},
 		{
@@ -160,14 +156,12 @@ func TestParse(t *testing.T) {
 			name:    "a </body> inside the head is not the end of the body",
 			src:     "<head><script>\"</body>\"</script></head><p>x",
 			chunks:  "<head><script>\"</body>\"</script>{head}</head><p>x{end}",
-			hasHead: true,
 			primary: -1,
 		},
 		{
 			name:    "fallback with markup and lines",
 			src:     "<head>\n</head>\n<collage-slot frontend=a>\n<p>Sorry</p>\n</collage-slot>\n<collage-slot frontend=b timeout=1m30s></collage-slot>",
 			chunks:  "<head>\n{head}</head>\n{slot 0}\n{slot 1}{end}",
-			hasHead: true,
 			primary: -1,
 			slots: []wantSlot{
 				{frontend: "a", fallback: "\n<p>Sorry</p>\n", line: 3},
@@ -187,9 +181,6 @@ func TestParse(t *testing.T) {
 			}
 			if got := describe(t, l); got != tt.chunks {
 				t.Errorf("chunks:\n got %q\nwant %q", got, tt.chunks)
-			}
-			if l.HasHead != tt.hasHead {
-				t.Errorf("HasHead = %v, want %v", l.HasHead, tt.hasHead)
 			}
 			if len(l.Slots) != len(tt.slots) {
 				t.Fatalf("%d slots, want %d", len(l.Slots), len(tt.slots))

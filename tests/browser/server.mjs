@@ -85,23 +85,34 @@ export function build() {
 
 /**
  * writeConfig writes a copy of the repository's collage.yaml into the
- * scratch folder, with each frontend line in bffs (name → value) replaced by
- * `name: { bff: "value" }`, and returns its path. Its layouts are the
- * repository's, named relative to the copy: config.Load joins even an
- * absolute layouts path onto the config's folder.
+ * scratch folder, with the bff of each frontend in bffs (name → value)
+ * replaced by value, and returns its path. Everything else is kept, so the
+ * copy has the project's frontends, however many, and what the file says
+ * about each. Its layouts are the repository's.
  */
 export function writeConfig(name, bffs = {}) {
   let text = readFileSync(path.join(root, "collage.yaml"), "utf8");
-  const layouts = path.relative(tempDir(), path.join(root, "shell", "layouts"));
-  text = text.replace(/^layouts:.*$/m, `layouts: ${JSON.stringify(layouts)}`);
+  text = text.replace(/^layouts:.*$/m, `layouts: ${JSON.stringify(path.join(root, "shell", "layouts"))}`);
   for (const [frontend, bff] of Object.entries(bffs)) {
-    const line = new RegExp(`^(\\s+)${frontend}:.*$`, "m");
-    if (!line.test(text)) throw new Error(`collage.yaml has no frontend ${frontend}`);
-    text = text.replace(line, `$1${frontend}: { bff: ${JSON.stringify(bff)} }`);
+    const entry = new RegExp(`^(\\s+${frontend}:\\s*(?:\\{[^}\\n]*?\\b)?bff:\\s*)("[^"]*"|[^,}\\s]+)`, "m");
+    if (!entry.test(text)) throw new Error(`collage.yaml has no frontend ${frontend} whose bff the test could replace: write "${frontend}: { bff: … }"`);
+    text = text.replace(entry, (_, head) => head + JSON.stringify(bff));
   }
   const file = path.join(tempDir(), name);
   writeFileSync(file, text);
   return file;
+}
+
+/** demoFrontends are the demo shop's frontends; a project may add more. */
+export const demoFrontends = ["header", "catalog", "cart", "recs"];
+
+/**
+ * layoutFrontends returns the frontend of every slot of the repository's
+ * layout file (e.g. "home.html"), in order: what a page of it composes.
+ */
+export function layoutFrontends(file) {
+  const html = readFileSync(path.join(root, "shell", "layouts", file), "utf8");
+  return [...html.matchAll(/<collage-slot\s[^>]*?\bfrontend="([a-z0-9-]+)"/g)].map((m) => m[1]);
 }
 
 /**

@@ -3,9 +3,8 @@
 // unknown product is a 404, and the server's HTML stands without JavaScript.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { addToCart, cartBadge, close, launch, newContext, skip, start, waitForSlots, watch } from "./server.mjs";
+import { addToCart, cartBadge, close, demoFrontends, launch, layoutFrontends, newContext, skip, start, waitForSlots, watch } from "./server.mjs";
 
-const frontends = ["header", "catalog", "cart", "recs"];
 const shared = ["preact", "preact/hooks", "preact/jsx-runtime"];
 
 describe("shop", { skip, timeout: 240_000 }, () => {
@@ -23,7 +22,7 @@ describe("shop", { skip, timeout: 240_000 }, () => {
       }, { timeout: 200_000 });
       after(() => server?.stop(), { timeout: 10_000 });
 
-      for (const path of ["/", "/products/1"]) {
+      for (const [path, layout] of [["/", "home.html"], ["/products/1", "product.html"]]) {
         test(`${path} loads: every slot mounts, no errors, no CSP violations, shared modules once`, { timeout: 30_000 }, async () => {
           const context = await newContext(browser);
           try {
@@ -32,7 +31,9 @@ describe("shop", { skip, timeout: 240_000 }, () => {
             const res = await page.goto(server.url + path);
             assert.equal(res.status(), 200);
             const states = await waitForSlots(page);
-            assert.deepEqual(Object.keys(states).sort(), [...frontends].sort(), "the page has one slot per frontend");
+            const want = layoutFrontends(layout);
+            assert.deepEqual(Object.keys(states).sort(), [...new Set(want)].sort(), `the page has the slots of ${layout}`);
+            for (const name of demoFrontends) assert.ok(want.includes(name), `${layout} has a ${name} slot`);
             for (const [name, state] of Object.entries(states)) assert.equal(state, "mounted", `slot ${name}`);
             await page.waitForLoadState("networkidle");
 
@@ -160,6 +161,54 @@ describe("shop", { skip, timeout: 240_000 }, () => {
         await w.assertClean(assert);
       } finally {
         await context.close();
+      }
+    });
+
+    test("every product's picture is a drawing from a file, the same from the server and the frontends", { timeout: 30_000 }, async () => {
+      /** The pictures of a page (or of one frontend's slot): their classes, text and drawing. */
+      const pictures = (page, frontend = null) =>
+        page.evaluate((frontend) =>
+          [...document.querySelectorAll(frontend ? `collage-slot[frontend=${frontend}] .product-art` : ".product-art")].map((el) => ({
+            className: el.className,
+            text: el.textContent,
+            drawing: getComputedStyle(el, "::after").backgroundImage,
+          })),
+        frontend);
+      const noScript = await newContext(browser, { javaScriptEnabled: false });
+      const context = await newContext(browser);
+      try {
+        const plain = await noScript.newPage();
+        await plain.goto(server.url + "/");
+        const page = await context.newPage();
+        const w = watch(page);
+        await page.goto(server.url + "/");
+        await waitForSlots(page);
+        await page.waitForLoadState("networkidle");
+
+        // The async recs slot is in a <template> without scripts, so compare the catalog.
+        const before = await pictures(plain, "catalog");
+        const listing = await (await fetch(server.url + "/bff/catalog/products", { signal: AbortSignal.timeout(5_000) })).json();
+        assert.equal(before.length, listing.products.length, "one picture per product");
+        assert.deepEqual(await pictures(page, "catalog"), before, "the catalog frontend draws the pictures the server drew");
+        assert.ok((await pictures(page, "recs")).length > 0, "the recommendations have pictures");
+        // The cart draws its items' pictures too.
+        await addToCart(page, "House Blend Beans", 1, assert);
+        await page.locator("#cart .cart-thumb.product-art-1").waitFor();
+        const urls = new Set();
+        for (const p of [...before, ...(await pictures(page))]) {
+          assert.equal(p.text, "", `${p.className} draws no text (an emoji needs a font the machine may not have)`);
+          const m = /^url\("(.+\.svg)"\)$/.exec(p.drawing);
+          assert.ok(m, `${p.className} is drawn from an SVG file, not ${p.drawing}`);
+          urls.add(m[1]);
+        }
+        for (const url of urls) {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+          assert.equal(res.status, 200, `GET ${url}`);
+          assert.match(res.headers.get("content-type") ?? "", /^image\/svg\+xml/, `GET ${url}`);
+        }
+        await w.assertClean(assert);
+      } finally {
+        await Promise.all([noScript.close(), context.close()]);
       }
     });
 

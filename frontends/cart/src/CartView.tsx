@@ -25,12 +25,7 @@ export function CartView({ cart, error, onRemove }: CartViewProps) {
           <ul class="cart-items">
             {cart.items.map((item) => (
               <li class="cart-item" key={item.productId}>
-                <svg class="cart-thumb" viewBox="0 0 40 40" aria-hidden="true">
-                  <rect width="40" height="40" rx="8" fill={item.color}></rect>
-                  <text class="cart-thumb-emoji" x="20" y="21">
-                    {item.emoji}
-                  </text>
-                </svg>
+                <span class={`cart-thumb product-art product-art-${item.productId}`} aria-hidden="true"></span>
                 <div class="cart-item-main">
                   <a class="cart-item-name" href={`/products/${item.productId}`}>
                     {item.name}

@@ -8,8 +8,6 @@ export interface Item {
   qty: number;
   lineTotal: number;
   lineTotalText: string;
-  color: string;
-  emoji: string;
 }
 
 /** GET /cart, POST /items and DELETE /items/{productId} all answer a Cart. */

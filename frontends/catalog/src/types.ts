@@ -8,9 +8,6 @@ export interface Product {
   priceText: string;
   category: string;
   categoryName: string;
-  /** Background of the placeholder image. */
-  color: string;
-  emoji: string;
 }
 
 /** GET /products: a page of the product grid. */

@@ -72,13 +72,7 @@ export function ErrorView({ failure }: { failure: Failure }) {
 
 function Art({ product: p }: { product: Product }) {
   return (
-    <svg class="catalog-art" viewBox="0 0 160 120" aria-hidden="true">
-      <rect width="160" height="120" fill={p.color}></rect>
-      <circle class="catalog-art-glow" cx="128" cy="18" r="54"></circle>
-      <text class="catalog-art-emoji" x="80" y="64">
-        {p.emoji}
-      </text>
-    </svg>
+    <span class={`catalog-art product-art product-art-${p.id}`} aria-hidden="true"></span>
   );
 }
 

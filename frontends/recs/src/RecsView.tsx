@@ -16,12 +16,7 @@ export function RecsView({ recs, onAdd }: RecsViewProps) {
         {recs.products.map((p) => (
           <li class="recs-item" key={p.id}>
             <a class="recs-link" href={`/products/${p.id}`}>
-              <svg class="recs-art" viewBox="0 0 64 64" aria-hidden="true">
-                <rect width="64" height="64" rx="14" fill={p.color}></rect>
-                <text class="recs-art-emoji" x="32" y="34">
-                  {p.emoji}
-                </text>
-              </svg>
+              <span class={`recs-art product-art product-art-${p.id}`} aria-hidden="true"></span>
               <span class="recs-name">{p.name}</span>
             </a>
             <span class="recs-price">{p.priceText}</span>

@@ -3,8 +3,6 @@ export interface Product {
   id: string;
   name: string;
   priceText: string;
-  color: string;
-  emoji: string;
 }
 
 /** GET /recs: a titled list of recommended products. */

@@ -1,4 +1,4 @@
-package shell_test
+package fasthttpinvoke_test
 
 import (
 	"bufio"
@@ -67,7 +67,9 @@ var upstreams = map[string]http.HandlerFunc{
 // bufWriter is a compose.Writer over a buffer.
 type bufWriter struct{ *bufio.Writer }
 
-// clients are the HTTP invokers a frontend may have.
+// clients are the HTTP invokers a frontend may have: this package's, and
+// invoke.HTTP, whose page it must match. The test lives here, not in the
+// core package shell, because only an adapter may link fasthttp.
 var clients = map[string]func(base string) (invoke.Invoker, error){
 	"net/http": func(base string) (invoke.Invoker, error) { return invoke.HTTP(base, invoke.HTTPOptions{}) },
 	"fasthttp": func(base string) (invoke.Invoker, error) {
