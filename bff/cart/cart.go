@@ -30,8 +30,6 @@ type Item struct {
 	Qty           int    `json:"qty"`
 	LineTotal     int    `json:"lineTotal"` // Price × Qty, in cents
 	LineTotalText string `json:"lineTotalText"`
-	Color         string `json:"color"` // of the product's placeholder image
-	Emoji         string `json:"emoji"`
 }
 
 // Cart is what a shopper has chosen, in the order they added it.

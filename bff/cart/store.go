@@ -192,8 +192,6 @@ func cartOf(lines []line) Cart {
 			Qty:           l.qty,
 			LineTotal:     total,
 			LineTotalText: shopdata.FormatPrice(total),
-			Color:         p.Color,
-			Emoji:         p.Emoji,
 		})
 		c.Count += l.qty
 		c.Total += total

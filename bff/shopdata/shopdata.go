@@ -15,7 +15,6 @@ type Product struct {
 	Category     string `json:"category"`     // a Categories slug
 	CategoryName string `json:"categoryName"` // the category's name for people
 	Color        string `json:"color"`        // "#rrggbb", the background of the product's picture
-	Emoji        string `json:"emoji"`        // an emoji for the product; pages draw frontends/product-art/ID.svg instead
 }
 
 // Category is a group of products the shop can be filtered by.
@@ -32,18 +31,18 @@ var Categories = []Category{
 }
 
 var products = []Product{
-	{ID: "1", Name: "House Blend Beans", Description: "Chocolatey medium roast, 500 g, roasted this week.", Price: 1450, Category: "coffee", Color: "#c8a27a", Emoji: "☕\ufe0f"},
-	{ID: "2", Name: "Ethiopia Yirgacheffe", Description: "Bright and floral light roast with notes of bergamot.", Price: 1875, Category: "coffee", Color: "#e9c46a", Emoji: "🌼"},
-	{ID: "3", Name: "Cold Brew Kit", Description: "A 1 l jar, a reusable filter and a bag of coarse grind.", Price: 3200, Category: "coffee", Color: "#8ecae6", Emoji: "🧊"},
-	{ID: "4", Name: "Pour-Over Kettle", Description: "Gooseneck kettle with a built-in thermometer.", Price: 4900, Category: "kitchen", Color: "#adb5bd", Emoji: "🫖"},
-	{ID: "5", Name: "Ceramic Mug", Description: "Hand-glazed stoneware, 350 ml, dishwasher safe.", Price: 1250, Category: "kitchen", Color: "#f4a261", Emoji: "🍵"},
-	{ID: "6", Name: "Burr Grinder", Description: "Forty grind settings, from espresso to French press.", Price: 8900, Category: "kitchen", Color: "#6c757d", Emoji: "⚙️"},
-	{ID: "7", Name: "Oat Cookies", Description: "A tin of twelve, baked with brown butter and sea salt.", Price: 850, Category: "kitchen", Color: "#ddb892", Emoji: "🍪"},
-	{ID: "8", Name: "Linen Notebook", Description: "A5, dotted pages, lies flat when open.", Price: 1600, Category: "desk", Color: "#95d5b2", Emoji: "📓"},
-	{ID: "9", Name: "Desk Plant", Description: "A small pothos in a recycled pot. Hard to kill.", Price: 2200, Category: "desk", Color: "#74c69d", Emoji: "🪴"},
-	{ID: "10", Name: "Brass Pen", Description: "Solid brass, refillable, gets a patina with use.", Price: 3800, Category: "desk", Color: "#f6bd60", Emoji: "🖋️"},
-	{ID: "11", Name: "Espresso Cups", Description: "A pair of double-walled glasses that keep the crema hot.", Price: 2400, Category: "kitchen", Color: "#cdb4db", Emoji: "🥃"},
-	{ID: "12", Name: "Desk Lamp", Description: "Warm, dimmable light on a weighted, swivelling arm.", Price: 5600, Category: "desk", Color: "#ffd166", Emoji: "💡"},
+	{ID: "1", Name: "House Blend Beans", Description: "Chocolatey medium roast, 500 g, roasted this week.", Price: 1450, Category: "coffee", Color: "#c8a27a"},
+	{ID: "2", Name: "Ethiopia Yirgacheffe", Description: "Bright and floral light roast with notes of bergamot.", Price: 1875, Category: "coffee", Color: "#e9c46a"},
+	{ID: "3", Name: "Cold Brew Kit", Description: "A 1 l jar, a reusable filter and a bag of coarse grind.", Price: 3200, Category: "coffee", Color: "#8ecae6"},
+	{ID: "4", Name: "Pour-Over Kettle", Description: "Gooseneck kettle with a built-in thermometer.", Price: 4900, Category: "kitchen", Color: "#adb5bd"},
+	{ID: "5", Name: "Ceramic Mug", Description: "Hand-glazed stoneware, 350 ml, dishwasher safe.", Price: 1250, Category: "kitchen", Color: "#f4a261"},
+	{ID: "6", Name: "Burr Grinder", Description: "Forty grind settings, from espresso to French press.", Price: 8900, Category: "kitchen", Color: "#6c757d"},
+	{ID: "7", Name: "Oat Cookies", Description: "A tin of twelve, baked with brown butter and sea salt.", Price: 850, Category: "kitchen", Color: "#ddb892"},
+	{ID: "8", Name: "Linen Notebook", Description: "A5, dotted pages, lies flat when open.", Price: 1600, Category: "desk", Color: "#95d5b2"},
+	{ID: "9", Name: "Desk Plant", Description: "A small pothos in a recycled pot. Hard to kill.", Price: 2200, Category: "desk", Color: "#74c69d"},
+	{ID: "10", Name: "Brass Pen", Description: "Solid brass, refillable, gets a patina with use.", Price: 3800, Category: "desk", Color: "#f6bd60"},
+	{ID: "11", Name: "Espresso Cups", Description: "A pair of double-walled glasses that keep the crema hot.", Price: 2400, Category: "kitchen", Color: "#cdb4db"},
+	{ID: "12", Name: "Desk Lamp", Description: "Warm, dimmable light on a weighted, swivelling arm.", Price: 5600, Category: "desk", Color: "#ffd166"},
 }
 
 func init() {
