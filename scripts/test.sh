@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of collage. Installs what the tests need when it is
+# Runs every test of collage (with the race detector) and govulncheck. Installs what the tests need when it is
 # missing: npm packages (npm ci), Debian's chromium, and the AWS Lambda
 # Runtime Interface Emulator (go install, pinned). With "check" it only
 # runs the static checks.
@@ -46,7 +46,9 @@ step "typecheck frontends"
 npm run --silent typecheck
 step "aws-lambda-rie"
 bash scripts/install-rie.sh
-step "go test"
-go test -count=1 ./...
+step "govulncheck"
+./scripts/vulncheck.sh
+step "go test -race"
+go test -race -count=1 ./...
 step "browser tests"
 node --test tests/browser/
