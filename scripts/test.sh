@@ -2,8 +2,7 @@
 # Runs every test of collage, with the race detector, and govulncheck.
 # Installs what the tests need when it is missing: npm packages (npm ci),
 # Debian's chromium, and the AWS Lambda Runtime Interface Emulator (go
-# install, pinned). With "check" it only
-# runs the static checks.
+# install, pinned). With "check" it only runs the static checks.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
