@@ -69,8 +69,9 @@ func run(m *testing.M) int {
 }
 
 // bffServer is the BFF of the test project, in this process: fragments
-// (slow when the page's path starts with /slow) and POST /sink, which reads
-// the whole body and answers how many bytes it got.
+// (slow when the page's path starts with /slow), POST /sink, which reads
+// the whole body and answers how many bytes it got, and GET /big, an answer
+// of 300 MiB.
 func bffServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -87,6 +88,20 @@ func bffServer(t *testing.T) *httptest.Server {
 			return
 		}
 		fmt.Fprintf(w, `{"bytes":%d}`, n)
+	})
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
+		// 300 MiB, with its length declared when the query asks for it,
+		// else streamed in chunks.
+		const size = 300 << 20
+		if r.URL.Query().Has("length") {
+			w.Header().Set("Content-Length", strconv.Itoa(size))
+		}
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
 	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -563,6 +578,43 @@ func TestManyLargeBodies(t *testing.T) {
 		}
 		if peak-rss0 > 60<<20 {
 			t.Errorf("%s: the server grew by %s, want under 60 MiB", tt.name, mb(peak-rss0))
+		}
+	}
+}
+
+// TestLargeAnswer asks for a BFF answer of 300 MiB through /bff, with its
+// length declared (502 before anything is sent) and streamed (cut at
+// --max-bff-response): the server never holds the answer.
+func TestLargeAnswer(t *testing.T) {
+	bff := bffServer(t)
+	s := start(t, project(t, bff.URL), 0)
+	c := &http.Client{Timeout: 120 * time.Second}
+	for _, tt := range []struct {
+		name, query string
+		status      int
+	}{
+		{"declared", "?length=1", http.StatusBadGateway},
+		{"streamed", "", http.StatusOK},
+	} {
+		rss0, _ := s.memory(t)
+		status, got := 0, int64(0)
+		resp, err := c.Get(s.url + "/bff/sink/big" + tt.query)
+		if err == nil {
+			status = resp.StatusCode
+			got, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		_, peak := s.memory(t)
+		t.Logf("figure: a 300 MiB /bff answer, %s: status %d, %s received (%v), RSS %s -> peak %s (growth %s)",
+			tt.name, status, mb(got), err, mb(rss0), mb(peak), mb(peak-rss0))
+		if status != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, status, tt.status)
+		}
+		if got > 8<<20 {
+			t.Errorf("%s: %s reached the client, want at most the 8 MiB bound", tt.name, mb(got))
+		}
+		if peak-rss0 > 50<<20 {
+			t.Errorf("%s: the server grew by %s, want under 50 MiB", tt.name, mb(peak-rss0))
 		}
 	}
 }
