@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Composition benchmark: one page of four ~2 KB fragments, served by
 #   (a) collage, fragments over HTTP from bench/fragserver
-#   (a+) the same with fetch collapsing on (shell/fragcache), as `collage serve` has it
+#   (a+) the same with fetch collapsing on (shell/cache), as `collage serve` has it
 #   (b) collage, fragments from in-process BFFs (bff package)
 #   (c) a naive fiber composer (parallel net/http GETs, page buffered)
 #   (d) fiber serving the same page bytes as a static page

@@ -85,7 +85,7 @@ type Bundle struct {
 	Shared  []string
 }
 
-// A Bundler turns sources into ES modules. build/esbuild is the real one.
+// A Bundler turns sources into ES modules. adapters/esbuild is the real one.
 type Bundler interface {
 	// BundleShared builds each specifier into dir and returns the file
 	// that serves it.

@@ -8,11 +8,13 @@
 #  2. Each third-party module is imported by one package of this module only.
 #  3. An adapter (a package that imports a third-party module) imports no other
 #     adapter, directly or through another package of this module.
+#  4. Adapters live under adapters/, each named for what it adapts: a package
+#     that imports a third-party module anywhere else breaks the rule.
 #
 # golang.org/x is the standard library's extension here: it makes no adapter.
 # Exempt from 3: the packages that wire adapters together, under cmd/ and
 # bench/ and any .../cmd/ folder; and a test's import of a package that only
-# tests import (and its own cmd/), such as bff/parity, the fixture that runs
+# tests import (and its own cmd/), such as tests/parity, the fixture that runs
 # one table of requests through every transport and so links all of them.
 # Each complaint names the file, the import and the rule.
 set -euo pipefail
@@ -65,6 +67,8 @@ awk -F'|' -v mod="$mod" '
       if (wiring(p)) continue
       n = split(imports[p], a, " ")
       for (i = 1; i <= n; i++) if (thirdparty(a[i])) { adapter[p] = 1; break }
+      if ((p in adapter) && short(p) !~ /^adapters\//)
+        complain(p, a[i], 0, short(p) " imports the module " module[a[i]] " but is not under adapters/: a package that adapts a third-party module lives there")
     }
     # A package only tests import: no package but its own cmd/ imports it.
     for (k = 1; k <= np; k++) {

@@ -2,11 +2,11 @@
 # Installs the AWS Lambda Runtime Interface Emulator (aws-lambda-rie), which
 # the Lambda tests and benchmarks run BFF bootstraps under, unless it is
 # already there. It goes to $(go env GOPATH)/bin (or $GOBIN), where the
-# tests look for it; the version is pinned in bff/lambda/emulator.
+# tests look for it; the version is pinned in internal/emulator.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
 cd "$(dirname "$0")/.."
-version=$(sed -n 's/^[[:space:]]*Version = "\(v[^"]*\)"$/\1/p' bff/lambda/emulator/emulator.go)
+version=$(sed -n 's/^[[:space:]]*Version = "\(v[^"]*\)"$/\1/p' internal/emulator/emulator.go)
 module=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 bin=$(go env GOBIN)
 [ -n "$bin" ] || bin="$(go env GOPATH | cut -d: -f1)/bin"

@@ -4,7 +4,7 @@
 // every frontend's BFF, and the registry of bundle versions. For a page
 // request it starts a compose.Render whose fragments come through the
 // invokers, and whose head links the bundles of the frontends on the page.
-// The web framework binding lives in shell/fiberhttp; nothing here knows it.
+// The web framework binding lives in adapters/fiber; nothing here knows it.
 //
 // Credentials cross a team boundary only when declared. A frontend's BFF
 // receives the request headers in Forwarded (and, on a /bff call,
@@ -17,5 +17,6 @@
 //
 // The data path of a page request, by folder:
 //
-//	fiberhttp → shell (route, head) → compose (slots, deadlines) → invoke → bff
+//	adapters/fiber → shell (route, credentials, head) → compose (slots, deadlines)
+//	→ cache → invoke (in-process, adapters/fasthttp, adapters/awssdk) → frontends/NAME/bff
 package shell

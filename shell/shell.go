@@ -44,7 +44,7 @@ type Options struct {
 	// Fetcher gets the fragments. Each slot's request reaches it with the
 	// credentials of the slot's frontend alone, so that a cache or the
 	// collapsing of fetches sees what the BFF sees. Optional. Default:
-	// NewFetcher(Frontends, 0), which wrappers such as shell/fragcache
+	// NewFetcher(Frontends, 0), which wrappers such as shell/cache
 	// take as their next step.
 	Fetcher compose.Fetcher
 	// Observer is told of every page composed, for metrics. Optional.

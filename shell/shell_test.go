@@ -210,8 +210,8 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{
 			name:  "unknown frontend",
-			route: shell.Route{Pattern: "/", Layout: parse(t, "shell/layouts/home.html", "<head></head>\n<collage-slot frontend=header></collage-slot>\n<collage-slot frontend=cart></collage-slot>")},
-			want:  `shell/layouts/home.html:3: unknown frontend "cart": collage.yaml names catalog, header`,
+			route: shell.Route{Pattern: "/", Layout: parse(t, "layouts/home.html", "<head></head>\n<collage-slot frontend=header></collage-slot>\n<collage-slot frontend=cart></collage-slot>")},
+			want:  `layouts/home.html:3: unknown frontend "cart": collage.yaml names catalog, header`,
 		},
 		{
 			name:  "route without a slash",
@@ -230,8 +230,8 @@ func TestNewErrors(t *testing.T) {
 	}
 	_, err := shell.New(shell.Options{Routes: []shell.Route{tests[0].route}, Frontends: frontends})
 	var le *layout.Error
-	if !errors.As(err, &le) || le.Line != 3 || le.File != "shell/layouts/home.html" {
-		t.Errorf("unknown frontend error = %#v, want a *layout.Error at shell/layouts/home.html:3", err)
+	if !errors.As(err, &le) || le.Line != 3 || le.File != "layouts/home.html" {
+		t.Errorf("unknown frontend error = %#v, want a *layout.Error at layouts/home.html:3", err)
 	}
 }
 

@@ -6,7 +6,7 @@
 //   - --mode static: the same page bytes as a static page (--page FILE).
 //
 // It lives in its own Go module because the main module lets one package
-// only, shell/fiberhttp, import fiber (docs/ARCHITECTURE.md, rule 1).
+// only, adapters/fiber, import fiber (docs/ARCHITECTURE.md, rule 1).
 //
 //	baseline --mode naive --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
 //	baseline --mode static --page page.html

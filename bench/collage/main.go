@@ -1,5 +1,5 @@
 // Command collage is the shell as the benchmarks run it: the real composer
-// (shell.New + fiberhttp.New) serving the benchmark page at /, from a layout
+// (shell.New + fiber.New) serving the benchmark page at /, from a layout
 // parsed with layout.Parse, with its four fragments either fetched over HTTP
 // from fragserver or rendered in-process by BFFs of the bff package.
 //
@@ -29,12 +29,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/collage-dev/collage/adapters/fasthttp"
+	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/bench/internal/frag"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
-	"github.com/collage-dev/collage/shell/fasthttpinvoke"
-	"github.com/collage-dev/collage/shell/fiberhttp"
-	"github.com/collage-dev/collage/shell/fragcache"
+	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
 )
@@ -55,7 +55,7 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "http", "where fragments come from: http (fragserver) or inproc (linked BFFs)")
 	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for --mode http; NAME's fragment is BASE/NAME/_fragment")
 	flag.StringVar(&o.delays, "delays", "0,0,0,0", "delay of each in-process fragment ("+strings.Join(frag.Names, ",")+"), in ms or as durations, for --mode inproc")
-	flag.BoolVar(&o.collapse, "collapse", false, "wrap the fetcher in shell/fragcache, as collage serve does by default: "+
+	flag.BoolVar(&o.collapse, "collapse", false, "wrap the fetcher in shell/cache, as collage serve does by default: "+
 		"identical fetches in flight are collapsed into one (the fragments send no Cache-Control, so nothing is cached). Default: off")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:18111", "address to listen on (loopback only)")
 	flag.StringVar(&o.pprof, "pprof", "", "address of a net/http/pprof listener, for profiling under load. Default: none")
@@ -93,13 +93,13 @@ func run(o options) error {
 		Log:       logger,
 	}
 	if o.collapse {
-		opts.Fetcher = fragcache.New(shell.NewFetcher(frontends, 0), fragcache.Options{Log: logger})
+		opts.Fetcher = cache.New(shell.NewFetcher(frontends, 0), cache.Options{Log: logger})
 	}
 	sh, err := shell.New(opts)
 	if err != nil {
 		return err
 	}
-	app := fiberhttp.New(sh, fiberhttp.Config{})
+	app := fiber.New(sh, fiber.Config{})
 
 	if o.pprof != "" {
 		pl, err := net.Listen("tcp", o.pprof)
@@ -131,7 +131,7 @@ func frontends(o options) (map[string]shell.Frontend, error) {
 	switch o.mode {
 	case "http":
 		for _, name := range frag.Names {
-			inv, err := fasthttpinvoke.New(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+			inv, err := fasthttp.New(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, err
 			}

@@ -25,10 +25,10 @@ const (
 
 // MainDir is where a BFF's main package lives, relative to the project
 // root; %s is the BFF's name.
-const MainDir = "bff/%s/cmd/bootstrap"
+const MainDir = "frontends/%s/bff/cmd/bootstrap"
 
 // SettingPrefix starts the environment variable of each BFF setting in the
-// template; bff/lambda reads them back under the same names.
+// template; adapters/lambda reads them back under the same names.
 const SettingPrefix = "COLLAGE_SETTING_"
 
 // TemplateFile is the SAM template Package writes beside the zips' folder.
@@ -41,7 +41,7 @@ const Dir = "lambda"
 type BFF struct {
 	// Name is the frontend's name, the zip's name and the function's name.
 	Name string
-	// Main is the main package, as a path relative to the root ("./bff/cart/cmd/bootstrap").
+	// Main is the main package, as a path relative to the root ("./frontends/cart/bff/cmd/bootstrap").
 	Main string
 	// Settings become the function's environment, as SettingPrefix+key.
 	Settings map[string]string

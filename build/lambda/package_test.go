@@ -32,7 +32,7 @@ func TestTemplate(t *testing.T) {
 func TestDiscover(t *testing.T) {
 	t.Parallel()
 	got := lambda.Discover(root, []string{"recs", "cart", "no-such-bff"})
-	if len(got) != 2 || got[0].Name != "cart" || got[0].Main != "./bff/cart/cmd/bootstrap" || got[1].Name != "recs" {
+	if len(got) != 2 || got[0].Name != "cart" || got[0].Main != "./frontends/cart/bff/cmd/bootstrap" || got[1].Name != "recs" {
 		t.Errorf("Discover = %+v", got)
 	}
 }
@@ -45,7 +45,7 @@ func TestPackage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	res, err := lambda.Package(ctx, lambda.Options{Root: root, Out: out, BFFs: []lambda.BFF{
-		{Name: "cart", Main: "./bff/cart/cmd/bootstrap", Settings: map[string]string{"x": "1"}}}})
+		{Name: "cart", Main: "./frontends/cart/bff/cmd/bootstrap", Settings: map[string]string{"x": "1"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestPackageFailureLeavesOut(t *testing.T) {
 	os.WriteFile(filepath.Join(out, "lambda", "old.zip"), []byte("old"), 0o644)
 	ctx := context.Background()
 	_, err := lambda.Package(ctx, lambda.Options{Root: root, Out: out, Arch: lambda.AMD64, BFFs: []lambda.BFF{
-		{Name: "cart", Main: "./bff/cart/cmd/bootstrap"}, {Name: "ghost", Main: "./bff/ghost/cmd/bootstrap"}}})
+		{Name: "cart", Main: "./frontends/cart/bff/cmd/bootstrap"}, {Name: "ghost", Main: "./frontends/ghost/bff/cmd/bootstrap"}}})
 	var e *lambda.Error
 	if !errors.As(err, &e) || e.Code != "go_build" || e.BFF != "ghost" {
 		t.Fatalf("Package = %v; want a go_build error for ghost", err)

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/collage-dev/collage/adapters/brotli"
+	"github.com/collage-dev/collage/adapters/esbuild"
 	"github.com/collage-dev/collage/build"
-	"github.com/collage-dev/collage/build/brotli"
-	"github.com/collage-dev/collage/build/esbuild"
 )
 
 func (m *Main) build(args []string) error {
@@ -18,7 +18,7 @@ func (m *Main) build(args []string) error {
 	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
 	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
 	minify := fs.Bool("minify", true, "minify the bundles")
-	lambda := fs.Bool("lambda", true, "also package each BFF (bff/NAME/cmd/bootstrap) into OUT/lambda/NAME.zip with a SAM template OUT/template.yaml")
+	lambda := fs.Bool("lambda", true, "also package each BFF (frontends/NAME/bff/cmd/bootstrap) into OUT/lambda/NAME.zip with a SAM template OUT/template.yaml")
 	arch := fs.String("lambda-arch", "arm64", "the Lambda architecture of the BFFs: arm64 or amd64")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collage-dev/collage/bff/cart"
-	"github.com/collage-dev/collage/bff/lambda/emulator"
+	"github.com/collage-dev/collage/adapters/yaml"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
-	"github.com/collage-dev/collage/shell/config"
+	cart "github.com/collage-dev/collage/frontends/cart/bff"
+	"github.com/collage-dev/collage/internal/emulator"
 )
 
 // TestCredentialsStayWithTheirBFF serves two frontends whose BFFs show what
@@ -171,7 +171,7 @@ func startSpy(t *testing.T, bin, name string) string {
 // TestDemoDeclaresCartCookie checks the demo's cart declares the cookie
 // that holds its session, without which the cart forgets every visitor.
 func TestDemoDeclaresCartCookie(t *testing.T) {
-	cfg, err := config.Load(filepath.Join(root, "collage.yaml"))
+	cfg, err := yaml.Load(filepath.Join(root, "collage.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/collage-dev/collage/adapters/esbuild"
 	"github.com/collage-dev/collage/build"
-	"github.com/collage-dev/collage/build/esbuild"
 )
 
 // devOut is where dev builds, relative to the project root.

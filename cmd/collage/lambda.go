@@ -9,12 +9,12 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	bfflambda "github.com/collage-dev/collage/bff/lambda"
+	"github.com/collage-dev/collage/adapters/awssdk"
+	lambdacodec "github.com/collage-dev/collage/adapters/lambda"
+	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/build"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
-	"github.com/collage-dev/collage/shell/config"
 	"github.com/collage-dev/collage/shell/invoke"
-	"github.com/collage-dev/collage/shell/lambdainvoke"
 )
 
 // lambdaInvoker reaches the Lambda function that target, a bff: value of
@@ -23,10 +23,10 @@ import (
 // Region, credentials and endpoint (AWS_ENDPOINT_URL_LAMBDA for a local
 // emulator) come from the AWS SDK's standard configuration.
 func lambdaInvoker(target string) (invoke.Invoker, error) {
-	return lambdainvoke.New(context.Background(), target, bfflambda.InvokeCodec{}, lambdainvoke.Options{})
+	return awssdk.New(context.Background(), target, lambdacodec.InvokeCodec{}, awssdk.Options{})
 }
 
-var _ lambdainvoke.Codec = bfflambda.InvokeCodec{}
+var _ awssdk.Codec = lambdacodec.InvokeCodec{}
 
 // lambdaBuild is what collage build packages for Lambda.
 type lambdaBuild struct {
@@ -51,7 +51,7 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 	settings := map[string]map[string]string{}
 	cfgPath := filepath.Join(root, "collage.yaml")
 	if _, err := os.Stat(cfgPath); err == nil {
-		cfg, err := config.Load(cfgPath)
+		cfg, err := yaml.Load(cfgPath)
 		if err != nil {
 			return nil, err
 		}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collage-dev/collage/bff/lambda/emulator"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
+	"github.com/collage-dev/collage/internal/emulator"
 )
 
 // TestServeCartOnLambda serves the demo's home page with the cart BFF on
@@ -26,7 +26,7 @@ func TestServeCartOnLambda(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	if err := buildlambda.BuildBootstrap(ctx, "go", root, "./bff/cart/cmd/bootstrap", "linux", runtime.GOARCH, bin); err != nil {
+	if err := buildlambda.BuildBootstrap(ctx, "go", root, "./frontends/cart/bff/cmd/bootstrap", "linux", runtime.GOARCH, bin); err != nil {
 		t.Fatal(err)
 	}
 	em := emulator.StartT(t, rie, bin)

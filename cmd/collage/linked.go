@@ -2,10 +2,10 @@ package main
 
 import (
 	"github.com/collage-dev/collage/bff"
-	"github.com/collage-dev/collage/bff/cart"
-	"github.com/collage-dev/collage/bff/catalog"
-	"github.com/collage-dev/collage/bff/header"
-	"github.com/collage-dev/collage/bff/recs"
+	cart "github.com/collage-dev/collage/frontends/cart/bff"
+	catalog "github.com/collage-dev/collage/frontends/catalog/bff"
+	header "github.com/collage-dev/collage/frontends/header/bff"
+	recs "github.com/collage-dev/collage/frontends/recs/bff"
 )
 
 // linked are the BFFs built into this binary, for frontends with bff: local.

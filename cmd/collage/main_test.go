@@ -111,7 +111,7 @@ func demoConfig(t *testing.T, bffs map[string]string) string {
 	if !layouts.MatchString(text) {
 		t.Fatalf("%s/collage.yaml has no top-level layouts: line to point at its layouts", abs)
 	}
-	text = layouts.ReplaceAllLiteralString(text, "layouts: "+strconv.Quote(filepath.Join(abs, "shell", "layouts")))
+	text = layouts.ReplaceAllLiteralString(text, "layouts: "+strconv.Quote(filepath.Join(abs, "layouts")))
 	for name, target := range bffs {
 		entry := regexp.MustCompile(`(?m)^(\s+` + regexp.QuoteMeta(name) + `:\s*(?:\{[^}\n]*?\b)?bff:\s*)("[^"]*"|[^,}\s]+)`)
 		if !entry.MatchString(text) {
@@ -185,7 +185,7 @@ func slotFrontends(html string) []string {
 // layout file, in order: what a page of that layout must compose.
 func layoutFrontends(t *testing.T, file string) []string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(root, "shell", "layouts", file))
+	src, err := os.ReadFile(filepath.Join(root, "layouts", file))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,15 +9,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collage-dev/collage/adapters/fasthttp"
+	"github.com/collage-dev/collage/adapters/fiber"
+	"github.com/collage-dev/collage/adapters/prometheus"
+	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/compose"
-	"github.com/collage-dev/collage/shell/config"
-	"github.com/collage-dev/collage/shell/fasthttpinvoke"
-	"github.com/collage-dev/collage/shell/fiberhttp"
-	"github.com/collage-dev/collage/shell/fragcache"
 	"github.com/collage-dev/collage/shell/invoke"
-	"github.com/collage-dev/collage/shell/prometheus"
 	"github.com/collage-dev/collage/shell/registry"
 )
 
@@ -58,31 +58,31 @@ type serveOptions struct {
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
-	fs.Int64Var(&o.cacheBytes, "fragment-cache", fragcache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
+	fs.Int64Var(&o.cacheBytes, "fragment-cache", cache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
-	fs.DurationVar(&o.headerTimeout, "header-timeout", fiberhttp.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
-	fs.DurationVar(&o.bodyTimeout, "body-timeout", fiberhttp.DefaultBodyTimeout, "how long a client may take to send a /bff request's body, once its headers are in")
-	fs.DurationVar(&o.idleTimeout, "idle-timeout", fiberhttp.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
-	fs.DurationVar(&o.writeTimeout, "write-timeout", fiberhttp.DefaultWriteTimeout, "how long a response may take to write, once its status is known; at least --page-timeout, so that a streamed page is never cut shorter")
-	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", fiberhttp.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C, how long requests in flight may take to finish; the exit status is 1 if some had to be cut")
-	fs.IntVar(&o.maxConns, "max-conns", fiberhttp.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
-	fs.Int64Var(&o.maxBody, "max-body", fiberhttp.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
-	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiberhttp.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", fiber.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", fiber.DefaultBodyTimeout, "how long a client may take to send a /bff request's body, once its headers are in")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", fiber.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", fiber.DefaultWriteTimeout, "how long a response may take to write, once its status is known; at least --page-timeout, so that a streamed page is never cut shorter")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", fiber.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C, how long requests in flight may take to finish; the exit status is 1 if some had to be cut")
+	fs.IntVar(&o.maxConns, "max-conns", fiber.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
+	fs.Int64Var(&o.maxBody, "max-body", fiber.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
+	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiber.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
 // edge checks the edge's flags and turns them into the edge's options.
 // Every limit must be positive: the edge has no switch to turn one off.
-func (o *serveOptions) edge() (fiberhttp.Config, error) {
+func (o *serveOptions) edge() (fiber.Config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{{"header-timeout", o.headerTimeout}, {"body-timeout", o.bodyTimeout}, {"idle-timeout", o.idleTimeout},
 		{"write-timeout", o.writeTimeout}, {"shutdown-timeout", o.shutdownTimeout}} {
 		if d.v <= 0 {
-			return fiberhttp.Config{}, fmt.Errorf("--%s %s: must be positive", d.name, d.v)
+			return fiber.Config{}, fmt.Errorf("--%s %s: must be positive", d.name, d.v)
 		}
 	}
 	for _, n := range []struct {
@@ -90,13 +90,13 @@ func (o *serveOptions) edge() (fiberhttp.Config, error) {
 		v    int64
 	}{{"max-conns", int64(o.maxConns)}, {"max-body", o.maxBody}, {"max-bff-response", o.maxBFFResponse}} {
 		if n.v <= 0 {
-			return fiberhttp.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
+			return fiber.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
 		}
 	}
 	if o.writeTimeout < o.pageTimeout {
-		return fiberhttp.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
+		return fiber.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
 	}
-	return fiberhttp.Config{
+	return fiber.Config{
 		HeaderTimeout: o.headerTimeout, BodyTimeout: o.bodyTimeout, IdleTimeout: o.idleTimeout,
 		WriteTimeout: o.writeTimeout, ShutdownTimeout: o.shutdownTimeout, MaxConns: o.maxConns,
 		MaxBody: o.maxBody, MaxBFFResponse: o.maxBFFResponse, ExposeFragments: o.exposeFragments,
@@ -126,7 +126,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := yaml.Load(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -145,8 +145,8 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return err
 	}
 	metrics := prometheus.New()
-	fetcher := fragcache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
-		fragcache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
+	fetcher := cache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
+		cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
 	opts.Frontends, opts.Registry, opts.Fetcher, opts.Observer = frontends, registry.New(snap), fetcher, metrics
 	opts.Redirects = cfg.Redirects
 	for _, r := range cfg.Routes {
@@ -166,11 +166,11 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if m.Listening != nil {
 		m.Listening <- url
 	}
-	return fiberhttp.Serve(ctx, ln, sh, edge)
+	return fiber.Serve(ctx, ln, sh, edge)
 }
 
 // invokers makes the invoker of every frontend's BFF.
-func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
+func invokers(cfg *yaml.Config) (map[string]shell.Frontend, error) {
 	out := map[string]shell.Frontend{}
 	for name, f := range cfg.Frontends {
 		where := fmt.Sprintf("%s:%d: frontend %s", cfg.File, f.Line, name)
@@ -186,7 +186,7 @@ func invokers(cfg *config.Config) (map[string]shell.Frontend, error) {
 			}
 			out[name] = shell.Frontend{Invoker: invoke.Local(b), Cookies: f.Cookies, Headers: f.Headers}
 		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
-			inv, err := fasthttpinvoke.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+			inv, err := fasthttp.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
@@ -210,7 +210,7 @@ type settingFlags []string
 func (s *settingFlags) String() string     { return strings.Join(*s, ",") }
 func (s *settingFlags) Set(v string) error { *s = append(*s, v); return nil }
 
-func (s settingFlags) apply(cfg *config.Config) error {
+func (s settingFlags) apply(cfg *yaml.Config) error {
 	for _, v := range s {
 		key, value, ok := strings.Cut(v, "=")
 		name, setting, ok2 := strings.Cut(key, ".")

@@ -269,7 +269,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := layout.Parse("shell/layouts/page.html", []byte(tt.src))
+			l, err := layout.Parse("layouts/page.html", []byte(tt.src))
 			if err == nil {
 				t.Fatalf("Parse succeeded with %d chunks, want an error", len(l.Chunks))
 			}
@@ -277,13 +277,13 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &le) {
 				t.Fatalf("error %v is a %T, want *layout.Error", err, err)
 			}
-			if le.File != "shell/layouts/page.html" || le.Line != tt.line {
-				t.Errorf("place = %s:%d, want shell/layouts/page.html:%d (%v)", le.File, le.Line, tt.line, err)
+			if le.File != "layouts/page.html" || le.Line != tt.line {
+				t.Errorf("place = %s:%d, want layouts/page.html:%d (%v)", le.File, le.Line, tt.line, err)
 			}
 			if !strings.Contains(le.Msg, tt.msg) {
 				t.Errorf("message %q does not contain %q", le.Msg, tt.msg)
 			}
-			if want := fmt.Sprintf("shell/layouts/page.html:%d: ", tt.line); !strings.HasPrefix(err.Error(), want) {
+			if want := fmt.Sprintf("layouts/page.html:%d: ", tt.line); !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("Error() = %q, want prefix %q", err.Error(), want)
 			}
 		})

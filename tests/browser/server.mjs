@@ -92,7 +92,7 @@ export function build() {
  */
 export function writeConfig(name, bffs = {}) {
   let text = readFileSync(path.join(root, "collage.yaml"), "utf8");
-  text = text.replace(/^layouts:.*$/m, `layouts: ${JSON.stringify(path.join(root, "shell", "layouts"))}`);
+  text = text.replace(/^layouts:.*$/m, `layouts: ${JSON.stringify(path.join(root, "layouts"))}`);
   for (const [frontend, bff] of Object.entries(bffs)) {
     const entry = new RegExp(`^(\\s+${frontend}:\\s*(?:\\{[^}\\n]*?\\b)?bff:\\s*)("[^"]*"|[^,}\\s]+)`, "m");
     if (!entry.test(text)) throw new Error(`collage.yaml has no frontend ${frontend} whose bff the test could replace: write "${frontend}: { bff: … }"`);
@@ -111,7 +111,7 @@ export const demoFrontends = ["header", "catalog", "cart", "recs"];
  * layout file (e.g. "home.html"), in order: what a page of it composes.
  */
 export function layoutFrontends(file) {
-  const html = readFileSync(path.join(root, "shell", "layouts", file), "utf8");
+  const html = readFileSync(path.join(root, "layouts", file), "utf8");
   return [...html.matchAll(/<collage-slot\s[^>]*?\bfrontend="([a-z0-9-]+)"/g)].map((m) => m[1]);
 }
 

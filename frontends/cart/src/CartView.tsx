@@ -8,7 +8,7 @@ export interface CartViewProps {
   onRemove: (productId: string) => void;
 }
 
-/** The cart panel; the same markup as bff/cart/templates/cart.html. */
+/** The cart panel; the same markup as frontends/cart/bff/templates/cart.html. */
 export function CartView({ cart, error, onRemove }: CartViewProps) {
   return (
     <section class="cart" id="cart" aria-label="Cart">

@@ -1,4 +1,4 @@
-// The catalog's views: the same markup as bff/catalog/templates/catalog.html,
+// The catalog's views: the same markup as frontends/catalog/bff/templates/catalog.html,
 // so mounting over the server's HTML changes nothing a person can see.
 import { useEffect, useState } from "preact/hooks";
 import type { Failure, Listing, Product } from "./types";

@@ -11,7 +11,7 @@ export interface HeaderProps {
   count: number;
 }
 
-/** The shop's header; the same markup as bff/header/templates/header.html. */
+/** The shop's header; the same markup as frontends/header/bff/templates/header.html. */
 export function Header({ links, count }: HeaderProps) {
   return (
     <header class="header">

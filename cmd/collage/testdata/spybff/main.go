@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/collage-dev/collage/adapters/lambda"
 	"github.com/collage-dev/collage/bff"
-	"github.com/collage-dev/collage/bff/lambda"
 )
 
 // Seen is what the BFF received.

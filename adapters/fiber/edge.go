@@ -1,0 +1,272 @@
+package fiber
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Serve serves sh on ln until ctx is done, then shuts down: it stops
+// accepting, closes the connections that are not in a request (idle
+// keep-alives, and clients still sending theirs), and lets the requests in
+// flight finish for up to cfg.ShutdownTimeout. It returns nil once they
+// have, and an error if some were still running at the deadline or if ln
+// failed for good. Failures to accept that a process recovers from (out of
+// file descriptors, a connection aborted in the queue) are retried after a
+// pause, from 5 ms doubling to 1 s.
+func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) error {
+	cfg = cfg.withDefaults()
+	app := New(sh, cfg)
+	el := newListener(ln, sh.Log())
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(el) }()
+	select {
+	case err := <-served:
+		el.Close()
+		if err == nil { // ln was closed under it
+			err = net.ErrClosed
+		}
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	el.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		el.sweep(stop)
+	}()
+	err := app.ShutdownWithContext(sctx)
+	close(stop)
+	<-swept
+	<-served
+	if err != nil {
+		return fmt.Errorf("shut down with %d request(s) still running after %s: they were cut off", el.busy(), cfg.ShutdownTimeout)
+	}
+	return nil
+}
+
+// edge is the first handler of every request: it gives the request its id
+// and marks its connection as in a request.
+func edge(c *fiber.Ctx) error {
+	if tc, ok := c.Context().Conn().(*conn); ok {
+		tc.state.Store(inRequest)
+		tc.served.Store(true)
+	}
+	id := c.Get(fiber.HeaderXRequestID)
+	if !wellFormedID(id) {
+		id = newRequestID()
+		c.Request().Header.Set(fiber.HeaderXRequestID, id)
+	}
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+// maxIDLen bounds a request id a client may choose.
+const maxIDLen = 64
+
+// wellFormedID reports whether a client's request id may be kept: short,
+// and of letters, digits, '.', '_' and '-' only, so that it is safe in a log
+// line and a header.
+func wellFormedID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch b := id[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '.', b == '_', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is 128 random bits in hex: ids a client cannot guess or
+// collide with on purpose.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// The states of a connection, as shutdown sees them.
+const (
+	// between requests: idle, or a request's headers or body on the way.
+	between int32 = iota
+	// inRequest: a handler runs.
+	inRequest
+	// answering: the response is being written.
+	answering
+)
+
+// listener tracks the connections it accepted, so that shutdown can close
+// those not in a request, and retries the accept errors a server recovers
+// from.
+type listener struct {
+	net.Listener
+	log *slog.Logger
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newListener(ln net.Listener, log *slog.Logger) *listener {
+	return &listener{Listener: ln, log: log, conns: map[*conn]struct{}{}, closed: make(chan struct{})}
+}
+
+// Accept waits for a connection. An error the process may recover from is
+// logged and retried after a pause, as net/http does; it returns only when
+// the listener is closed or fails for good.
+func (l *listener) Accept() (net.Conn, error) {
+	var pause time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			tc := &conn{Conn: c, l: l}
+			l.mu.Lock()
+			l.conns[tc] = struct{}{}
+			l.mu.Unlock()
+			return tc, nil
+		}
+		if !retryable(err) {
+			return nil, err
+		}
+		pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+		l.log.Warn("accepting a connection failed; retrying", "err", err, "pause", pause)
+		select {
+		case <-time.After(pause):
+		case <-l.closed:
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// retryable reports whether an accept error passes: the process is out of
+// descriptors or memory for now, or the client gave up in the queue.
+func retryable(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Close stops accepting; it may be called more than once.
+func (l *listener) Close() error {
+	var err error
+	l.once.Do(func() {
+		close(l.closed)
+		err = l.Listener.Close()
+	})
+	return err
+}
+
+// sweep closes every connection that is not in a request, every 50 ms
+// until stop is closed: a connection that has just answered its last
+// request is closed as soon as it would wait for the next.
+func (l *listener) sweep(stop <-chan struct{}) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		l.mu.Lock()
+		var quiet []*conn
+		for c := range l.conns {
+			if c.state.Load() == between {
+				quiet = append(quiet, c)
+			}
+		}
+		l.mu.Unlock()
+		for _, c := range quiet {
+			c.Close()
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// busy counts the connections in a request.
+func (l *listener) busy() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for c := range l.conns {
+		if c.state.Load() != between {
+			n++
+		}
+	}
+	return n
+}
+
+// conn is an accepted connection that knows whether it is in a request: edge
+// marks it when a handler starts, its first write marks the answer, and the
+// read that follows an answer (waiting for the next request, or draining
+// what the client sent too much) ends it.
+type conn struct {
+	net.Conn
+	l      *listener
+	state  atomic.Int32
+	served atomic.Bool // whether a request reached a handler
+	once   sync.Once
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	c.state.CompareAndSwap(answering, between)
+	return c.Conn.Read(p)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.state.CompareAndSwap(inRequest, answering)
+	return c.Conn.Write(p)
+}
+
+// lingerFor bounds how long a connection closed right after its answer
+// keeps reading what the client still sends.
+const lingerFor = 2 * time.Second
+
+// Close closes the connection. One that has served a request (a 413 before
+// the body was read, a Connection: close, the end of a keep-alive) first
+// sends its FIN and reads what the client still sends, for up to lingerFor:
+// closing with unread bytes would reset the connection, and a client still
+// sending its body would lose the answer. One that never got a whole
+// request (a slowloris, a client that sends nothing) is closed at once.
+func (c *conn) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.conns, c)
+		c.l.mu.Unlock()
+		tc, ok := c.Conn.(*net.TCPConn)
+		if !ok || !c.served.Load() || tc.CloseWrite() != nil {
+			err = c.Conn.Close()
+			return
+		}
+		go func() {
+			tc.SetReadDeadline(time.Now().Add(lingerFor))
+			io.Copy(io.Discard, tc)
+			tc.Close()
+		}()
+	})
+	return err
+}

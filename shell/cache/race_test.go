@@ -1,0 +1,5 @@
+//go:build race
+
+package cache
+
+func init() { floodKeys = 100_000 }

@@ -1,5 +1,0 @@
-//go:build race
-
-package fragcache
-
-func init() { floodKeys = 100_000 }
