@@ -19,6 +19,7 @@ import (
 
 	"github.com/collage-dev/collage/bff/lambda"
 	"github.com/collage-dev/collage/bff/lambda/emulator"
+	buildlambda "github.com/collage-dev/collage/build/lambda"
 )
 
 // envTestFunction makes the test binary a Lambda function serving
@@ -290,6 +291,15 @@ func TestBufferedUnderEmulator(t *testing.T) {
 	if got.StatusCode != 201 || got.Body != "<head>/slow</head><body>rest</body>" || got.Headers["Vary"] != "Cookie, Accept" ||
 		strings.Join(got.Cookies, "|") != "a=1; Path=/|b=2, still b; Path=/" {
 		t.Errorf("answer = %+v", got)
+	}
+}
+
+// TestInvokeModeNames checks the template collage build writes names the
+// streaming mode as Serve reads it.
+func TestInvokeModeNames(t *testing.T) {
+	if lambda.EnvInvokeMode != buildlambda.EnvInvokeMode || lambda.InvokeModeStream != buildlambda.InvokeModeStream {
+		t.Errorf("bff/lambda reads %s=%s, build/lambda writes %s=%s", lambda.EnvInvokeMode, lambda.InvokeModeStream,
+			buildlambda.EnvInvokeMode, buildlambda.InvokeModeStream)
 	}
 }
 
