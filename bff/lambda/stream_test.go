@@ -8,12 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,85 +63,11 @@ func slowPage() http.Handler {
 	})
 }
 
-// chunk is what the fake Runtime API read of a streamed answer, and when.
-type chunk struct {
-	at   time.Time
-	data []byte
-}
-
-// posted is one POST the function made to the fake Runtime API.
-type posted struct {
-	path    string
-	header  http.Header
-	chunked bool
-	chunks  []chunk
-	trailer http.Header
-}
-
-func (p *posted) body() []byte {
-	var b []byte
-	for _, c := range p.chunks {
-		b = append(b, c.data...)
-	}
-	return b
-}
-
-// fakeRuntimeAPI serves the Runtime API's invocation endpoints: each GET
-// next hands out the next event (then waits until the test ends), and every
-// POST is recorded as it arrives.
-type fakeRuntimeAPI struct {
-	*httptest.Server
-	events chan []byte
-	posts  chan *posted
-	n      int
-}
-
-func newFakeRuntimeAPI(t *testing.T) *fakeRuntimeAPI {
-	t.Helper()
-	f := &fakeRuntimeAPI{events: make(chan []byte, 10), posts: make(chan *posted, 10)}
-	var mu sync.Mutex
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case e := <-f.events:
-			mu.Lock()
-			f.n++
-			id := "req-" + strconv.Itoa(f.n)
-			mu.Unlock()
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", id)
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
-			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:shell")
-			w.Write(e)
-		case <-r.Context().Done():
-		}
-	})
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/{what}", func(w http.ResponseWriter, r *http.Request) {
-		p := &posted{path: r.PathValue("id") + "/" + r.PathValue("what"), header: r.Header.Clone(),
-			chunked: len(r.TransferEncoding) == 1 && r.TransferEncoding[0] == "chunked"}
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := r.Body.Read(buf)
-			if n > 0 {
-				p.chunks = append(p.chunks, chunk{time.Now(), bytes.Clone(buf[:n])})
-			}
-			if err != nil {
-				break
-			}
-		}
-		p.trailer = r.Trailer.Clone()
-		w.WriteHeader(http.StatusAccepted)
-		f.posts <- p
-	})
-	f.Server = httptest.NewServer(mux)
-	t.Cleanup(f.Close)
-	return f
-}
-
 // startFunction runs the test binary as a function against api.
 func startFunction(t *testing.T, api, mode string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envTestFunction+"=1", "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(api, "http://"),
+	cmd.Env = append(os.Environ(), envTestFunction+"=1", "AWS_LAMBDA_RUNTIME_API="+api,
 		"COLLAGE_INVOKE_MODE="+mode)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -160,16 +83,9 @@ func startFunction(t *testing.T, api, mode string) {
 	})
 }
 
-func (f *fakeRuntimeAPI) invoke(t *testing.T, event string) *posted {
+func streamed(t *testing.T, api *emulator.RuntimeAPI, event string) *emulator.Answer {
 	t.Helper()
-	f.events <- []byte(event)
-	select {
-	case p := <-f.posts:
-		return p
-	case <-time.After(30 * time.Second):
-		t.Fatal("the function posted no answer in 30s")
-		return nil
-	}
+	return api.Invoke(t, []byte(event), 30*time.Second)
 }
 
 func v2(path string) string {
@@ -183,26 +99,26 @@ func v2(path string) string {
 // with the status, headers and cookies before eight NUL bytes, the head of
 // the page well before the rest, and the error paths.
 func TestStreamWireFormat(t *testing.T) {
-	api := newFakeRuntimeAPI(t)
-	startFunction(t, api.URL, lambda.InvokeModeStream)
+	api := emulator.NewRuntimeAPI(t)
+	startFunction(t, api.Addr(), lambda.InvokeModeStream)
 
 	t.Run("head first", func(t *testing.T) {
-		p := api.invoke(t, v2("/slow"))
-		if p.path != "req-1/response" {
-			t.Fatalf("posted to %s; want req-1/response", p.path)
+		p := streamed(t, api, v2("/slow"))
+		if p.Path != "req-1/response" {
+			t.Fatalf("posted to %s; want req-1/response", p.Path)
 		}
-		if got := p.header.Get("Lambda-Runtime-Function-Response-Mode"); got != "streaming" {
+		if got := p.Header.Get("Lambda-Runtime-Function-Response-Mode"); got != "streaming" {
 			t.Errorf("Lambda-Runtime-Function-Response-Mode = %q; want streaming", got)
 		}
-		if got := p.header.Get("Content-Type"); got != lambda.StreamContentType {
+		if got := p.Header.Get("Content-Type"); got != lambda.StreamContentType {
 			t.Errorf("Content-Type = %q; want %s", got, lambda.StreamContentType)
 		}
-		if !p.chunked {
+		if !p.Chunked {
 			t.Error("the answer is not sent with chunked transfer encoding")
 		}
-		prelude, body, ok := bytes.Cut(p.body(), make([]byte, 8))
+		prelude, body, ok := bytes.Cut(p.Body(), make([]byte, 8))
 		if !ok {
-			t.Fatalf("no 8-NUL delimiter after the prelude in %q", p.body())
+			t.Fatalf("no 8-NUL delimiter after the prelude in %q", p.Body())
 		}
 		var got struct {
 			StatusCode int
@@ -221,30 +137,23 @@ func TestStreamWireFormat(t *testing.T) {
 		}
 		// The head left before the pause: the first chunk holding it came
 		// at least half the pause before the one with the rest.
-		var head, rest time.Time
-		for _, c := range p.chunks {
-			if bytes.Contains(c.data, []byte("<head>")) {
-				head = c.at
-			}
-			if bytes.Contains(c.data, []byte("rest")) {
-				rest = c.at
-			}
+		head, ok1 := p.Arrived("<head>")
+		rest, ok2 := p.Arrived("rest")
+		if !ok1 || !ok2 || rest.Sub(head) < pause/2 {
+			t.Errorf("the head arrived %s before the rest; want it before the %s pause ends (chunks: %d)", rest.Sub(head), pause, len(p.Chunks))
 		}
-		if head.IsZero() || rest.IsZero() || rest.Sub(head) < pause/2 {
-			t.Errorf("the head arrived %s before the rest; want it before the %s pause ends (chunks: %d)", rest.Sub(head), pause, len(p.chunks))
-		}
-		t.Logf("head %s before the rest, %d chunks", rest.Sub(head).Round(time.Millisecond), len(p.chunks))
+		t.Logf("head %s before the rest, %d chunks", rest.Sub(head).Round(time.Millisecond), len(p.Chunks))
 	})
 
 	t.Run("panic after the head", func(t *testing.T) {
-		p := api.invoke(t, v2("/panic-late"))
-		if !bytes.Contains(p.body(), []byte("<head>/panic-late</head>")) {
-			t.Errorf("body = %q; want the head sent before the panic", p.body())
+		p := streamed(t, api, v2("/panic-late"))
+		if !bytes.Contains(p.Body(), []byte("<head>/panic-late</head>")) {
+			t.Errorf("body = %q; want the head sent before the panic", p.Body())
 		}
-		if got := p.trailer.Get("Lambda-Runtime-Function-Error-Type"); got != "Runtime.HandlerError" {
-			t.Errorf("error type trailer = %q; want Runtime.HandlerError (trailer %v)", got, p.trailer)
+		if got := p.Trailer.Get("Lambda-Runtime-Function-Error-Type"); got != "Runtime.HandlerError" {
+			t.Errorf("error type trailer = %q; want Runtime.HandlerError (trailer %v)", got, p.Trailer)
 		}
-		b, err := base64.StdEncoding.DecodeString(p.trailer.Get("Lambda-Runtime-Function-Error-Body"))
+		b, err := base64.StdEncoding.DecodeString(p.Trailer.Get("Lambda-Runtime-Function-Error-Body"))
 		if err != nil || !bytes.Contains(b, []byte("panic: late")) {
 			t.Errorf("error body trailer = %q, %v; want the panic", b, err)
 		}
@@ -255,17 +164,17 @@ func TestStreamWireFormat(t *testing.T) {
 		{"not a Function URL event", `{"httpMethod":"GET","path":"/"}`, "payload 2.0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := api.invoke(t, c.event)
-			if !strings.HasSuffix(p.path, "/error") || !bytes.Contains(p.body(), []byte(c.want)) {
-				t.Errorf("POST %s %s; want the error endpoint, with %q", p.path, p.body(), c.want)
+			p := streamed(t, api, c.event)
+			if !strings.HasSuffix(p.Path, "/error") || !bytes.Contains(p.Body(), []byte(c.want)) {
+				t.Errorf("POST %s %s; want the error endpoint, with %q", p.Path, p.Body(), c.want)
 			}
 		})
 	}
 
 	t.Run("the next event after errors", func(t *testing.T) {
-		p := api.invoke(t, v2("/again"))
-		if !bytes.HasSuffix(p.body(), []byte("<head>/again</head><body>rest</body>")) {
-			t.Errorf("body = %q", p.body())
+		p := streamed(t, api, v2("/again"))
+		if !bytes.HasSuffix(p.Body(), []byte("<head>/again</head><body>rest</body>")) {
+			t.Errorf("body = %q", p.Body())
 		}
 	})
 }
