@@ -22,11 +22,13 @@ type RuntimeAPI struct {
 	posts  chan *Answer
 	mu     sync.Mutex
 	n      int
+	sent   map[string]time.Time // when each event left
 }
 
 // Answer is one POST a function made to the RuntimeAPI.
 type Answer struct {
 	Path    string      // after /2018-06-01/runtime/invocation/: ID/response or ID/error
+	Sent    time.Time   // when the function got the event
 	Header  http.Header // the request's headers
 	Chunked bool        // sent with chunked transfer encoding
 	Chunks  []Chunk     // the body, as it arrived
@@ -37,6 +39,14 @@ type Answer struct {
 type Chunk struct {
 	At   time.Time
 	Data []byte
+}
+
+// FirstByte is how long the first piece of the body took, from the event.
+func (a *Answer) FirstByte() time.Duration {
+	if len(a.Chunks) == 0 {
+		return 0
+	}
+	return a.Chunks[0].At.Sub(a.Sent)
 }
 
 // Body is the whole body of the answer.
@@ -62,7 +72,7 @@ func (a *Answer) Arrived(s string) (time.Time, bool) {
 // NewRuntimeAPI starts a RuntimeAPI on 127.0.0.1, stopped when t ends.
 func NewRuntimeAPI(t testing.TB) *RuntimeAPI {
 	t.Helper()
-	f := &RuntimeAPI{events: make(chan []byte, 16), posts: make(chan *Answer, 16)}
+	f := &RuntimeAPI{events: make(chan []byte, 16), posts: make(chan *Answer, 16), sent: map[string]time.Time{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", f.next)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/{what}", f.post)
@@ -85,6 +95,9 @@ func (f *RuntimeAPI) next(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
 		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:function")
 		w.Write(e)
+		f.mu.Lock()
+		f.sent[id] = time.Now()
+		f.mu.Unlock()
 	case <-r.Context().Done():
 	}
 }
@@ -92,6 +105,9 @@ func (f *RuntimeAPI) next(w http.ResponseWriter, r *http.Request) {
 func (f *RuntimeAPI) post(w http.ResponseWriter, r *http.Request) {
 	a := &Answer{Path: r.PathValue("id") + "/" + r.PathValue("what"), Header: r.Header.Clone(),
 		Chunked: len(r.TransferEncoding) == 1 && r.TransferEncoding[0] == "chunked"}
+	f.mu.Lock()
+	a.Sent = f.sent[r.PathValue("id")]
+	f.mu.Unlock()
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := r.Body.Read(buf)
