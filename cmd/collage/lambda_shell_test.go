@@ -23,7 +23,7 @@ import (
 // packageShell runs collage build on the demo for this machine's
 // architecture and unzips the shell's package, as Lambda does into
 // /var/task. It returns that folder and the output folder.
-func packageShell(t *testing.T) (task, dist string) {
+func packageShell(t testing.TB) (task, dist string) {
 	t.Helper()
 	needNodeModules(t)
 	dist = filepath.Join(t.TempDir(), "dist")
@@ -177,6 +177,70 @@ func TestShellOnLambda(t *testing.T) {
 				a.FirstByte().Round(time.Millisecond), recs.Sub(head).Round(time.Millisecond), len(a.Chunks))
 		}
 	})
+}
+
+// BenchmarkShellOnLambda measures the shell's bootstrap from the package
+// collage build writes: its cold start under the emulator (from the first
+// invocation, which starts the bootstrap process, to the whole home page),
+// and the first byte of a streamed home page through the fake Runtime
+// API, warm, with the recommendations slowed to 250ms. It also reports the
+// bootstrap's size for this machine's architecture.
+func BenchmarkShellOnLambda(b *testing.B) {
+	rie := emulator.Require(b)
+	task, _ := packageShell(b)
+	bin := filepath.Join(task, "bootstrap")
+	info, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cold-start-emulator", func(b *testing.B) {
+		var took []time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			em, err := emulator.Start(rie, bin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start := time.Now()
+			status, out, err := em.Invoke(context.Background(), []byte(event("/")))
+			took = append(took, time.Since(start))
+			b.StopTimer()
+			em.Close()
+			if err != nil || status != 200 || !bytes.Contains(out, []byte(`"statusCode":200`)) {
+				b.Fatalf("first invocation: %d %s %v", status, out, err)
+			}
+			b.StartTimer()
+		}
+		reportQuantiles(b, took, "cold-ms")
+		b.ReportMetric(float64(info.Size())/1e6, "bootstrap-MB")
+	})
+	b.Run("first-byte-streamed", func(b *testing.B) {
+		api := emulator.NewRuntimeAPI(b)
+		cmd := exec.Command(bin, "lambda-shell", "--set", "recs.delay=250ms")
+		cmd.Dir = task
+		cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "COLLAGE_INVOKE_MODE=RESPONSE_STREAM")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		var first, whole []time.Duration
+		for b.Loop() {
+			a := api.Invoke(b, []byte(event("/")), 60*time.Second)
+			first = append(first, a.FirstByte())
+			whole = append(whole, a.Chunks[len(a.Chunks)-1].At.Sub(a.Sent))
+		}
+		reportQuantiles(b, first, "first-byte-ms")
+		reportQuantiles(b, whole, "last-byte-ms")
+	})
+}
+
+// reportQuantiles reports the median and the maximum of took as
+// p50-UNIT and max-UNIT, in milliseconds.
+func reportQuantiles(b *testing.B, took []time.Duration, unit string) {
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1e3, "p50-"+unit)
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1e3, "max-"+unit)
 }
 
 func event(path string) string {
