@@ -27,6 +27,17 @@
 //   - the function's ctx carries the Lambda request id, deadline and
 //     function ARN (see FromContext).
 //
+// Serve runs any http.Handler (a BFF, or the shell itself) inside Lambda in
+// one of two modes that COLLAGE_INVOKE_MODE names. Buffered, the default,
+// answers every shape above in one payload (Flush only commits the status).
+// RESPONSE_STREAM, for a Function URL with that InvokeMode, streams: Stream
+// speaks the Runtime API's streaming protocol itself (the
+// Lambda-Runtime-Function-Response-Mode header, chunked transfer, a JSON
+// prelude with status, headers and cookies ended by eight NUL bytes, error
+// trailers after a failure mid-answer), and each Flush of the handler
+// leaves as one chunk, so a page's head reaches the client before a slow
+// slot is written.
+//
 // The same package encodes the other direction for callers that invoke a
 // BFF with the Lambda Invoke API: NewEvent makes the payload-2.0 event a
 // Function URL would send, and ReadResponse reads the answer back;

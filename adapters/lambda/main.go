@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/bff/httpserve"
 )
@@ -25,6 +27,10 @@ const (
 	EnvHost = "HOST"
 	// EnvBasePath is Options.BasePath. Default: none.
 	EnvBasePath = "COLLAGE_BASE_PATH"
+	// EnvInvokeMode is how Serve answers: RESPONSE_STREAM streams (a
+	// Function URL whose InvokeMode is RESPONSE_STREAM), BUFFERED buffers.
+	// Default: BUFFERED.
+	EnvInvokeMode = "COLLAGE_INVOKE_MODE"
 	// SettingPrefix starts the variables that hold the BFF's settings: the
 	// setting delay is COLLAGE_SETTING_delay. collage build writes them
 	// into the SAM template from collage.yaml.
@@ -100,4 +106,32 @@ func envMap(environ []string) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// The values of EnvInvokeMode, named as a Function URL's InvokeMode.
+const (
+	InvokeModeBuffered = "BUFFERED"
+	InvokeModeStream   = "RESPONSE_STREAM"
+)
+
+// Serve serves any http.Handler inside Lambda, through the Runtime API that
+// environ's AWS_LAMBDA_RUNTIME_API names, in the invoke mode its
+// COLLAGE_INVOKE_MODE names: streamed (see Stream), or buffered, which
+// answers every event shape a Handler knows and never returns. It returns
+// an error when environ is not Lambda's, or names an unknown mode.
+func Serve(ctx context.Context, h http.Handler, opts Options, environ []string) error {
+	env := envMap(environ)
+	api := env[EnvRuntimeAPI]
+	if api == "" {
+		return fmt.Errorf("lambda: %s is not set: this runs inside Lambda, or under aws-lambda-rie", EnvRuntimeAPI)
+	}
+	switch mode := env[EnvInvokeMode]; mode {
+	case InvokeModeStream:
+		return Stream(ctx, api, h, opts)
+	case "", InvokeModeBuffered:
+		lambda.StartWithOptions(NewHandler(h, opts), lambda.WithContext(ctx))
+		return nil
+	default:
+		return fmt.Errorf("lambda: %s=%q: want %s or %s", EnvInvokeMode, mode, InvokeModeStream, InvokeModeBuffered)
+	}
 }

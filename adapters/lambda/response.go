@@ -63,6 +63,16 @@ func (w *recorder) Write(p []byte) (int, error) {
 	return w.body.Write(p)
 }
 
+// Flush commits the status, as net/http does; the answer itself leaves
+// whole when the handler returns, since a buffered invocation has one
+// payload. A handler that streams (the shell's pages) so runs unchanged in
+// both modes.
+func (w *recorder) Flush() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
 // bodyAllowed is false for the statuses that have no body in HTTP.
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified

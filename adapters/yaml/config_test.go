@@ -33,15 +33,15 @@ func project(t *testing.T, yaml string, layouts map[string]string) string {
 }
 
 var layouts = map[string]string{
-	"shell/layouts/home.html":    `<head></head><collage-slot frontend=catalog></collage-slot>`,
-	"shell/layouts/product.html": "<head></head>\n<collage-slot frontend=catalog primary></collage-slot>",
-	"shell/layouts/about.html":   `<p>about</p>`,
+	"layouts/home.html":    `<head></head><collage-slot frontend=catalog></collage-slot>`,
+	"layouts/product.html": "<head></head>\n<collage-slot frontend=catalog primary></collage-slot>",
+	"layouts/about.html":   `<p>about</p>`,
 }
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	path := project(t, `# the demo
-layouts: shell/layouts
+layouts: layouts
 routes:
   /products/{id}: product.html
   /: home.html
@@ -60,7 +60,7 @@ frontends:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "shell/layouts" {
+	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "layouts" {
 		t.Errorf("File %q Dir %q Layouts %q", c.File, c.Dir, c.Layouts)
 	}
 	var patterns []string
@@ -163,13 +163,13 @@ func TestErrors(t *testing.T) {
 		{name: "empty file", yaml: "", line: 0, msg: "the file is empty"},
 		{
 			name: "layout error", yaml: "layouts: shell/layouts\nroutes: { /: broken.html }\n" + frontends,
-			file: "shell/layouts/broken.html", line: 2, msg: "is never closed",
+			file: "layouts/broken.html", line: 2, msg: "is never closed",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			files := map[string]string{"shell/layouts/broken.html": "<p>\n<collage-slot frontend=catalog>"}
+			files := map[string]string{"layouts/broken.html": "<p>\n<collage-slot frontend=catalog>"}
 			for k, v := range layouts {
 				files[k] = v
 			}

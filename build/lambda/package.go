@@ -59,6 +59,9 @@ type Options struct {
 	Arch string
 	// BFFs are the functions to package.
 	BFFs []BFF
+	// Shell declares the shell's own function in the template, beside the
+	// BFFs; its zip is made by ZipShell. Optional. Default: no shell.
+	Shell *Shell
 	// MemoryMB is each function's memory. Optional. Default: 256.
 	MemoryMB int
 	// Timeout is each function's timeout. Optional. Default: 10s.
@@ -149,12 +152,18 @@ func Package(ctx context.Context, opts Options) (*Result, error) {
 		if !nameRE.MatchString(b.Name) {
 			return nil, &Error{Code: "bad_option", BFF: b.Name, Msg: "use lower-case letters, digits and dashes, starting with a letter"}
 		}
+		if b.Name == ShellName {
+			return nil, &Error{Code: "bad_option", BFF: b.Name, Msg: "the name " + ShellName + " is the shell's own function: name the frontend otherwise"}
+		}
 		for k := range b.Settings {
 			if !settingRE.MatchString(k) {
 				return nil, &Error{Code: "bad_setting", BFF: b.Name, Msg: fmt.Sprintf(
 					"setting %q cannot be a Lambda environment variable: use letters, digits and _", k)}
 			}
 		}
+	}
+	if err := opts.Shell.check(opts.BFFs); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, &Error{Code: "io", Msg: err.Error()}
@@ -290,17 +299,26 @@ func zipBootstrap(bin, zipPath string) error {
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
+	if err := addFile(zw, "bootstrap", 0o755, data); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
 	return os.WriteFile(zipPath, buf.Bytes(), 0o644)
+}
+
+// zipTime is the time of every file in a zip, so the same files give the
+// same zip.
+var zipTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func addFile(zw *zip.Writer, name string, mode os.FileMode, data []byte) error {
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: zipTime}
+	h.SetMode(mode)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }

@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,7 +11,8 @@ import (
 
 // Template returns the AWS SAM template declaring every BFF of opts as a
 // function of the provided.al2023 runtime with a Function URL, its code
-// the zip under Dir and its settings as environment variables.
+// the zip under Dir and its settings as environment variables; and the
+// shell's own function when opts.Shell is set.
 func Template(opts Options) []byte {
 	opts = opts.withDefaults()
 	var b bytes.Buffer
@@ -56,7 +58,11 @@ Resources:
 		}
 		b.WriteString("      FunctionUrlConfig:\n        AuthType: !Ref FunctionUrlAuthType\n")
 	}
-	if len(bffs) > 0 {
+	if opts.Shell != nil {
+		writeShell(&b, opts.Shell.withDefaults(), opts.Arch)
+		b.WriteString("Outputs:\n")
+		b.WriteString("  ShellFunctionUrl:\n    Description: \"Function URL of the shell: the site\"\n    Value: !GetAtt ShellFunctionUrl.FunctionUrl\n")
+	} else if len(bffs) > 0 {
 		b.WriteString("Outputs:\n")
 	}
 	for _, f := range bffs {
@@ -66,6 +72,32 @@ Resources:
 		fmt.Fprintf(&b, "    Value: !GetAtt %sUrl.FunctionUrl\n", id)
 	}
 	return b.Bytes()
+}
+
+// writeShell declares the shell's function: the provided.al2023 runtime
+// streaming its answers through a public Function URL, with the function
+// of each BFF it reaches through Lambda in its environment and policy.
+func writeShell(b *bytes.Buffer, s Shell, arch string) {
+	b.WriteString("  ShellFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n")
+	fmt.Fprintf(b, "      FunctionName: !Sub %s\n", quote("${FunctionPrefix}"+ShellName))
+	fmt.Fprintf(b, "      CodeUri: %s\n", quote(Dir+"/"+ShellName+".zip"))
+	b.WriteString("      Handler: bootstrap\n      Runtime: provided.al2023\n")
+	fmt.Fprintf(b, "      Architectures:\n        - %s\n", armName(arch))
+	fmt.Fprintf(b, "      MemorySize: %d\n", s.MemoryMB)
+	fmt.Fprintf(b, "      Timeout: %d\n", int(s.Timeout.Seconds()+0.999))
+	names := slices.Sorted(slices.Values(s.Lambda))
+	b.WriteString("      Environment:\n        Variables:\n")
+	fmt.Fprintf(b, "          %s: %s\n", EnvInvokeMode, InvokeModeStream)
+	for _, n := range names {
+		fmt.Fprintf(b, "          %s: !Sub %s\n", EnvBFF(n), quote("lambda://${"+logicalID(n)+"}"))
+	}
+	if len(names) > 0 {
+		b.WriteString("      Policies:\n")
+		for _, n := range names {
+			fmt.Fprintf(b, "        - LambdaInvokePolicy:\n            FunctionName: !Ref %s\n", logicalID(n))
+		}
+	}
+	b.WriteString("      FunctionUrlConfig:\n        AuthType: NONE\n        InvokeMode: " + InvokeModeStream + "\n")
 }
 
 // logicalID turns a frontend name into a CloudFormation logical id:

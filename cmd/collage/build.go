@@ -18,8 +18,8 @@ func (m *Main) build(args []string) error {
 	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
 	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
 	minify := fs.Bool("minify", true, "minify the bundles")
-	lambda := fs.Bool("lambda", true, "also package each BFF (frontends/NAME/bff/cmd/bootstrap) into OUT/lambda/NAME.zip with a SAM template OUT/template.yaml")
-	arch := fs.String("lambda-arch", "arm64", "the Lambda architecture of the BFFs: arm64 or amd64")
+	lambda := fs.Bool("lambda", true, "also package each BFF (frontends/NAME/bff/cmd/bootstrap) into OUT/lambda/NAME.zip, and the shell itself (when ROOT/collage.yaml exists) into OUT/lambda/shell.zip, with a SAM template OUT/template.yaml")
+	arch := fs.String("lambda-arch", "arm64", "the Lambda architecture of the BFFs and the shell: arm64 or amd64")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

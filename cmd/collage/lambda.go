@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/collage-dev/collage/adapters/awssdk"
@@ -34,14 +35,27 @@ type lambdaBuild struct {
 	display         string // out as the user wrote it
 	staged          string // where the zips and template wait for the bundles' build
 	res             *buildlambda.Result
+	shell           *shellBuild // nil without a collage.yaml
 }
+
+// shellBuild is the shell's function, waiting for the bundles it serves.
+type shellBuild struct {
+	bootstrap string // built before the bundles
+	cfg       *yaml.Config
+	fn        buildlambda.Function // once zipped
+}
+
+// shellMain is the main package of the shell's bootstrap: this command,
+// which serves the shell when Lambda runs it.
+const shellMain = "github.com/collage-dev/collage/cmd/collage"
 
 // packageLambdas builds every BFF that has a main package under
 // bff/NAME/cmd/bootstrap, for a frontend under frontends/ or in
-// ROOT/collage.yaml, into a staging folder beside out. It runs before the
-// bundles' build, so that a failure leaves out as it was; install moves the
-// result into out once the bundles are built. It returns nil when there is
-// no BFF to package.
+// ROOT/collage.yaml, and the shell's bootstrap when there is a
+// collage.yaml, into a staging folder beside out. It runs before the
+// bundles' build, so that a failure leaves out as it was; install zips the
+// shell with the bundles and moves the result into out once they are
+// built. It returns nil when there is nothing to package.
 func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, error) {
 	names := map[string]bool{}
 	frontends, _ := build.Discover(root, "frontends") // the bundles' build reports these errors
@@ -49,10 +63,10 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 		names[f.Name] = true
 	}
 	settings := map[string]map[string]string{}
+	var cfg *yaml.Config
 	cfgPath := filepath.Join(root, "collage.yaml")
 	if _, err := os.Stat(cfgPath); err == nil {
-		cfg, err := yaml.Load(cfgPath)
-		if err != nil {
+		if cfg, err = yaml.Load(cfgPath); err != nil {
 			return nil, err
 		}
 		for name, f := range cfg.Frontends {
@@ -66,8 +80,17 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 	}
 	sort.Strings(list)
 	bffs := buildlambda.Discover(root, list)
-	if len(bffs) == 0 {
+	if len(bffs) == 0 && cfg == nil {
 		return nil, nil
+	}
+	var shell *buildlambda.Shell
+	if cfg != nil {
+		shell = &buildlambda.Shell{}
+		for _, b := range bffs {
+			if strings.HasPrefix(cfg.Frontends[b.Name].BFF, "lambda://") {
+				shell.Lambda = append(shell.Lambda, b.Name)
+			}
+		}
 	}
 	for i := range bffs {
 		bffs[i].Settings = settings[bffs[i].Name]
@@ -83,28 +106,105 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := buildlambda.Package(ctx, buildlambda.Options{Root: root, Out: staged, Arch: arch, BFFs: bffs})
+	res, err := buildlambda.Package(ctx, buildlambda.Options{Root: root, Out: staged, Arch: arch, BFFs: bffs, Shell: shell})
 	if err != nil {
 		os.RemoveAll(staged)
 		return nil, err
 	}
-	return &lambdaBuild{root: root, out: out, display: display, arch: arch, staged: staged, res: res}, nil
+	lb := &lambdaBuild{root: root, out: out, display: display, arch: arch, staged: staged, res: res}
+	if cfg != nil {
+		if _, err := shellLayouts(cfg); err != nil {
+			os.RemoveAll(staged)
+			return nil, err
+		}
+		bin := filepath.Join(staged, ".shell", "bootstrap")
+		if err := buildlambda.BuildBootstrap(ctx, "go", root, shellMain, "linux", arch, bin); err != nil {
+			os.RemoveAll(staged)
+			return nil, fmt.Errorf("the shell's bootstrap: %w", err)
+		}
+		lb.shell = &shellBuild{bootstrap: bin, cfg: cfg}
+	}
+	return lb, nil
 }
 
-// install moves the packaged BFFs into the output folder.
+// shellLayouts is the layouts folder of cfg relative to its collage.yaml,
+// which must hold it: the shell's zip keeps the two as they are placed.
+func shellLayouts(cfg *yaml.Config) (string, error) {
+	dir := cfg.Layouts
+	if filepath.IsAbs(dir) {
+		rel, err := filepath.Rel(cfg.Dir, dir)
+		if err != nil {
+			return "", fmt.Errorf("%s: layouts %s: %w", cfg.File, dir, err)
+		}
+		dir = rel
+	}
+	if !filepath.IsLocal(dir) {
+		return "", fmt.Errorf("%s: layouts %s is outside the folder of %s, so the shell's Lambda package cannot hold it: move it inside", cfg.File, cfg.Layouts, filepath.Base(cfg.File))
+	}
+	return filepath.Clean(dir), nil
+}
+
+// install zips the shell with the built bundles, and moves the packages
+// into the output folder.
 func (l *lambdaBuild) install() error {
 	defer os.RemoveAll(l.staged)
+	if l.shell != nil {
+		files, err := l.shellFiles()
+		if err != nil {
+			return err
+		}
+		zip := filepath.Join(l.staged, buildlambda.Dir, buildlambda.ShellName+".zip")
+		if l.shell.fn, err = buildlambda.ZipShell(zip, l.shell.bootstrap, files); err != nil {
+			return err
+		}
+	}
 	return buildlambda.Install(l.staged, l.out)
+}
+
+// shellFiles are what the shell serves from its zip: collage.yaml, its
+// layouts, and the bundles' index and assets as dist/, without source
+// maps, which the shell does not serve.
+func (l *lambdaBuild) shellFiles() ([]buildlambda.ShellFile, error) {
+	cfg := l.shell.cfg
+	layouts, err := shellLayouts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	files := []buildlambda.ShellFile{{Name: "collage.yaml", Path: cfg.File}}
+	more, err := buildlambda.DirFiles(filepath.Join(cfg.Dir, layouts), filepath.ToSlash(layouts), nil)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, more...)
+	if _, err := os.Stat(filepath.Join(l.out, build.IndexFile)); err == nil {
+		files = append(files, buildlambda.ShellFile{Name: "dist/" + build.IndexFile, Path: filepath.Join(l.out, build.IndexFile)})
+		assets, err := buildlambda.DirFiles(filepath.Join(l.out, "assets"), "dist/assets", isSourceMap)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, assets...)
+	}
+	return files, nil
+}
+
+// isSourceMap says whether name is a source map or a compressed copy of one.
+func isSourceMap(name string) bool {
+	name = strings.TrimSuffix(strings.TrimSuffix(name, ".br"), ".gz")
+	return strings.HasSuffix(name, ".map")
 }
 
 // discard removes what was packaged, after the bundles' build failed.
 func (l *lambdaBuild) discard() { os.RemoveAll(l.staged) }
 
-// printLambdaSizes prints each BFF's bootstrap and zip sizes.
+// printLambdaSizes prints each function's bootstrap and zip sizes.
 func printLambdaSizes(w io.Writer, l *lambdaBuild) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "lambda (%s)\tbootstrap\tzip\t\n", l.arch)
-	for _, f := range l.res.Functions {
+	fns := l.res.Functions
+	if l.shell != nil {
+		fns = append(fns, l.shell.fn)
+	}
+	for _, f := range fns {
 		zip := filepath.Join(l.display, buildlambda.Dir, f.Name+".zip")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", zip, mb(f.BootstrapBytes), mb(f.ZipBytes))
 	}

@@ -3,6 +3,7 @@
 //	collage dev      build everything and serve it with in-process BFFs
 //	collage build    build every frontend into dist/
 //	collage serve    serve a built dist/ with the BFFs collage.yaml names
+//	collage lambda-shell  serve the shell inside AWS Lambda (its bootstrap)
 package main
 
 import (
@@ -22,6 +23,7 @@ Usage:
   collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
   collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
   collage serve   [--config collage.yaml] [--dist dist] [--addr 127.0.0.1:3000]
+  collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
 
 Run "collage COMMAND --help" for a command's flags.
 `
@@ -30,7 +32,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
+	args := os.Args[1:]
+	if len(args) == 0 && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		// Lambda runs a function's bootstrap with no arguments.
+		args = []string{"lambda-shell"}
+	}
+	if err := m.Run(ctx, args); err != nil {
 		if !errors.Is(err, errReported) && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "collage:", err)
 		}
@@ -64,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.build(args[1:])
 	case "serve":
 		return m.serve(ctx, args[1:])
+	case "lambda-shell":
+		return m.lambdaShell(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -28,7 +28,7 @@ const root = "../.."
 
 // needNodeModules skips a test that builds the demo when npm packages are
 // not installed, and fails it under CI, where they always are.
-func needNodeModules(t *testing.T) {
+func needNodeModules(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(root, "node_modules", "preact")); err != nil {
 		if os.Getenv("CI") == "true" {

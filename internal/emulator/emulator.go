@@ -10,6 +10,9 @@
 // when invocations overlap: an Emulator serialises the calls made through
 // Invoke, and callers that reach it otherwise (the AWS SDK) must not
 // overlap their calls.
+//
+// The emulator buffers every answer: RuntimeAPI fakes the Runtime API's
+// invocation endpoints instead, to test a function that streams.
 package emulator
 
 import (
