@@ -34,7 +34,7 @@ type Request interface {
 	RawQuery() string
 	// Host is the Host header, port included.
 	Host() string
-	// Scheme is "http" or "https".
+	// Scheme is "https" on a TLS connection, "http" otherwise.
 	Scheme() string
 	// Header is the first value of the header called name, or "".
 	Header(name string) string
@@ -308,7 +308,7 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		Header: sh.copyCredentials(req, forwarded(req, id)),
 		Nonce:  nonce,
 		ID:     id,
-		Origin: req.Scheme() + "://" + req.Host(),
+		Origin: origin(req),
 	}
 	render, done := sh.Compose(p, creq)
 	status, header := render.Status()
@@ -467,6 +467,31 @@ func (s *Shell) copyCredentials(req Request, h http.Header) http.Header {
 		}
 	}
 	return h
+}
+
+// origin is the page's origin, scheme://host[:port], for the redirects a
+// primary slot may make. The shell trusts the X-Forwarded- headers of the
+// proxy in front of it, as fiber does by default.
+func origin(req Request) string {
+	scheme := req.Scheme()
+	if scheme != "https" {
+		for _, k := range []string{"X-Forwarded-Proto", "X-Forwarded-Protocol"} {
+			if v := req.Header(k); v != "" {
+				scheme, _, _ = strings.Cut(v, ",")
+			}
+		}
+		if req.Header("X-Forwarded-Ssl") == "on" {
+			scheme = "https"
+		}
+		if v := req.Header("X-Url-Scheme"); v != "" {
+			scheme = v
+		}
+	}
+	host := req.Host()
+	if v := req.Header("X-Forwarded-Host"); v != "" {
+		host, _, _ = strings.Cut(v, ",")
+	}
+	return scheme + "://" + host
 }
 
 func newNonce() string {

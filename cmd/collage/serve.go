@@ -17,6 +17,7 @@ import (
 	"github.com/collage-dev/collage/shell/fiberhttp"
 	"github.com/collage-dev/collage/shell/fragcache"
 	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/nethttp"
 	"github.com/collage-dev/collage/shell/prometheus"
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -43,6 +44,7 @@ type serveOptions struct {
 	pageTimeout time.Duration
 	coalesce    time.Duration
 	sourceMaps  bool
+	server      string
 
 	// The limits of the HTTP edge.
 	headerTimeout   time.Duration
@@ -70,6 +72,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxConns, "max-conns", fiberhttp.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
 	fs.Int64Var(&o.maxBody, "max-body", fiberhttp.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
 	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiberhttp.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
+	fs.StringVar(&o.server, "server", "fiber", "the HTTP server binding: fiber (the default) or nethttp (net/http); both answer alike")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
@@ -92,6 +95,9 @@ func (o *serveOptions) edge() (fiberhttp.Config, error) {
 		if n.v <= 0 {
 			return fiberhttp.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
 		}
+	}
+	if o.server != "fiber" && o.server != "nethttp" {
+		return fiberhttp.Config{}, fmt.Errorf("--server %q: want fiber or nethttp", o.server)
 	}
 	if o.writeTimeout < o.pageTimeout {
 		return fiberhttp.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
@@ -165,6 +171,9 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s\n", len(cfg.Routes), url)
 	if m.Listening != nil {
 		m.Listening <- url
+	}
+	if o.server == "nethttp" {
+		return nethttp.Serve(ctx, ln, sh, edge)
 	}
 	return fiberhttp.Serve(ctx, ln, sh, edge)
 }

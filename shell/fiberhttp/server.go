@@ -85,8 +85,14 @@ func (c *ctx) fiber() *fiber.Ctx { return (*fiber.Ctx)(c) }
 func (c *ctx) Method() string   { return c.fiber().Method() }
 func (c *ctx) Path() string     { return string(c.fiber().Request().URI().PathOriginal()) }
 func (c *ctx) RawQuery() string { return string(c.fiber().Request().URI().QueryString()) }
-func (c *ctx) Host() string     { return c.fiber().Hostname() }
-func (c *ctx) Scheme() string   { return c.fiber().Protocol() }
+func (c *ctx) Host() string     { return string(c.fiber().Request().Host()) }
+
+func (c *ctx) Scheme() string {
+	if c.fiber().Context().IsTLS() {
+		return "https"
+	}
+	return "http"
+}
 
 // Header copies the value out of fasthttp's buffer, which is reused.
 func (c *ctx) Header(name string) string {

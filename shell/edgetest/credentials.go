@@ -1,4 +1,4 @@
-package fiberhttp_test
+package edgetest
 
 import (
 	"log/slog"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
-	"github.com/collage-dev/collage/shell/fiberhttp"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
 )
@@ -19,7 +18,7 @@ import (
 // for two frontends: mine declares a cookie and Authorization, theirs
 // nothing. Each BFF answers every request, fragment or not, with its own
 // cookie and another.
-func TestCredentialsPerFrontend(t *testing.T) {
+func (su suite) TestCredentialsPerFrontend(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]http.Header{} // by frontend and path
@@ -48,7 +47,7 @@ func TestCredentialsPerFrontend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := fiberhttp.New(sh, fiberhttp.Config{})
+	app := su.newApp(t, sh, shell.EdgeConfig{})
 	send := func(method, target string) *http.Response {
 		t.Helper()
 		req := httptest.NewRequest(method, target, nil)
