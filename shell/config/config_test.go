@@ -151,6 +151,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown frontend key", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    timeout: 1s\n", line: 6, msg: `frontend catalog: unknown key "timeout"`},
 		{name: "invalid frontend name", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  Cart_2: { bff: local }\n", line: 5, msg: `frontend name "Cart_2"`},
 		{name: "frontend name with a slash", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  ../x: { bff: local }\n", line: 4, msg: `frontend name "../x"`},
+		{name: "reserved frontend name", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  lambda: { bff: local }\n", line: 5, msg: `frontend name "lambda" is reserved by collage (the output's lambda folder and the Lambda transport's packages): choose another`},
 		{name: "duplicate frontend", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  catalog: { bff: local }\n", line: 5, msg: `frontend "catalog" is listed twice`},
 		{name: "settings not a mapping", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    settings: [a, b]\n", line: 6, msg: "settings must be a mapping"},
 		{name: "setting not a value", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    settings:\n      a: [1]\n", line: 7, msg: "setting a must be a single value"},
