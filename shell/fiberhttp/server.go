@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 // Config is the HTTP edge's options: the shell handler's, and the limits
@@ -82,10 +83,14 @@ type ctx fiber.Ctx
 
 func (c *ctx) fiber() *fiber.Ctx { return (*fiber.Ctx)(c) }
 
+// The strings below are views of fasthttp's buffers, valid until the
+// request ends, as shell.Request allows: the shell copies what it keeps,
+// so that no value is copied twice.
+
 func (c *ctx) Method() string   { return c.fiber().Method() }
-func (c *ctx) Path() string     { return string(c.fiber().Request().URI().PathOriginal()) }
-func (c *ctx) RawQuery() string { return string(c.fiber().Request().URI().QueryString()) }
-func (c *ctx) Host() string     { return string(c.fiber().Request().Host()) }
+func (c *ctx) Path() string     { return utils.UnsafeString(c.fiber().Request().URI().PathOriginal()) }
+func (c *ctx) RawQuery() string { return utils.UnsafeString(c.fiber().Request().URI().QueryString()) }
+func (c *ctx) Host() string     { return utils.UnsafeString(c.fiber().Request().Host()) }
 
 func (c *ctx) Scheme() string {
 	if c.fiber().Context().IsTLS() {
@@ -94,9 +99,8 @@ func (c *ctx) Scheme() string {
 	return "http"
 }
 
-// Header copies the value out of fasthttp's buffer, which is reused.
 func (c *ctx) Header(name string) string {
-	return string(c.fiber().Request().Header.Peek(name))
+	return utils.UnsafeString(c.fiber().Request().Header.Peek(name))
 }
 
 func (c *ctx) RemoteAddr() string { return c.fiber().Context().RemoteAddr().String() }
