@@ -1,6 +1,7 @@
 package nethttp
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -39,6 +40,16 @@ func (s *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x := &exchange{r: r, w: w, rc: http.NewResponseController(w), write: s.write}
+	defer func() {
+		// A failure of the shell's is a 500 in the JSON error shape, as
+		// fiber's recover middleware makes it, while nothing is written yet.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler || x.began {
+				panic(http.ErrAbortHandler)
+			}
+			s.h.WriteError(x, w.Header().Get("X-Request-Id"), r.URL.Path, fmt.Errorf("panic: %v", v))
+		}
+	}()
 	s.h.Serve(x, x)
 }
 
@@ -49,6 +60,7 @@ type exchange struct {
 	w     http.ResponseWriter
 	rc    *http.ResponseController
 	write time.Duration
+	began bool // whether the status is written
 }
 
 func (x *exchange) Method() string { return x.r.Method }
@@ -94,6 +106,7 @@ func (x *exchange) CloseConnection()             { x.w.Header().Set("Connection"
 // begin starts the response's write deadline, as fiber's runs from the end
 // of the handler, and writes its status.
 func (x *exchange) begin(status int, length int64) {
+	x.began = true
 	x.rc.SetWriteDeadline(time.Now().Add(x.write))
 	if length >= 0 {
 		x.w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
