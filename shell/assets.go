@@ -224,7 +224,7 @@ var errNoAsset = &bff.Error{Code: bff.CodeNotFound, Message: "no such asset"}
 // serveAsset answers /assets/REST: the client runtime under _collage/,
 // NAME/VERSION/FILE from the assets folder.
 func (h *Handler) serveAsset(req Request, resp Response, rest string) error {
-	if rest == "_collage/"+runtime.File {
+	if rest == runtimeFolder+runtime.File {
 		return send(req, resp, h.runtime)
 	}
 	if h.assets == nil {

@@ -162,10 +162,9 @@ func (cfg EdgeConfig) WithDefaults() EdgeConfig {
 
 // The paths the Handler answers besides the pages.
 const (
-	HealthPath   = "/_collage/health"
-	MetricsPath  = "/_collage/metrics"
-	assetsPrefix = "/assets/"
-	bffPrefix    = "/bff/"
+	HealthPath  = "/_collage/health"
+	MetricsPath = "/_collage/metrics"
+	bffPrefix   = "/bff/"
 )
 
 // immutable is the caching of content-hashed assets.
