@@ -283,8 +283,8 @@ func Discover(root, dir string) ([]Frontend, []Message) {
 			msgs = append(msgs, Message{File: file, Text: err.Error()})
 		case f.Name != e.Name():
 			msgs = append(msgs, Message{File: file, Text: fmt.Sprintf("name %q must match the folder name %q", f.Name, e.Name())})
-		case !ValidName(f.Name):
-			msgs = append(msgs, Message{File: file, Text: fmt.Sprintf("name %q: use lower-case letters, digits and dashes, starting with a letter", f.Name)})
+		case CheckName(f.Name) != nil:
+			msgs = append(msgs, Message{File: file, Text: CheckName(f.Name).Error()})
 		default:
 			out = append(out, f)
 		}

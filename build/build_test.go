@@ -261,6 +261,7 @@ func TestDiscover(t *testing.T) {
 		"frontends/b/frontend.json":        `{"name": "b", "entry": "x.ts"}`,
 		"frontends/a/frontend.json":        `{"name": "a"}`,
 		"frontends/Bad/frontend.json":      `{"name": "Bad"}`,
+		"frontends/assets/frontend.json":   `{"name": "assets"}`,
 		"frontends/other/frontend.json":    `{"name": "not-other"}`,
 		"frontends/broken/frontend.json":   `{"name": `,
 		"frontends/plain-dir/index.ts":     ``,
@@ -278,6 +279,7 @@ func TestDiscover(t *testing.T) {
 	}
 	wantMsgs := map[string]string{
 		"frontends/Bad/frontend.json":     `name "Bad": use lower-case letters`,
+		"frontends/assets/frontend.json":  `name "assets" is reserved by collage (the /assets paths`,
 		"frontends/other/frontend.json":   `name "not-other" must match the folder name "other"`,
 		"frontends/broken/frontend.json":  "unexpected end of JSON input",
 		"frontends/unknown/frontend.json": "cannot unmarshal number",
@@ -333,6 +335,23 @@ func TestValidNameAndVersion(t *testing.T) {
 	} {
 		if build.ValidVersion(v) != ok {
 			t.Errorf("ValidVersion(%q) = %v", v, !ok)
+		}
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"cart":    "",
+		"Cart":    `name "Cart": use lower-case letters, digits and dashes, starting with a letter`,
+		"_shared": `name "_shared": use lower-case letters`,
+		"collage": `name "collage" is reserved by collage`,
+		"bff":     `name "bff" is reserved by collage`,
+		"lambda":  `name "lambda" is reserved by collage`,
+	} {
+		err := build.CheckName(name)
+		if (err == nil) != (want == "") || (err != nil && !strings.HasPrefix(err.Error(), want)) {
+			t.Errorf("CheckName(%q) = %v, want %q", name, err, want)
 		}
 	}
 }

@@ -75,6 +75,37 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 // digits and dashes, starting with a letter.
 func ValidName(name string) bool { return nameRE.MatchString(name) }
 
+// Reserved are the names collage itself uses, which no frontend may take,
+// with where each is used: a frontend's name becomes a path segment under
+// /assets and /bff, a folder of the output and a package of the module.
+var Reserved = map[string]string{
+	"collage":  "the import map's @collage/ scope and the /_collage paths",
+	"shell":    "the shell's own package",
+	"bff":      "the /bff paths and the BFF contract's package",
+	"lambda":   "the output's lambda folder and the Lambda transport's packages",
+	"assets":   "the /assets paths and the output's assets folder",
+	"api":      "the shell's own API paths",
+	"shared":   "the bundle of shared dependencies (_shared)",
+	"runtime":  "the client runtime and its package",
+	"dist":     "the output folder",
+	"internal": "Go's internal packages",
+	"testdata": "Go's test fixtures",
+	"vendor":   "Go's vendored modules",
+}
+
+// CheckName reports why name cannot name a frontend, or nil: it must be
+// lower-case letters, digits and dashes, starting with a letter, and not
+// one of the Reserved names.
+func CheckName(name string) error {
+	if !ValidName(name) {
+		return fmt.Errorf("name %q: use lower-case letters, digits and dashes, starting with a letter", name)
+	}
+	if why, ok := Reserved[name]; ok {
+		return fmt.Errorf("name %q is reserved by collage (%s): choose another", name, why)
+	}
+	return nil
+}
+
 var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // ValidVersion reports whether v can name a version folder.

@@ -4,7 +4,14 @@
 // every frontend's BFF, and the registry of bundle versions. For a page
 // request it starts a compose.Render whose fragments come through the
 // invokers, and whose head links the bundles of the frontends on the page.
-// The web framework binding lives in adapters/fiber; nothing here knows it.
+// A Handler answers every request: it routes (the shell's patterns,
+// /assets, /bff/NAME, /_collage), composes pages with their status,
+// headers, CSP and nonce, serves assets and their precompressed copies,
+// proxies /bff calls, and writes the one JSON error shape. It speaks
+// through its own Request and Response, which a binding adapts:
+// adapters/fiber (the default server) and adapters/nethttp (net/http, also
+// used by the shell's Lambda entry). Its Shell can be swapped while it
+// serves.
 //
 // Credentials cross a team boundary only when declared. A frontend's BFF
 // receives the request headers in Forwarded (and, on a /bff call,
@@ -17,6 +24,7 @@
 //
 // The data path of a page request, by folder:
 //
-//	adapters/fiber → shell (route, credentials, head) → compose (slots, deadlines)
-//	→ cache → invoke (in-process, adapters/fasthttp, adapters/awssdk) → frontends/NAME/bff
+//	adapters/fiber | adapters/nethttp → shell (Handler: route, credentials, head)
+//	→ compose (slots, deadlines) → cache → invoke (in-process, adapters/fasthttp,
+//	adapters/awssdk) → frontends/NAME/bff
 package shell

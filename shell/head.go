@@ -14,8 +14,15 @@ import (
 	"github.com/collage-dev/collage/shell/runtime"
 )
 
+// The asset URL layout, which the head writes and the Handler serves:
+// /assets/NAME/VERSION/FILE, and the client runtime under _collage.
+const (
+	assetsPrefix  = "/assets/"
+	runtimeFolder = "_collage/"
+)
+
 // RuntimePath is where the client runtime is served.
-var RuntimePath = "/assets/_collage/" + runtime.File
+var RuntimePath = assetsPrefix + runtimeFolder + runtime.File
 
 // headCache is a page's head for one registry snapshot.
 type headCache struct {
@@ -37,7 +44,7 @@ func (p *Page) headFor(snap *registry.Snapshot) compose.Head {
 
 // assetURL is the URL of a file of a manifest's version.
 func assetURL(m *build.Manifest, file string) string {
-	return "/assets/" + m.Name + "/" + m.Version + "/" + file
+	return assetsPrefix + m.Name + "/" + m.Version + "/" + file
 }
 
 // importMap is the JSON of <script type="importmap">.

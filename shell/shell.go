@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -104,9 +103,8 @@ type Page struct {
 	slotScope []int
 	cookies   bool            // whether a frontend of the page declares cookies
 	fetcher   compose.Fetcher // for a request without credentials
+	segs      []segment       // the pattern, parsed once
 }
-
-var paramRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // New checks opts and prepares every page.
 func New(opts Options) (*Shell, error) {
@@ -162,8 +160,9 @@ func New(opts Options) (*Shell, error) {
 		s.credentials = append([]string{"Cookie"}, s.credentials...)
 	}
 	for _, r := range opts.Routes {
-		if !strings.HasPrefix(r.Pattern, "/") {
-			return nil, fmt.Errorf("route %q must start with /", r.Pattern)
+		segs, params, err := parsePattern(r.Pattern)
+		if err != nil {
+			return nil, err
 		}
 		for _, slot := range r.Layout.Slots {
 			if _, ok := opts.Frontends[slot.Frontend]; !ok {
@@ -171,7 +170,7 @@ func New(opts Options) (*Shell, error) {
 					"unknown frontend %q: collage.yaml names %s", slot.Frontend, strings.Join(known, ", "))}
 			}
 		}
-		p := &Page{Route: r, scopes: []*scope{nil}, fetcher: opts.Fetcher}
+		p := &Page{Route: r, Params: params, segs: segs, scopes: []*scope{nil}, fetcher: opts.Fetcher}
 		for i, slot := range r.Layout.Slots {
 			p.slotKeys = append(p.slotKeys, fmt.Sprintf("slot.%d.%s", i, slot.Frontend))
 			sc, j := s.scopes[slot.Frontend], 0
@@ -185,9 +184,6 @@ func New(opts Options) (*Shell, error) {
 		}
 		if r.Layout.Primary != nil {
 			p.fetcher = &pageFetcher{next: opts.Fetcher, page: p, log: opts.Log}
-		}
-		for _, m := range paramRE.FindAllStringSubmatch(r.Pattern, -1) {
-			p.Params = append(p.Params, m[1])
 		}
 		s.pages = append(s.pages, p)
 	}

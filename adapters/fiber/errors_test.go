@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/shell"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -34,7 +35,7 @@ func TestErrorHandler(t *testing.T) {
 			status: 413, body: `{"error":{"code":"payload_too_large","message":"the body is larger than 10 bytes"}}`,
 		},
 		{
-			name: "wrapped", err: fmt.Errorf("serving: %w", errNoAsset),
+			name: "wrapped", err: fmt.Errorf("serving: %w", &bff.Error{Code: bff.CodeNotFound, Message: "no such asset"}),
 			status: 404, body: `{"error":{"code":"not_found","message":"no such asset"}}`,
 		},
 		{
@@ -57,7 +58,7 @@ func TestErrorHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var logs strings.Builder
-			app := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: errorHandler(slog.New(slog.NewTextHandler(&logs, nil)))})
+			app := fiber.New(fiber.Config{DisableStartupMessage: true, ErrorHandler: errorHandler(loggingHandler(t, &logs))})
 			app.Get("/fail", func(c *fiber.Ctx) error {
 				c.Set(fiber.HeaderXRequestID, "req-1")
 				return tt.err
@@ -79,4 +80,14 @@ func TestErrorHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loggingHandler is a shell handler that logs to w.
+func loggingHandler(t *testing.T, w io.Writer) *shell.Handler {
+	t.Helper()
+	sh, err := shell.New(shell.Options{Log: slog.New(slog.NewTextHandler(w, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shell.NewHandler(sh, Config{})
 }

@@ -67,7 +67,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	default:
-		h.h.ServeHTTP(w, r)
+		if err := serve(h.h, w, r); err != nil {
+			h.opts.Log.Warn("lambda: the answer was cut short", "err", err, "request_id", requestID(ctx))
+			return nil, err
+		}
 	}
 	w.finish()
 	out, err := response(kind, w)
@@ -123,3 +126,23 @@ func Start(h http.Handler, opts Options) {
 }
 
 var _ lambda.Handler = (*Handler)(nil)
+
+// errAborted is the invocation's error when the handler aborts its answer.
+var errAborted = errors.New("the handler aborted its answer (http.ErrAbortHandler), as a server closes the connection mid-body")
+
+// serve runs h. A handler that aborts its answer the net/http way, by
+// panicking with http.ErrAbortHandler (an answer cut at a bound), fails the
+// invocation instead of ending the process; any other panic goes on to
+// the runtime, as a crash.
+func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			err = errAborted
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil
+}

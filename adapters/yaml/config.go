@@ -185,8 +185,8 @@ func (c *Config) layoutDir() string {
 
 func parseFrontend(k, v *yaml.Node, fail func(*yaml.Node, string, ...any) error) (Frontend, error) {
 	f := Frontend{Name: k.Value, Line: k.Line, Settings: map[string]string{}}
-	if !build.ValidName(f.Name) {
-		return f, fail(k, "frontend name %q: use lower-case letters, digits and dashes, starting with a letter", f.Name)
+	if err := build.CheckName(f.Name); err != nil {
+		return f, fail(k, "frontend %v", err)
 	}
 	if v.Kind != yaml.MappingNode {
 		return f, fail(v, "frontend %s must be a mapping like { bff: local }", f.Name)

@@ -33,15 +33,15 @@ func project(t *testing.T, yaml string, layouts map[string]string) string {
 }
 
 var layouts = map[string]string{
-	"layouts/home.html":    `<head></head><collage-slot frontend=catalog></collage-slot>`,
-	"layouts/product.html": "<head></head>\n<collage-slot frontend=catalog primary></collage-slot>",
-	"layouts/about.html":   `<p>about</p>`,
+	"shell/layouts/home.html":    `<head></head><collage-slot frontend=catalog></collage-slot>`,
+	"shell/layouts/product.html": "<head></head>\n<collage-slot frontend=catalog primary></collage-slot>",
+	"shell/layouts/about.html":   `<p>about</p>`,
 }
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	path := project(t, `# the demo
-layouts: layouts
+layouts: shell/layouts
 routes:
   /products/{id}: product.html
   /: home.html
@@ -60,7 +60,7 @@ frontends:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "layouts" {
+	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "shell/layouts" {
 		t.Errorf("File %q Dir %q Layouts %q", c.File, c.Dir, c.Layouts)
 	}
 	var patterns []string
@@ -151,6 +151,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown frontend key", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    timeout: 1s\n", line: 6, msg: `frontend catalog: unknown key "timeout"`},
 		{name: "invalid frontend name", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  Cart_2: { bff: local }\n", line: 5, msg: `frontend name "Cart_2"`},
 		{name: "frontend name with a slash", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  ../x: { bff: local }\n", line: 4, msg: `frontend name "../x"`},
+		{name: "reserved frontend name", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  lambda: { bff: local }\n", line: 5, msg: `frontend name "lambda" is reserved by collage (the output's lambda folder and the Lambda transport's packages): choose another`},
 		{name: "duplicate frontend", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog: { bff: local }\n  catalog: { bff: local }\n", line: 5, msg: `frontend "catalog" is listed twice`},
 		{name: "settings not a mapping", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    settings: [a, b]\n", line: 6, msg: "settings must be a mapping"},
 		{name: "setting not a value", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nfrontends:\n  catalog:\n    bff: local\n    settings:\n      a: [1]\n", line: 7, msg: "setting a must be a single value"},
@@ -163,13 +164,13 @@ func TestErrors(t *testing.T) {
 		{name: "empty file", yaml: "", line: 0, msg: "the file is empty"},
 		{
 			name: "layout error", yaml: "layouts: shell/layouts\nroutes: { /: broken.html }\n" + frontends,
-			file: "layouts/broken.html", line: 2, msg: "is never closed",
+			file: "shell/layouts/broken.html", line: 2, msg: "is never closed",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			files := map[string]string{"layouts/broken.html": "<p>\n<collage-slot frontend=catalog>"}
+			files := map[string]string{"shell/layouts/broken.html": "<p>\n<collage-slot frontend=catalog>"}
 			for k, v := range layouts {
 				files[k] = v
 			}

@@ -12,7 +12,7 @@ import (
 func TestCredentials(t *testing.T) {
 	t.Parallel()
 	path := project(t, `routes: { /: home.html }
-layouts: layouts
+layouts: shell/layouts
 frontends:
   catalog: { bff: local }
   cart: { bff: local, cookies: [collage_cart, "__Host-id"], headers: [Authorization, x-api-key] }

@@ -33,6 +33,7 @@ func TestEdgeFlags(t *testing.T) {
 		{args: []string{"--shutdown-timeout", "-1s"}, err: "--shutdown-timeout -1s: must be positive"},
 		{args: []string{"--max-body", "0"}, err: "--max-body 0: must be positive"},
 		{args: []string{"--max-conns", "-5"}, err: "--max-conns -5: must be positive"},
+		{args: []string{"--server", "caddy"}, err: `--server "caddy": want fiber or nethttp`},
 		{args: []string{"--write-timeout", "5s"}, err: "--write-timeout 5s is shorter than --page-timeout 10s"},
 		{args: []string{"--write-timeout", "5s", "--page-timeout", "5s"}, want: fiber.Config{
 			HeaderTimeout: fiber.DefaultHeaderTimeout, BodyTimeout: fiber.DefaultBodyTimeout,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/fiber"
+	"github.com/collage-dev/collage/adapters/nethttp"
 	"github.com/collage-dev/collage/adapters/prometheus"
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
@@ -43,6 +44,7 @@ type serveOptions struct {
 	pageTimeout time.Duration
 	coalesce    time.Duration
 	sourceMaps  bool
+	server      string
 
 	// The limits of the HTTP edge.
 	headerTimeout   time.Duration
@@ -70,6 +72,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxConns, "max-conns", fiber.DefaultMaxConns, "connections served at once; one more is answered 503 and closed")
 	fs.Int64Var(&o.maxBody, "max-body", fiber.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
 	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiber.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
+	fs.StringVar(&o.server, "server", "fiber", "the HTTP server binding: fiber (the default) or nethttp (net/http); both answer alike")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
@@ -93,6 +96,9 @@ func (o *serveOptions) edge() (fiber.Config, error) {
 			return fiber.Config{}, fmt.Errorf("--%s %d: must be positive", n.name, n.v)
 		}
 	}
+	if o.server != "fiber" && o.server != "nethttp" {
+		return fiber.Config{}, fmt.Errorf("--server %q: want fiber or nethttp", o.server)
+	}
 	if o.writeTimeout < o.pageTimeout {
 		return fiber.Config{}, fmt.Errorf("--write-timeout %s is shorter than --page-timeout %s: a slow page would be cut before its deadline; raise --write-timeout", o.writeTimeout, o.pageTimeout)
 	}
@@ -115,13 +121,6 @@ func (o *serveOptions) shellOptions() (shell.Options, error) {
 // listenAndServe serves the config's pages and dist's assets on addr until
 // ctx is done.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
-	if o.cacheBytes < 0 {
-		return fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
-	}
-	opts, err := o.shellOptions()
-	if err != nil {
-		return err
-	}
 	edge, err := o.edge()
 	if err != nil {
 		return err
@@ -133,28 +132,13 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err := o.sets.apply(cfg); err != nil {
 		return err
 	}
-	snap, err := registry.LoadDir(dist)
+	metrics := prometheus.New()
+	sh, snap, err := o.newShell(cfg, dist, metrics)
 	if err != nil {
 		return err
 	}
 	if len(snap.Frontends) == 0 {
 		fmt.Fprintf(m.Stdout, "collage: no bundles in %s: serving server fragments only\n", dist)
-	}
-	frontends, err := invokers(cfg)
-	if err != nil {
-		return err
-	}
-	metrics := prometheus.New()
-	fetcher := cache.New(metrics.Fetcher(shell.NewFetcher(frontends, 0)),
-		cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
-	opts.Frontends, opts.Registry, opts.Fetcher, opts.Observer = frontends, registry.New(snap), fetcher, metrics
-	opts.Redirects = cfg.Redirects
-	for _, r := range cfg.Routes {
-		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
-	}
-	sh, err := shell.New(opts)
-	if err != nil {
-		return err
 	}
 	edge.Assets, edge.Metrics, edge.SourceMaps = filepath.Join(dist, "assets"), metrics.Handler(), o.sourceMaps
 	ln, err := net.Listen("tcp", addr)
@@ -166,7 +150,43 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if m.Listening != nil {
 		m.Listening <- url
 	}
+	if o.server == "nethttp" {
+		return nethttp.Serve(ctx, ln, sh, edge)
+	}
 	return fiber.Serve(ctx, ln, sh, edge)
+}
+
+// newShell builds the shell of cfg, serving dist's bundles, as serve and the
+// shell's Lambda entry both run it; metrics, if not nil, observes its
+// pages and fragment fetches.
+func (o *serveOptions) newShell(cfg *yaml.Config, dist string, metrics *prometheus.Metrics) (*shell.Shell, *registry.Snapshot, error) {
+	if o.cacheBytes < 0 {
+		return nil, nil, fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
+	}
+	opts, err := o.shellOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := registry.LoadDir(dist)
+	if err != nil {
+		return nil, nil, err
+	}
+	frontends, err := invokers(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	fetcher := shell.NewFetcher(frontends, 0)
+	if metrics != nil {
+		fetcher = metrics.Fetcher(fetcher)
+		opts.Observer = metrics
+	}
+	opts.Fetcher = cache.New(fetcher, cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
+	opts.Frontends, opts.Registry, opts.Redirects = frontends, registry.New(snap), cfg.Redirects
+	for _, r := range cfg.Routes {
+		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
+	}
+	sh, err := shell.New(opts)
+	return sh, snap, err
 }
 
 // invokers makes the invoker of every frontend's BFF.

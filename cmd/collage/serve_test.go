@@ -57,40 +57,42 @@ func TestServeOptions(t *testing.T) {
 // shell's own origin and the allowed one pass; others make a 502.
 func TestServeRedirects(t *testing.T) {
 	t.Parallel()
-	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		to, _ := url.ParseQuery(strings.TrimPrefix(r.Header.Get("Collage-Path"), "/go?"))
-		w.Header().Set("Location", to.Get("to"))
-		w.WriteHeader(http.StatusFound)
-	}))
-	defer login.Close()
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "layouts"), 0o755)
-	os.WriteFile(filepath.Join(dir, "layouts", "go.html"), []byte(
-		`<!doctype html><html><head></head><body><collage-slot frontend="login" primary>sign-in is down</collage-slot></body></html>`), 0o644)
-	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte("routes:\n  /go: go.html\nfrontends:\n"+
-		"  login: { bff: \""+login.URL+"\" }\nredirects: [https://login.example.com]\n"), 0o644)
-	base := start(t, "serve", "--config", filepath.Join(dir, "collage.yaml"), "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0")
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, tt := range []struct {
-		to     string
-		status int
-	}{
-		{"/account", 302},
-		{base + "/account", 302},
-		{"https://login.example.com/sso", 302},
-		{"https://evil.example/", 502},
-		{"//evil.example/", 502},
-		{"javascript:alert(1)", 502},
-	} {
-		resp, body := get(t, client, base+"/go?to="+url.QueryEscape(tt.to))
-		if resp.StatusCode != tt.status {
-			t.Errorf("redirect to %s = %d, want %d", tt.to, resp.StatusCode, tt.status)
+	forEachServer(t, func(t *testing.T, server string) {
+		login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			to, _ := url.ParseQuery(strings.TrimPrefix(r.Header.Get("Collage-Path"), "/go?"))
+			w.Header().Set("Location", to.Get("to"))
+			w.WriteHeader(http.StatusFound)
+		}))
+		defer login.Close()
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "layouts"), 0o755)
+		os.WriteFile(filepath.Join(dir, "layouts", "go.html"), []byte(
+			`<!doctype html><html><head></head><body><collage-slot frontend="login" primary>sign-in is down</collage-slot></body></html>`), 0o644)
+		os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte("routes:\n  /go: go.html\nfrontends:\n"+
+			"  login: { bff: \""+login.URL+"\" }\nredirects: [https://login.example.com]\n"), 0o644)
+		base := start(t, "serve", "--config", filepath.Join(dir, "collage.yaml"), "--dist", filepath.Join(dir, "no-dist"), "--addr", "127.0.0.1:0", "--server", server)
+		client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, tt := range []struct {
+			to     string
+			status int
+		}{
+			{"/account", 302},
+			{base + "/account", 302},
+			{"https://login.example.com/sso", 302},
+			{"https://evil.example/", 502},
+			{"//evil.example/", 502},
+			{"javascript:alert(1)", 502},
+		} {
+			resp, body := get(t, client, base+"/go?to="+url.QueryEscape(tt.to))
+			if resp.StatusCode != tt.status {
+				t.Errorf("redirect to %s = %d, want %d", tt.to, resp.StatusCode, tt.status)
+			}
+			if tt.status == 302 && resp.Header.Get("Location") != tt.to {
+				t.Errorf("redirect to %s: Location %q", tt.to, resp.Header.Get("Location"))
+			}
+			if tt.status == 502 && (resp.Header.Get("Location") != "" || !strings.Contains(body, `data-collage-fallback="error">sign-in is down`)) {
+				t.Errorf("refused redirect to %s: Location %q, page:\n%s", tt.to, resp.Header.Get("Location"), body)
+			}
 		}
-		if tt.status == 302 && resp.Header.Get("Location") != tt.to {
-			t.Errorf("redirect to %s: Location %q", tt.to, resp.Header.Get("Location"))
-		}
-		if tt.status == 502 && (resp.Header.Get("Location") != "" || !strings.Contains(body, `data-collage-fallback="error">sign-in is down`)) {
-			t.Errorf("refused redirect to %s: Location %q, page:\n%s", tt.to, resp.Header.Get("Location"), body)
-		}
-	}
+	})
 }

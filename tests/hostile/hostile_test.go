@@ -350,114 +350,120 @@ func closedByServer(conns []net.Conn, d time.Duration) int {
 // TestSlowloris holds 1,000 connections that send half a request and stop:
 // pages are served meanwhile, and the header timeout closes them all.
 func TestSlowloris(t *testing.T) {
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0, "--header-timeout", "1s", "--idle-timeout", "1s")
-	c := &http.Client{Timeout: 10 * time.Second}
-	if status, body, err := get(c, s.url+"/"); err != nil || status != 200 {
-		t.Fatalf("GET / before the attack = %d %v\n%s", status, err, body)
-	}
-	rss0, _ := s.memory(t)
-	conns, err := dialAll(t, s.url, 1000, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	held := 0
-	for end := time.Now().Add(2 * time.Second); held < 1000 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		held = s.sockets(t) // the server accepts them as fast as it can
-	}
-	ok := 0
-	for range 20 {
-		if status, _, err := get(c, s.url+"/"); err == nil && status == 200 {
-			ok++
+	forEachServer(t, func(t *testing.T, server string) {
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server, "--header-timeout", "1s", "--idle-timeout", "1s")
+		c := &http.Client{Timeout: 10 * time.Second}
+		if status, body, err := get(c, s.url+"/"); err != nil || status != 200 {
+			t.Fatalf("GET / before the attack = %d %v\n%s", status, err, body)
 		}
-	}
-	closed := closedByServer(conns, 15*time.Second)
-	_, peak := s.memory(t)
-	left := s.sockets(t)
-	t.Logf("figure: slowloris 1000 conns: sockets held %d, pages 200 during it %d/20, closed by server within 15s %d/1000, sockets after %d, RSS %s -> peak %s",
-		held, ok, closed, left, mb(rss0), mb(peak))
-	if ok != 20 {
-		t.Errorf("%d of 20 pages answered 200 during the attack", ok)
-	}
-	if closed != 1000 {
-		t.Errorf("the server closed %d of the 1000 half-sent connections within 15s (header timeout 1s)", closed)
-	}
-	if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
-		t.Errorf("GET / after the attack = %d %v", status, err)
-	}
+		rss0, _ := s.memory(t)
+		conns, err := dialAll(t, s.url, 1000, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for end := time.Now().Add(2 * time.Second); held < 1000 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			held = s.sockets(t) // the server accepts them as fast as it can
+		}
+		ok := 0
+		for range 20 {
+			if status, _, err := get(c, s.url+"/"); err == nil && status == 200 {
+				ok++
+			}
+		}
+		closed := closedByServer(conns, 15*time.Second)
+		_, peak := s.memory(t)
+		left := s.sockets(t)
+		t.Logf("figure: slowloris 1000 conns: sockets held %d, pages 200 during it %d/20, closed by server within 15s %d/1000, sockets after %d, RSS %s -> peak %s",
+			held, ok, closed, left, mb(rss0), mb(peak))
+		if ok != 20 {
+			t.Errorf("%d of 20 pages answered 200 during the attack", ok)
+		}
+		if closed != 1000 {
+			t.Errorf("the server closed %d of the 1000 half-sent connections within 15s (header timeout 1s)", closed)
+		}
+		if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
+			t.Errorf("GET / after the attack = %d %v", status, err)
+		}
+	})
 }
 
 // TestFileDescriptorExhaustion runs the server with 64 descriptors and
 // opens 200 connections: accepting fails with EMFILE, and the server must
 // neither exit nor stop serving once the clients go.
 func TestFileDescriptorExhaustion(t *testing.T) {
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 64, "--header-timeout", "30s")
-	c := &http.Client{Timeout: 10 * time.Second}
-	if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
-		t.Fatalf("GET / before the attack = %d %v", status, err)
-	}
-	conns, dialErr := dialAll(t, s.url, 200, "")
-	time.Sleep(time.Second) // the server accepts until it runs out
-	held := -1
-	if s.alive() {
-		held = s.sockets(t)
-	}
-	status := s.exited(2 * time.Second)
-	for _, c := range conns {
-		c.Close()
-	}
-	var got int
-	var err error
-	if status == -1 {
-		// Once the clients have gone, the server accepts again.
-		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-			if got, _, err = get(c, s.url+"/"); err == nil && got == 200 {
-				break
+	forEachServer(t, func(t *testing.T, server string) {
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 64, "--server", server, "--header-timeout", "30s")
+		c := &http.Client{Timeout: 10 * time.Second}
+		if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
+			t.Fatalf("GET / before the attack = %d %v", status, err)
+		}
+		conns, dialErr := dialAll(t, s.url, 200, "")
+		time.Sleep(time.Second) // the server accepts until it runs out
+		held := -1
+		if s.alive() {
+			held = s.sockets(t)
+		}
+		status := s.exited(2 * time.Second)
+		for _, c := range conns {
+			c.Close()
+		}
+		var got int
+		var err error
+		if status == -1 {
+			// Once the clients have gone, the server accepts again.
+			for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+				if got, _, err = get(c, s.url+"/"); err == nil && got == 200 {
+					break
+				}
 			}
 		}
-	}
-	t.Logf("figure: fd exhaustion (nofile 64, 200 conns): dialling %d made, stopped by %v; sockets held %d, exit status while exhausted %d (-1: still running), GET / after the clients left %d %v",
-		len(conns), dialErr, held, status, got, err)
-	if status != -1 {
-		t.Fatalf("the server exited with status %d when out of descriptors:\n%s", status, s.out.String())
-	}
-	if got != 200 {
-		t.Errorf("GET / after the clients left = %d %v, want 200", got, err)
-	}
-	if !strings.Contains(s.out.String(), "too many open files") {
-		t.Errorf("the server never ran out of descriptors (the test did not test):\n%s", s.out.String())
-	}
+		t.Logf("figure: fd exhaustion (nofile 64, 200 conns): dialling %d made, stopped by %v; sockets held %d, exit status while exhausted %d (-1: still running), GET / after the clients left %d %v",
+			len(conns), dialErr, held, status, got, err)
+		if status != -1 {
+			t.Fatalf("the server exited with status %d when out of descriptors:\n%s", status, s.out.String())
+		}
+		if got != 200 {
+			t.Errorf("GET / after the clients left = %d %v, want 200", got, err)
+		}
+		if !strings.Contains(s.out.String(), "too many open files") {
+			t.Errorf("the server never ran out of descriptors (the test did not test):\n%s", s.out.String())
+		}
+	})
 }
 
 // TestMaxConns holds --max-conns connections open: one more is answered
 // 503 at once, and the server serves again once they go.
 func TestMaxConns(t *testing.T) {
-	if old {
-		t.Skip("the old binary has no --max-conns")
-	}
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0, "--max-conns", "20", "--header-timeout", "30s")
-	conns, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	status := 0
-	for end := time.Now().Add(10 * time.Second); status != http.StatusServiceUnavailable && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		status, _, _ = get(c, s.url+"/") // until the server has taken all 20
-	}
-	for _, c := range conns {
-		c.Close()
-	}
-	after := 0
-	for end := time.Now().Add(10 * time.Second); after != 200 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		after, _, _ = get(c, s.url+"/")
-	}
-	t.Logf("figure: --max-conns 20 with 20 held: one more gets %d; once they go, %d", status, after)
-	if status != http.StatusServiceUnavailable || after != 200 {
-		t.Errorf("one connection over the cap got %d, and %d once the others went; want 503, then 200", status, after)
-	}
+	forEachServer(t, func(t *testing.T, server string) {
+		if old {
+			t.Skip("the old binary has no --max-conns")
+		}
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server, "--max-conns", "20", "--header-timeout", "30s")
+		conns, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		status := 0
+		for end := time.Now().Add(10 * time.Second); status != http.StatusServiceUnavailable && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			status, _, _ = get(c, s.url+"/") // until the server has taken all 20
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		after := 0
+		for end := time.Now().Add(10 * time.Second); after != 200 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			after, _, _ = get(c, s.url+"/")
+		}
+		t.Logf("figure: --max-conns 20 with 20 held: one more gets %d; once they go, %d", status, after)
+		if status != http.StatusServiceUnavailable || after != 200 {
+			t.Errorf("one connection over the cap got %d, and %d once the others went; want 503, then 200", status, after)
+		}
+	})
 }
 
 // bomb is a gzip body of n MiB of zeros, as members of one MiB each (the
@@ -473,43 +479,45 @@ func bomb(n int) []byte {
 // TestDecompressionBomb posts gzip bodies that decode to 1 GiB (chunked)
 // and 512 MiB (with a length): 413, and the server's memory barely moves.
 func TestDecompressionBomb(t *testing.T) {
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0)
-	c := &http.Client{Timeout: 120 * time.Second}
-	for _, tt := range []struct {
-		name    string
-		mib     int
-		chunked bool
-	}{
-		{"1 GiB, chunked", 1024, true},
-		{"512 MiB, with Content-Length", 512, false},
-	} {
-		body := bomb(tt.mib)
-		rss0, _ := s.memory(t)
-		var r io.Reader = bytes.NewReader(body)
-		if tt.chunked {
-			r = io.MultiReader(r) // no length: the client sends it chunked
+	forEachServer(t, func(t *testing.T, server string) {
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server)
+		c := &http.Client{Timeout: 120 * time.Second}
+		for _, tt := range []struct {
+			name    string
+			mib     int
+			chunked bool
+		}{
+			{"1 GiB, chunked", 1024, true},
+			{"512 MiB, with Content-Length", 512, false},
+		} {
+			body := bomb(tt.mib)
+			rss0, _ := s.memory(t)
+			var r io.Reader = bytes.NewReader(body)
+			if tt.chunked {
+				r = io.MultiReader(r) // no length: the client sends it chunked
+			}
+			req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", "gzip")
+			resp, err := c.Do(req)
+			status, answer := 0, ""
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				status, answer = resp.StatusCode, string(b)
+			}
+			rss, peak := s.memory(t)
+			t.Logf("figure: gzip bomb %s (%d bytes sent): status %d %v, RSS %s -> %s (peak %s, growth %s)",
+				tt.name, len(body), status, err, mb(rss0), mb(rss), mb(peak), mb(peak-rss0))
+			if status != http.StatusRequestEntityTooLarge || !strings.Contains(answer, `"payload_too_large"`) {
+				t.Errorf("%s: %d %v %s, want a 413 in JSON", tt.name, status, err, answer)
+			}
+			if peak-rss0 > 50<<20 {
+				t.Errorf("%s: the server grew by %s, want under 50 MiB", tt.name, mb(peak-rss0))
+			}
 		}
-		req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Content-Encoding", "gzip")
-		resp, err := c.Do(req)
-		status, answer := 0, ""
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			status, answer = resp.StatusCode, string(b)
-		}
-		rss, peak := s.memory(t)
-		t.Logf("figure: gzip bomb %s (%d bytes sent): status %d %v, RSS %s -> %s (peak %s, growth %s)",
-			tt.name, len(body), status, err, mb(rss0), mb(rss), mb(peak), mb(peak-rss0))
-		if status != http.StatusRequestEntityTooLarge || !strings.Contains(answer, `"payload_too_large"`) {
-			t.Errorf("%s: %d %v %s, want a 413 in JSON", tt.name, status, err, answer)
-		}
-		if peak-rss0 > 50<<20 {
-			t.Errorf("%s: the server grew by %s, want under 50 MiB", tt.name, mb(peak-rss0))
-		}
-	}
+	})
 }
 
 // TestManyLargeBodies posts 40 bodies of 4 MiB at once, half with a length
@@ -517,69 +525,71 @@ func TestDecompressionBomb(t *testing.T) {
 // 40 of 900 KiB (they reach the BFF whole): the server's memory stays
 // bounded.
 func TestManyLargeBodies(t *testing.T) {
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0)
-	c := &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 40, MaxIdleConnsPerHost: 40}}
-	for _, tt := range []struct {
-		name      string
-		size      int
-		multipart bool
-		status    int
-	}{
-		{"4 MiB", 4 << 20, false, http.StatusRequestEntityTooLarge},
-		{"4 MiB multipart", 4 << 20, true, http.StatusRequestEntityTooLarge},
-		{"900 KiB", 900 << 10, false, http.StatusOK},
-	} {
-		rss0, _ := s.memory(t)
-		payload := bytes.Repeat([]byte("x"), tt.size)
-		if tt.multipart {
-			// One file field, well formed.
-			payload = slices.Concat([]byte("--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n"),
-				payload, []byte("\r\n--xyz--\r\n"))
-		}
-		statuses := map[string]int{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for i := range 40 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var r io.Reader = bytes.NewReader(payload)
-				if i%2 == 1 {
-					r = io.MultiReader(r) // chunked
-				}
-				req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
-				req.Header.Set("Content-Type", "application/json")
-				if tt.multipart {
-					req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
-				}
-				resp, err := c.Do(req)
-				key := ""
-				if err != nil {
-					key = fmt.Sprintf("error (chunked %v): %v", i%2 == 1, err)
-				} else {
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					key = strconv.Itoa(resp.StatusCode)
-					if resp.StatusCode == 200 && string(b) != fmt.Sprintf(`{"bytes":%d}`, tt.size) {
-						key = "200 with " + string(b)
+	forEachServer(t, func(t *testing.T, server string) {
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server)
+		c := &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 40, MaxIdleConnsPerHost: 40}}
+		for _, tt := range []struct {
+			name      string
+			size      int
+			multipart bool
+			status    int
+		}{
+			{"4 MiB", 4 << 20, false, http.StatusRequestEntityTooLarge},
+			{"4 MiB multipart", 4 << 20, true, http.StatusRequestEntityTooLarge},
+			{"900 KiB", 900 << 10, false, http.StatusOK},
+		} {
+			rss0, _ := s.memory(t)
+			payload := bytes.Repeat([]byte("x"), tt.size)
+			if tt.multipart {
+				// One file field, well formed.
+				payload = slices.Concat([]byte("--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n"),
+					payload, []byte("\r\n--xyz--\r\n"))
+			}
+			statuses := map[string]int{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for i := range 40 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var r io.Reader = bytes.NewReader(payload)
+					if i%2 == 1 {
+						r = io.MultiReader(r) // chunked
 					}
-				}
-				mu.Lock()
-				statuses[key]++
-				mu.Unlock()
-			}()
+					req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
+					req.Header.Set("Content-Type", "application/json")
+					if tt.multipart {
+						req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+					}
+					resp, err := c.Do(req)
+					key := ""
+					if err != nil {
+						key = fmt.Sprintf("error (chunked %v): %v", i%2 == 1, err)
+					} else {
+						b, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						key = strconv.Itoa(resp.StatusCode)
+						if resp.StatusCode == 200 && string(b) != fmt.Sprintf(`{"bytes":%d}`, tt.size) {
+							key = "200 with " + string(b)
+						}
+					}
+					mu.Lock()
+					statuses[key]++
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			_, peak := s.memory(t)
+			t.Logf("figure: 40 concurrent %s bodies: statuses %v, RSS %s -> peak %s (growth %s)", tt.name, statuses, mb(rss0), mb(peak), mb(peak-rss0))
+			if statuses[strconv.Itoa(tt.status)] != 40 {
+				t.Errorf("%s: statuses %v, want 40 × %d", tt.name, statuses, tt.status)
+			}
+			if peak-rss0 > 60<<20 {
+				t.Errorf("%s: the server grew by %s, want under 60 MiB", tt.name, mb(peak-rss0))
+			}
 		}
-		wg.Wait()
-		_, peak := s.memory(t)
-		t.Logf("figure: 40 concurrent %s bodies: statuses %v, RSS %s -> peak %s (growth %s)", tt.name, statuses, mb(rss0), mb(peak), mb(peak-rss0))
-		if statuses[strconv.Itoa(tt.status)] != 40 {
-			t.Errorf("%s: statuses %v, want 40 × %d", tt.name, statuses, tt.status)
-		}
-		if peak-rss0 > 60<<20 {
-			t.Errorf("%s: the server grew by %s, want under 60 MiB", tt.name, mb(peak-rss0))
-		}
-	}
+	})
 }
 
 // TestLargeAnswer asks for a BFF answer of 300 MiB through /bff, with its
@@ -623,67 +633,85 @@ func TestLargeAnswer(t *testing.T) {
 // keep-alive connections and half-sent requests open: the page finishes,
 // and the server exits 0 without waiting for the others.
 func TestShutdown(t *testing.T) {
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0, "--shutdown-timeout", "20s", "--header-timeout", "30s", "--idle-timeout", "60s")
-	idle := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 20}}
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
+	forEachServer(t, func(t *testing.T, server string) {
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server, "--shutdown-timeout", "20s", "--header-timeout", "30s", "--idle-timeout", "60s")
+		idle := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 20}}
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				get(idle, s.url+"/")
+			}()
+		}
+		wg.Wait()
+		if _, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); err != nil { // half-sent: no blank line
+			t.Fatal(err)
+		}
+		type result struct {
+			status int
+			body   string
+			err    error
+		}
+		page := make(chan result, 1)
 		go func() {
-			defer wg.Done()
-			get(idle, s.url+"/")
+			status, body, err := get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
+			page <- result{status, body, err}
 		}()
-	}
-	wg.Wait()
-	if _, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); err != nil { // half-sent: no blank line
-		t.Fatal(err)
-	}
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	page := make(chan result, 1)
-	go func() {
-		status, body, err := get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
-		page <- result{status, body, err}
-	}()
-	time.Sleep(300 * time.Millisecond) // the page is waiting for its fragment
-	held := s.sockets(t)
-	began := time.Now()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	status := s.exited(30 * time.Second)
-	took := time.Since(began)
-	p := <-page
-	t.Logf("figure: shutdown with 20 idle, 20 half-sent and 1 in-flight page (sockets %d): exit status %d after %s, the page %d %v",
-		held, status, took.Round(time.Millisecond), p.status, p.err)
-	if p.err != nil || p.status != 200 || !strings.Contains(p.body, "<p>fragment</p>") {
-		t.Errorf("the page in flight = %d %v, want it whole:\n%s", p.status, p.err, p.body)
-	}
-	if status != 0 {
-		t.Errorf("exit status %d, want 0:\n%s", status, s.out.String())
-	}
-	// The page takes 1.5s; waiting for the idle and stuck connections
-	// would take the whole 20s.
-	if took > 15*time.Second {
-		t.Errorf("the server took %s to exit", took)
-	}
+		time.Sleep(300 * time.Millisecond) // the page is waiting for its fragment
+		held := s.sockets(t)
+		began := time.Now()
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		status := s.exited(30 * time.Second)
+		took := time.Since(began)
+		p := <-page
+		t.Logf("figure: shutdown with 20 idle, 20 half-sent and 1 in-flight page (sockets %d): exit status %d after %s, the page %d %v",
+			held, status, took.Round(time.Millisecond), p.status, p.err)
+		if p.err != nil || p.status != 200 || !strings.Contains(p.body, "<p>fragment</p>") {
+			t.Errorf("the page in flight = %d %v, want it whole:\n%s", p.status, p.err, p.body)
+		}
+		if status != 0 {
+			t.Errorf("exit status %d, want 0:\n%s", status, s.out.String())
+		}
+		// The page takes 1.5s; waiting for the idle and stuck connections
+		// would take the whole 20s.
+		if took > 15*time.Second {
+			t.Errorf("the server took %s to exit", took)
+		}
+	})
 }
 
 // TestShutdownCutsLatePages gives a page in flight less time than it needs:
 // the server exits 1 and says why.
 func TestShutdownCutsLatePages(t *testing.T) {
-	if old {
-		t.Skip("the old binary has no --shutdown-timeout")
-	}
-	bff := bffServer(t)
-	s := start(t, project(t, bff.URL), 0, "--shutdown-timeout", "200ms")
-	go get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
-	time.Sleep(300 * time.Millisecond)
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	status := s.exited(30 * time.Second)
-	t.Logf("figure: shutdown with a page outliving --shutdown-timeout: exit status %d", status)
-	if status != 1 || !strings.Contains(s.out.String(), "1 request(s) still running") {
-		t.Errorf("exit status %d, want 1 with a message:\n%s", status, s.out.String())
+	forEachServer(t, func(t *testing.T, server string) {
+		if old {
+			t.Skip("the old binary has no --shutdown-timeout")
+		}
+		bff := bffServer(t)
+		s := start(t, project(t, bff.URL), 0, "--server", server, "--shutdown-timeout", "200ms")
+		go get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
+		time.Sleep(300 * time.Millisecond)
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		status := s.exited(30 * time.Second)
+		t.Logf("figure: shutdown with a page outliving --shutdown-timeout: exit status %d", status)
+		if status != 1 || !strings.Contains(s.out.String(), "1 request(s) still running") {
+			t.Errorf("exit status %d, want 1 with a message:\n%s", status, s.out.String())
+		}
+	})
+}
+
+// forEachServer runs test once over each HTTP binding --server takes, as
+// a subtest named for it; the old binary has fiber only.
+func forEachServer(t *testing.T, test func(t *testing.T, server string)) {
+	t.Helper()
+	for _, server := range []string{"fiber", "nethttp"} {
+		t.Run(server, func(t *testing.T) {
+			if old && server != "fiber" {
+				t.Skip("the old binary has no --server")
+			}
+			test(t, server)
+		})
 	}
 }

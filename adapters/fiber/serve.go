@@ -2,8 +2,6 @@ package fiber
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +25,7 @@ import (
 // file descriptors, a connection aborted in the queue) are retried after a
 // pause, from 5 ms doubling to 1 s.
 func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) error {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	app := New(sh, cfg)
 	el := newListener(ln, sh.Log())
 	served := make(chan error, 1)
@@ -60,48 +58,14 @@ func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) er
 	return nil
 }
 
-// edge is the first handler of every request: it gives the request its id
-// and marks its connection as in a request.
-func edge(c *fiber.Ctx) error {
+// markConn is the first handler of every request: it marks the request's
+// connection as in a request, for shutdown.
+func markConn(c *fiber.Ctx) error {
 	if tc, ok := c.Context().Conn().(*conn); ok {
 		tc.state.Store(inRequest)
 		tc.served.Store(true)
 	}
-	id := c.Get(fiber.HeaderXRequestID)
-	if !wellFormedID(id) {
-		id = newRequestID()
-		c.Request().Header.Set(fiber.HeaderXRequestID, id)
-	}
-	c.Set(fiber.HeaderXRequestID, id)
 	return c.Next()
-}
-
-// maxIDLen bounds a request id a client may choose.
-const maxIDLen = 64
-
-// wellFormedID reports whether a client's request id may be kept: short,
-// and of letters, digits, '.', '_' and '-' only, so that it is safe in a log
-// line and a header.
-func wellFormedID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch b := id[i]; {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '.', b == '_', b == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// newRequestID is 128 random bits in hex: ids a client cannot guess or
-// collide with on purpose.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // The states of a connection, as shutdown sees them.

@@ -1,4 +1,4 @@
-package fiber
+package shell
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
@@ -21,7 +20,7 @@ func (h held) RoundTrip(r *http.Request) (*http.Response, error) {
 	return invoke.NewResponse(r, http.StatusOK, http.Header{}, []byte("<p>late</p>")), nil
 }
 
-// TestPageStreamRead: a reader that is not fasthttp's response writer gets
+// TestPageStreamRead: a reader that does not take WriteTo gets
 // the whole page through Read, and Close ends the page once.
 func TestPageStreamRead(t *testing.T) {
 	t.Parallel()
@@ -30,9 +29,9 @@ func TestPageStreamRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, err := shell.New(shell.Options{
-		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
-		Frontends: map[string]shell.Frontend{"x": {Invoker: release}},
+	sh, err := New(Options{
+		Routes:    []Route{{Pattern: "/", Layout: l}},
+		Frontends: map[string]Frontend{"x": {Invoker: release}},
 		Log:       slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -45,7 +44,7 @@ func TestPageStreamRead(t *testing.T) {
 	}
 	close(release)
 	ended := 0
-	s := &pageStream{render: render, prefix: prefix.Bytes(), done: func() { ended++; done() }, log: sh.Log()}
+	s := &pageStream{render: render, prefix: &prefix, done: func() { ended++; done() }, log: sh.Log()}
 	page, err := io.ReadAll(s)
 	if err != nil {
 		t.Fatal(err)

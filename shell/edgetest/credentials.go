@@ -1,4 +1,4 @@
-package fiber_test
+package edgetest
 
 import (
 	"log/slog"
@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -19,7 +18,7 @@ import (
 // for two frontends: mine declares a cookie and Authorization, theirs
 // nothing. Each BFF answers every request, fragment or not, with its own
 // cookie and another.
-func TestCredentialsPerFrontend(t *testing.T) {
+func (su suite) TestCredentialsPerFrontend(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]http.Header{} // by frontend and path
@@ -48,7 +47,7 @@ func TestCredentialsPerFrontend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := fiber.New(sh, fiber.Config{})
+	app := su.newApp(t, sh, shell.EdgeConfig{})
 	send := func(method, target string) *http.Response {
 		t.Helper()
 		req := httptest.NewRequest(method, target, nil)

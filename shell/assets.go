@@ -1,9 +1,11 @@
-package fiber
+package shell
 
 import (
 	"bytes"
 	"compress/gzip"
+	"html"
 	"mime"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -13,7 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/collage-dev/collage/bff"
-	"github.com/gofiber/fiber/v2"
+	"github.com/collage-dev/collage/shell/runtime"
 )
 
 // maxCachedAssets bounds the bytes of assets held in memory; past it, files
@@ -156,16 +158,16 @@ func (a *asset) body(i int) ([]byte, error) {
 }
 
 // send writes a with the best encoding the client accepts.
-func send(c *fiber.Ctx, a *asset) error {
-	c.Set(fiber.HeaderCacheControl, immutable)
-	c.Set(fiber.HeaderContentType, a.ctype)
+func send(req Request, resp Response, a *asset) error {
+	resp.SetHeader("Cache-Control", immutable)
+	resp.SetHeader("Content-Type", a.ctype)
 	if a.sourceMap != "" {
-		c.Set(fiber.HeaderSourceMap, a.sourceMap)
+		resp.SetHeader("SourceMap", a.sourceMap)
 	}
 	i := identity
 	if a.has != [identity]bool{} {
-		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-		accept := c.Get(fiber.HeaderAcceptEncoding)
+		resp.SetHeader("Vary", "Accept-Encoding")
+		accept := req.Header("Accept-Encoding")
 		for j, e := range encodings {
 			if a.has[j] && accepts(accept, e.name) {
 				i = j
@@ -178,9 +180,10 @@ func send(c *fiber.Ctx, a *asset) error {
 		return err
 	}
 	if i != identity {
-		c.Set(fiber.HeaderContentEncoding, encodings[i].name)
+		resp.SetHeader("Content-Encoding", encodings[i].name)
 	}
-	return c.Send(body)
+	resp.Send(http.StatusOK, body)
+	return nil
 }
 
 // accepts reports whether an Accept-Encoding header accepts coding: named,
@@ -218,9 +221,25 @@ func zeroQuality(params string) bool {
 // served.
 var errNoAsset = &bff.Error{Code: bff.CodeNotFound, Message: "no such asset"}
 
-// handler serves /assets/:name/:version/* from dir.
-func (s *assets) handler(c *fiber.Ctx) error {
-	name, version, file := c.Params("name"), c.Params("version"), c.Params("*")
+// serveAsset answers /assets/REST: the client runtime under _collage/,
+// NAME/VERSION/FILE from the assets folder.
+func (h *Handler) serveAsset(req Request, resp Response, rest string) error {
+	if rest == runtimeFolder+runtime.File {
+		return send(req, resp, h.runtime)
+	}
+	if h.assets == nil {
+		return &bff.Error{Code: bff.CodeNotFound, Message: "Cannot " + req.Method() + " " + html.EscapeString(req.Path())}
+	}
+	name, rest, _ := strings.Cut(rest, "/")
+	version, file, ok := strings.Cut(rest, "/")
+	if !ok || name == "" || version == "" {
+		return errNoAsset
+	}
+	return h.assets.serve(req, resp, name, version, file)
+}
+
+// serve answers NAME/VERSION/FILE from dir.
+func (s *assets) serve(req Request, resp Response, name, version, file string) error {
 	if strings.Contains(name, "..") || strings.Contains(version, "..") || strings.Contains(file, "..") ||
 		strings.HasPrefix(file, "/") || file == "" {
 		return errNoAsset
@@ -232,7 +251,7 @@ func (s *assets) handler(c *fiber.Ctx) error {
 	if err != nil {
 		return errNoAsset
 	}
-	return send(c, a)
+	return send(req, resp, a)
 }
 
 // isSourceMap reports whether file is a source map or a compressed copy

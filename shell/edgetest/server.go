@@ -1,4 +1,4 @@
-package fiber_test
+package edgetest
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	shellfiber "github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
@@ -23,7 +22,6 @@ import (
 	"github.com/collage-dev/collage/shell/layout"
 	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/runtime"
-	"github.com/gofiber/fiber/v2"
 )
 
 // call is what the cart BFF saw of one /bff request.
@@ -36,7 +34,7 @@ type call struct {
 // primary of /products/{id}), header, and cart (a BFF API that records its
 // calls).
 type fixture struct {
-	app *fiber.App
+	app *app
 
 	mu    sync.Mutex
 	calls []call
@@ -59,7 +57,7 @@ const productLayout = "<!doctype html><html><head><title>p</title></head><body>\
 	"<collage-slot frontend=catalog primary>catalog is down</collage-slot>\n" +
 	"</body></html>"
 
-func newFixture(t *testing.T, cfg shellfiber.Config) *fixture {
+func (su suite) newFixture(t *testing.T, cfg shell.EdgeConfig) *fixture {
 	t.Helper()
 	f := &fixture{}
 
@@ -136,7 +134,7 @@ func newFixture(t *testing.T, cfg shellfiber.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.app = shellfiber.New(sh, cfg)
+	f.app = su.newApp(t, sh, cfg)
 	return f
 }
 
@@ -147,7 +145,7 @@ func (failing) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 // do sends req through the app, without a socket, and reads the body.
-func do(t *testing.T, app *fiber.App, req *http.Request) (*http.Response, string) {
+func do(t *testing.T, app *app, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := app.Test(req, 10_000)
 	if err != nil {
@@ -163,9 +161,9 @@ func do(t *testing.T, app *fiber.App, req *http.Request) (*http.Response, string
 
 var nonceRE = regexp.MustCompile(`script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'`)
 
-func TestPage(t *testing.T) {
+func (su suite) TestPage(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	req := httptest.NewRequest(http.MethodGet, "/products/7?ref=home", nil)
 	req.Header.Set("Cookie", "session=abc")
 	req.Header.Set("Accept-Language", "fr")
@@ -221,9 +219,9 @@ func TestPage(t *testing.T) {
 	}
 }
 
-func TestNonceIsPerResponse(t *testing.T) {
+func (su suite) TestNonceIsPerResponse(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	seen := map[string]bool{}
 	for range 3 {
 		resp, _ := do(t, f.app, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -235,9 +233,9 @@ func TestNonceIsPerResponse(t *testing.T) {
 	}
 }
 
-func TestCustomCSP(t *testing.T) {
+func (su suite) TestCustomCSP(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{CSP: "script-src 'nonce-{nonce}' https://cdn.example"})
+	f := su.newFixture(t, shell.EdgeConfig{CSP: "script-src 'nonce-{nonce}' https://cdn.example"})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/products/7", nil))
 	m := regexp.MustCompile(`^script-src 'nonce-([^']+)' https://cdn.example$`).FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
 	if m == nil || !strings.Contains(body, `nonce="`+m[1]+`"`) {
@@ -245,9 +243,9 @@ func TestCustomCSP(t *testing.T) {
 	}
 }
 
-func TestPageParamsAreDecoded(t *testing.T) {
+func (su suite) TestPageParamsAreDecoded(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/products/caf%C3%A9%20au%20lait", nil))
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d", resp.StatusCode)
@@ -263,9 +261,9 @@ func TestPageParamsAreDecoded(t *testing.T) {
 	}
 }
 
-func TestPrimaryStatus(t *testing.T) {
+func (su suite) TestPrimaryStatus(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/products/missing", nil))
 	if resp.StatusCode != 404 {
 		t.Errorf("status = %d, want the primary slot's 404", resp.StatusCode)
@@ -281,9 +279,9 @@ func TestPrimaryStatus(t *testing.T) {
 	}
 }
 
-func TestUnknownPath(t *testing.T) {
+func (su suite) TestUnknownPath(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
 	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" ||
 		body != `{"error":{"code":"not_found","message":"Cannot GET /nowhere"}}` {
@@ -291,9 +289,9 @@ func TestUnknownPath(t *testing.T) {
 	}
 }
 
-func TestBFFProxy(t *testing.T) {
+func (su suite) TestBFFProxy(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	req := httptest.NewRequest(http.MethodPost, "/bff/cart/x?y=1&z=a%20b", strings.NewReader(`{"qty":2}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Cookie", "session=abc; theme=dark")
@@ -328,9 +326,9 @@ func TestBFFProxy(t *testing.T) {
 	}
 }
 
-func TestBFFProxyPaths(t *testing.T) {
+func (su suite) TestBFFProxyPaths(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	tests := []struct{ target, path, rawPath string }{
 		{"/bff/cart", "/", ""},
 		{"/bff/cart/", "/", ""},
@@ -350,9 +348,9 @@ func TestBFFProxyPaths(t *testing.T) {
 	}
 }
 
-func TestBFFErrors(t *testing.T) {
+func (su suite) TestBFFErrors(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	tests := []struct {
 		target string
 		status int
@@ -382,9 +380,9 @@ func TestBFFErrors(t *testing.T) {
 	}
 }
 
-func TestHealth(t *testing.T) {
+func (su suite) TestHealth(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/_collage/health", nil))
 	var got struct {
 		Status    string            `json:"status"`
@@ -400,9 +398,9 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-func TestRuntime(t *testing.T) {
+func (su suite) TestRuntime(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{}) // no assets folder: the runtime is still served
+	f := su.newFixture(t, shell.EdgeConfig{}) // no assets folder: the runtime is still served
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, shell.RuntimePath, nil))
 	if resp.StatusCode != 200 || body != string(runtime.Source()) {
 		t.Fatalf("runtime: %d, %d bytes", resp.StatusCode, len(body))
@@ -422,24 +420,24 @@ func TestRuntime(t *testing.T) {
 	}
 }
 
-func TestMetrics(t *testing.T) {
+func (su suite) TestMetrics(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := su.newFixture(t, shell.EdgeConfig{Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "pages_total 1\n")
 	})})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/_collage/metrics", nil))
 	if resp.StatusCode != 200 || body != "pages_total 1\n" {
 		t.Errorf("metrics = %d %q", resp.StatusCode, body)
 	}
-	g := newFixture(t, shellfiber.Config{})
+	g := su.newFixture(t, shell.EdgeConfig{})
 	if resp, _ := do(t, g.app, httptest.NewRequest(http.MethodGet, "/_collage/metrics", nil)); resp.StatusCode != 404 {
 		t.Errorf("metrics without a handler = %d, want 404", resp.StatusCode)
 	}
 }
 
-func TestHeadRequest(t *testing.T) {
+func (su suite) TestHeadRequest(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	get, getBody := do(t, f.app, httptest.NewRequest(http.MethodGet, "/products/7", nil))
 	head, body := do(t, f.app, httptest.NewRequest(http.MethodHead, "/products/7", nil))
 	if head.StatusCode != 200 || body != "" || getBody == "" {
@@ -455,9 +453,9 @@ func TestHeadRequest(t *testing.T) {
 	}
 }
 
-func TestPageWithoutBundles(t *testing.T) {
+func (su suite) TestPageWithoutBundles(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, shellfiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/", nil))
 	// header has no client bundle: nothing to mount, so no script at all.
 	if want := `<head></head><body><collage-slot frontend="header"><nav>menu</nav></collage-slot></body>`; resp.StatusCode != 200 || body != want {
@@ -482,7 +480,7 @@ func (s slow) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // TestSlowPageStreams: a slot that is not there within the composer's
 // coalescing window makes the page stream, in chunks, head first.
-func TestSlowPageStreams(t *testing.T) {
+func (su suite) TestSlowPageStreams(t *testing.T) {
 	t.Parallel()
 	l, err := layout.Parse("slow.html", []byte("<head></head><body><collage-slot frontend=late>fb</collage-slot></body>"))
 	if err != nil {
@@ -496,7 +494,7 @@ func TestSlowPageStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body := do(t, shellfiber.New(sh, shellfiber.Config{}), httptest.NewRequest(http.MethodGet, "/", nil))
+	resp, body := do(t, su.newApp(t, sh, shell.EdgeConfig{}), httptest.NewRequest(http.MethodGet, "/", nil))
 	if resp.StatusCode != 200 || !strings.Contains(body, `<collage-slot frontend="late"><p>late</p></collage-slot></body>`) {
 		t.Fatalf("status %d, page:\n%s", resp.StatusCode, body)
 	}

@@ -1,4 +1,4 @@
-package fiber_test
+package edgetest
 
 import (
 	"bytes"
@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	shellfiber "github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
-	"github.com/gofiber/fiber/v2"
 )
 
 // upstream is a BFF as a function of its request.
@@ -36,7 +34,7 @@ func fragment(status int, body string, header ...string) upstream {
 }
 
 // pageApp serves one page, at /, of src with the given frontends.
-func pageApp(t *testing.T, src string, frontends map[string]shell.Frontend, opts shell.Options) *fiber.App {
+func (su suite) pageApp(t *testing.T, src string, frontends map[string]shell.Frontend, opts shell.Options) *app {
 	t.Helper()
 	l, err := layout.Parse("page.html", []byte(src))
 	if err != nil {
@@ -51,12 +49,12 @@ func pageApp(t *testing.T, src string, frontends map[string]shell.Frontend, opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	return shellfiber.New(sh, shellfiber.Config{})
+	return su.newApp(t, sh, shell.EdgeConfig{})
 }
 
 // TestPrimaryFailureStatus: a primary slot that fails or times out makes
 // the page a 502 or a 504, with its fallback shown and nothing cached.
-func TestPrimaryFailureStatus(t *testing.T) {
+func (su suite) TestPrimaryFailureStatus(t *testing.T) {
 	t.Parallel()
 	hang := upstream(func(r *http.Request) (*http.Response, error) {
 		<-r.Context().Done()
@@ -79,7 +77,7 @@ func TestPrimaryFailureStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			app := pageApp(t, `<head></head><body><collage-slot frontend=main primary timeout=50ms><p>Try again soon.</p></collage-slot>`+
+			app := su.pageApp(t, `<head></head><body><collage-slot frontend=main primary timeout=50ms><p>Try again soon.</p></collage-slot>`+
 				`<collage-slot frontend=side>s</collage-slot></body>`,
 				map[string]shell.Frontend{"main": {Invoker: tt.main}, "side": {Invoker: fragment(200, "<p>side</p>")}}, shell.Options{})
 			resp, body := do(t, app, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -103,7 +101,7 @@ func TestPrimaryFailureStatus(t *testing.T) {
 // TestRedirectRefused: a primary slot's redirect leaves as the page's when
 // its Location is on the site, the request's origin or an allowed one;
 // otherwise the page is a 502 with the slot's fallback, and says why.
-func TestRedirectRefused(t *testing.T) {
+func (su suite) TestRedirectRefused(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		host, location string
@@ -124,7 +122,7 @@ func TestRedirectRefused(t *testing.T) {
 		{host: "shop.example", location: "https://evil.example/"},
 	}
 	for _, tt := range tests {
-		app := pageApp(t, `<body><collage-slot frontend=main primary>main fallback</collage-slot></body>`,
+		app := su.pageApp(t, `<body><collage-slot frontend=main primary>main fallback</collage-slot></body>`,
 			map[string]shell.Frontend{"main": {Invoker: fragment(302, "", "Location", tt.location, "Set-Cookie", "next=1"), Cookies: []string{"next"}}},
 			shell.Options{Redirects: []string{"https://login.example.com"}})
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -152,7 +150,7 @@ func TestRedirectRefused(t *testing.T) {
 
 // TestEarlyAnswers: a redirect, and an answer to HEAD, leave as soon as
 // the primary slot decides them, not when a slow slot of the page ends.
-func TestEarlyAnswers(t *testing.T) {
+func (su suite) TestEarlyAnswers(t *testing.T) {
 	t.Parallel()
 	const slowFor = 5 * time.Second
 	slow := upstream(func(r *http.Request) (*http.Response, error) {
@@ -175,7 +173,7 @@ func TestEarlyAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var logs syncBuffer
-			app := pageApp(t, `<head></head><body><collage-slot frontend=slow timeout=10s>s</collage-slot>`+
+			app := su.pageApp(t, `<head></head><body><collage-slot frontend=slow timeout=10s>s</collage-slot>`+
 				`<collage-slot frontend=main primary>m</collage-slot><collage-slot frontend=recs async timeout=10s>r</collage-slot></body>`,
 				map[string]shell.Frontend{"slow": {Invoker: slow}, "main": {Invoker: tt.main}, "recs": {Invoker: slow}},
 				shell.Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -1,4 +1,4 @@
-package fiber_test
+package edgetest
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/runtime"
@@ -89,10 +88,10 @@ func getAsset(t *testing.T, f *fixture, target, acceptEncoding string) (*http.Re
 	return do(t, f.app, req)
 }
 
-func TestAssetsEncoding(t *testing.T) {
+func (su suite) TestAssetsEncoding(t *testing.T) {
 	t.Parallel()
 	dir, js := assetDir(t)
-	f := newFixture(t, fiber.Config{Assets: dir})
+	f := su.newFixture(t, shell.EdgeConfig{Assets: dir})
 	tests := []struct {
 		accept, encoding string
 	}{
@@ -144,10 +143,10 @@ func TestAssetsEncoding(t *testing.T) {
 	}
 }
 
-func TestAssetsWithoutCopies(t *testing.T) {
+func (su suite) TestAssetsWithoutCopies(t *testing.T) {
 	t.Parallel()
 	dir, _ := assetDir(t)
-	f := newFixture(t, fiber.Config{Assets: dir})
+	f := su.newFixture(t, shell.EdgeConfig{Assets: dir})
 	tests := []struct{ target, ctype, body string }{
 		// A build with compression off: the file goes as it is, even to
 		// a client that would take brotli.
@@ -167,7 +166,7 @@ func TestAssetsWithoutCopies(t *testing.T) {
 	}
 }
 
-func TestAssetsSourceMaps(t *testing.T) {
+func (su suite) TestAssetsSourceMaps(t *testing.T) {
 	t.Parallel()
 	dir, _ := assetDir(t)
 	maps := []string{
@@ -175,7 +174,7 @@ func TestAssetsSourceMaps(t *testing.T) {
 		"/assets/catalog/v1/catalog-AB.js.map.gz",
 		"/assets/catalog/v1/catalog-AB.js.map.br",
 	}
-	private := newFixture(t, fiber.Config{Assets: dir})
+	private := su.newFixture(t, shell.EdgeConfig{Assets: dir})
 	for _, target := range maps {
 		for _, accept := range []string{"", "gzip, br"} {
 			if resp, body := getAsset(t, private, target, accept); resp.StatusCode != 404 || strings.Contains(body, "secret-plans") {
@@ -187,7 +186,7 @@ func TestAssetsSourceMaps(t *testing.T) {
 		t.Errorf("SourceMap = %q while maps are not served", resp.Header.Get("SourceMap"))
 	}
 
-	public := newFixture(t, fiber.Config{Assets: dir, SourceMaps: true})
+	public := su.newFixture(t, shell.EdgeConfig{Assets: dir, SourceMaps: true})
 	resp, body := getAsset(t, public, maps[0], "")
 	if resp.StatusCode != 200 || !strings.Contains(body, "secret-plans") || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		t.Errorf("with SourceMaps, %s = %d %q %q", maps[0], resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -204,10 +203,10 @@ func TestAssetsSourceMaps(t *testing.T) {
 	}
 }
 
-func TestAssetsNotFound(t *testing.T) {
+func (su suite) TestAssetsNotFound(t *testing.T) {
 	t.Parallel()
 	dir, _ := assetDir(t)
-	f := newFixture(t, fiber.Config{Assets: dir})
+	f := su.newFixture(t, shell.EdgeConfig{Assets: dir})
 	for _, target := range []string{
 		"/assets/catalog/v1/missing.js",
 		"/assets/catalog/v2/catalog-AB.js",
@@ -230,9 +229,9 @@ func TestAssetsNotFound(t *testing.T) {
 	}
 }
 
-func TestRuntimeEncoding(t *testing.T) {
+func (su suite) TestRuntimeEncoding(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, fiber.Config{})
+	f := su.newFixture(t, shell.EdgeConfig{})
 	// The runtime is in the binary, not built: it is gzipped once, when
 	// the server is made, and brotli-only clients get it as it is.
 	for _, tt := range []struct{ accept, encoding string }{{"gzip, deflate, br", "gzip"}, {"br", ""}, {"", ""}} {
@@ -251,10 +250,10 @@ func TestRuntimeEncoding(t *testing.T) {
 	}
 }
 
-func TestAssetsConcurrentFirstRequests(t *testing.T) {
+func (su suite) TestAssetsConcurrentFirstRequests(t *testing.T) {
 	t.Parallel()
 	dir, js := assetDir(t)
-	f := newFixture(t, fiber.Config{Assets: dir})
+	f := su.newFixture(t, shell.EdgeConfig{Assets: dir})
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

@@ -1,4 +1,4 @@
-package fiber_test
+package edgetest
 
 import (
 	"bytes"
@@ -18,11 +18,9 @@ import (
 	"sync"
 	"testing"
 
-	shellfiber "github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/registry"
-	"github.com/gofiber/fiber/v2"
 )
 
 // seen is what the echo BFF saw of its last call.
@@ -89,15 +87,15 @@ func bffShell(t *testing.T) (*shell.Shell, *seen) {
 	return sh, s
 }
 
-func bffApp(t *testing.T, cfg shellfiber.Config) (*fiber.App, *seen) {
+func (su suite) bffApp(t *testing.T, cfg shell.EdgeConfig) (*app, *seen) {
 	t.Helper()
 	sh, s := bffShell(t)
-	return shellfiber.New(sh, cfg), s
+	return su.newApp(t, sh, cfg), s
 }
 
-// serve runs shellfiber.Serve on 127.0.0.1 until the test ends, for what
+// start runs the binding's Serve on 127.0.0.1 until the test ends, for what
 // app.Test cannot send (a chunked body) or read (an answer cut short).
-func serve(t *testing.T, sh *shell.Shell, cfg shellfiber.Config) string {
+func (su suite) start(t *testing.T, sh *shell.Shell, cfg shell.EdgeConfig) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,7 +103,7 @@ func serve(t *testing.T, sh *shell.Shell, cfg shellfiber.Config) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- shellfiber.Serve(ctx, ln, sh, cfg) }()
+	go func() { done <- su.serve(ctx, ln, sh, cfg) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -152,10 +150,10 @@ func zlibbed(b []byte) []byte {
 	return out.Bytes()
 }
 
-func TestBFFBodies(t *testing.T) {
+func (su suite) TestBFFBodies(t *testing.T) {
 	t.Parallel()
 	sh, s := bffShell(t)
-	url := serve(t, sh, shellfiber.Config{MaxBody: 1 << 20})
+	url := su.start(t, sh, shell.EdgeConfig{MaxBody: 1 << 20})
 	big := bytes.Repeat([]byte("z"), 2<<20)
 	tests := []struct {
 		name     string
@@ -207,10 +205,10 @@ func TestBFFBodies(t *testing.T) {
 	}
 }
 
-func TestBFFBodyNotRead(t *testing.T) {
+func (su suite) TestBFFBodyNotRead(t *testing.T) {
 	t.Parallel()
 	sh, _ := bffShell(t)
-	url := serve(t, sh, shellfiber.Config{})
+	url := su.start(t, sh, shell.EdgeConfig{})
 	for _, chunked := range []bool{false, true} {
 		var r io.Reader = strings.NewReader(strings.Repeat("a", 100<<10))
 		if chunked {
@@ -224,10 +222,10 @@ func TestBFFBodyNotRead(t *testing.T) {
 	}
 }
 
-func TestBFFAnswerBound(t *testing.T) {
+func (su suite) TestBFFAnswerBound(t *testing.T) {
 	t.Parallel()
 	sh, _ := bffShell(t)
-	url := serve(t, sh, shellfiber.Config{MaxBFFResponse: 1000})
+	url := su.start(t, sh, shell.EdgeConfig{MaxBFFResponse: 1000})
 	tests := []struct {
 		target string
 		status int
@@ -254,9 +252,9 @@ func TestBFFAnswerBound(t *testing.T) {
 	}
 }
 
-func TestBFFCrossOrigin(t *testing.T) {
+func (su suite) TestBFFCrossOrigin(t *testing.T) {
 	t.Parallel()
-	app, _ := bffApp(t, shellfiber.Config{})
+	app, _ := su.bffApp(t, shell.EdgeConfig{})
 	tests := []struct {
 		method string
 		header map[string]string
@@ -284,9 +282,9 @@ func TestBFFCrossOrigin(t *testing.T) {
 	}
 }
 
-func TestBFFSecurityHeaders(t *testing.T) {
+func (su suite) TestBFFSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	app, _ := bffApp(t, shellfiber.Config{})
+	app, _ := su.bffApp(t, shell.EdgeConfig{})
 	tests := []struct {
 		target, csp string
 		status      int
@@ -310,10 +308,10 @@ func TestBFFSecurityHeaders(t *testing.T) {
 	}
 }
 
-func TestBFFFragmentPath(t *testing.T) {
+func (su suite) TestBFFFragmentPath(t *testing.T) {
 	t.Parallel()
 	for _, expose := range []bool{false, true} {
-		app, s := bffApp(t, shellfiber.Config{ExposeFragments: expose})
+		app, s := su.bffApp(t, shell.EdgeConfig{ExposeFragments: expose})
 		for _, target := range []string{"/bff/echo/_fragment", "/bff/echo/_fragment/", "/bff/echo/_fragment/x", "/bff/echo/%5Ffragment"} {
 			resp, body := do(t, app, httptest.NewRequest(http.MethodGet, target, nil))
 			want := 404
@@ -336,9 +334,9 @@ func TestBFFFragmentPath(t *testing.T) {
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-func TestRequestIDs(t *testing.T) {
+func (su suite) TestRequestIDs(t *testing.T) {
 	t.Parallel()
-	app, s := bffApp(t, shellfiber.Config{})
+	app, s := su.bffApp(t, shell.EdgeConfig{})
 	tests := []struct {
 		sent string
 		kept bool

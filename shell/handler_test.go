@@ -1,0 +1,194 @@
+package shell_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// exchange is an in-memory Request and Response.
+type exchange struct {
+	method, path string
+	header       http.Header
+
+	status int
+	out    http.Header
+	body   bytes.Buffer
+}
+
+func newExchange(method, path string) *exchange {
+	return &exchange{method: method, path: path, header: http.Header{}, out: http.Header{}}
+}
+
+func (x *exchange) Method() string               { return x.method }
+func (x *exchange) Path() string                 { return x.path }
+func (x *exchange) RawQuery() string             { return "" }
+func (x *exchange) Host() string                 { return "shop.example" }
+func (x *exchange) Scheme() string               { return "http" }
+func (x *exchange) Header(name string) string    { return x.header.Get(name) }
+func (x *exchange) RemoteAddr() string           { return "127.0.0.1:1" }
+func (x *exchange) Body() (io.Reader, int64)     { return nil, 0 }
+func (x *exchange) SetBodyDeadline(time.Time)    {}
+func (x *exchange) SetHeader(name, value string) { x.out.Set(name, value) }
+func (x *exchange) AddHeader(name, value string) { x.out.Add(name, value) }
+func (x *exchange) DelHeader(name string)        { x.out.Del(name) }
+func (x *exchange) CloseConnection()             {}
+func (x *exchange) Send(status int, body []byte) { x.status = status; x.body.Write(body) }
+func (x *exchange) Stream(status int, body io.ReadCloser, _ int64) {
+	x.status = status
+	io.Copy(&x.body, body)
+	body.Close()
+}
+
+// roundTrip is an invoker.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// pageShell is a shell whose routes are / and /only-NAME, each a page
+// of one slot that says name; when release is not nil, the slot tells
+// started, then waits for release to close.
+func pageShell(t *testing.T, name string, started, release chan struct{}) *shell.Shell {
+	t.Helper()
+	l, err := layout.Parse(name+".html", []byte("<head></head><body>"+name+"<collage-slot frontend=x>fb</collage-slot></body>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := textBFF("x", name)
+	if release != nil {
+		next := x.Invoker
+		x.Invoker = roundTrip(func(r *http.Request) (*http.Response, error) {
+			started <- struct{}{}
+			<-release
+			return next.RoundTrip(r)
+		})
+	}
+	sh, err := shell.New(shell.Options{
+		Routes:    []shell.Route{{Pattern: "/", Layout: l}, {Pattern: "/only-" + name, Layout: l}},
+		Frontends: map[string]shell.Frontend{"x": x},
+		Log:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+// TestHandlerSwap swaps the shell over and over while 8 clients ask for
+// 2,000 pages: each page is whole and of one shell, and the routes follow the
+// shell. A page started before a swap finishes on its own shell.
+func TestHandlerSwap(t *testing.T) {
+	t.Parallel()
+	one, two := pageShell(t, "one", nil, nil), pageShell(t, "two", nil, nil)
+	page := func(name string) string {
+		return `<head></head><body>` + name + `<collage-slot frontend="x">` + name + `</collage-slot></body>`
+	}
+	h := shell.NewHandler(one, shell.EdgeConfig{})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var served atomic.Int64
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				x := newExchange(http.MethodGet, "/")
+				h.Serve(x, x)
+				if got := x.body.String(); x.status != 200 || (got != page("one") && got != page("two")) {
+					errs <- fmt.Errorf("GET / = %d %q, want a whole page of one shell", x.status, got)
+					return
+				}
+				served.Add(1)
+			}
+		}()
+	}
+	// Until 2,000 pages were served, or 10s.
+	for i, end := 0, time.Now().Add(10*time.Second); served.Load() < 2000 && time.Now().Before(end); i++ {
+		h.Swap([]*shell.Shell{one, two}[i%2])
+		runtime.Gosched()
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	h.Swap(two)
+	for path, want := range map[string]int{"/only-two": 200, "/only-one": 404} {
+		x := newExchange(http.MethodGet, path)
+		h.Serve(x, x)
+		if x.status != want {
+			t.Errorf("GET %s after the swap = %d, want %d", path, x.status, want)
+		}
+	}
+
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := pageShell(t, "slow", started, release)
+	h.Swap(slow)
+	done := make(chan *exchange)
+	go func() {
+		x := newExchange(http.MethodGet, "/")
+		h.Serve(x, x)
+		done <- x
+	}()
+	<-started
+	h.Swap(one)
+	close(release)
+	if x := <-done; !strings.Contains(x.body.String(), page("slow")) {
+		t.Errorf("a page in flight during a swap = %q, want the old shell's", x.body.String())
+	}
+}
+
+// TestHandlerRoutes: the router matches literals in any case, ignores a
+// trailing slash, hands parameters over still encoded, and answers 405 to
+// a method other than GET and HEAD on a page.
+func TestHandlerRoutes(t *testing.T) {
+	t.Parallel()
+	h := shell.NewHandler(pageShell(t, "one", nil, nil), shell.EdgeConfig{})
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/", 200},
+		{"HEAD", "/", 200},
+		{"GET", "/only-one", 200},
+		{"GET", "/only-one/", 200},
+		{"GET", "/Only-One", 200},
+		{"GET", "/only-one/x", 404},
+		{"GET", "/only", 404},
+		{"POST", "/only-one", 405},
+		{"GET", "/_collage/health", 200},
+		{"POST", "/_collage/health", 405},
+		{"GET", "/assets/_collage/nothing.js", 404},
+		{"DELETE", "/assets/x/y/z.js", 405},
+		{"GET", "/bff/nobody/x", 404},
+	}
+	for _, tt := range tests {
+		x := newExchange(tt.method, tt.path)
+		h.Serve(x, x)
+		if x.status != tt.status {
+			t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, x.status, x.body.String(), tt.status)
+		}
+		if id := x.out.Get("X-Request-Id"); len(id) != 32 {
+			t.Errorf("%s %s: X-Request-Id %q, want one made by the shell", tt.method, tt.path, id)
+		}
+	}
+}
