@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/internal/syncbuf"
 )
 
 const root = "../.."
@@ -45,7 +46,7 @@ func start(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	m := &Main{Stdout: out, Stderr: out, Listening: listening}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, args) }()
@@ -71,24 +72,6 @@ func start(t *testing.T, args ...string) string {
 		}
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer that a server may write while a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // demoConfig writes a copy of the repository's collage.yaml into a

@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/syncbuf"
 )
 
 // Version pins the emulator that scripts/install-rie.sh installs; the
@@ -115,7 +117,7 @@ type Emulator struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	mu     sync.Mutex
 	client *http.Client
 }
@@ -132,7 +134,7 @@ func Start(rie, bootstrap string, env ...string) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=30", "LOG_LEVEL=warn")
@@ -155,12 +157,12 @@ func Start(rie, bootstrap string, env ...string) (*Emulator, error) {
 		}
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("aws-lambda-rie exited at start: %s", out.String())
+			return nil, fmt.Errorf("aws-lambda-rie exited at start: %s", strings.TrimSpace(out.String()))
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			e.Close()
-			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s: %s", addr, out.String())
+			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s: %s", addr, strings.TrimSpace(out.String()))
 		}
 	}
 }
@@ -201,7 +203,7 @@ func (e *Emulator) Invoke(ctx context.Context, payload []byte) (int, []byte, err
 }
 
 // Output returns what the emulator and the bootstrap printed so far.
-func (e *Emulator) Output() string { return e.out.String() }
+func (e *Emulator) Output() string { return strings.TrimSpace(e.out.String()) }
 
 // Close stops the emulator and its bootstrap.
 func (e *Emulator) Close() error {
@@ -225,21 +227,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
 }

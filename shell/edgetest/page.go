@@ -1,17 +1,16 @@
 package edgetest
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/collage-dev/collage/internal/syncbuf"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
@@ -172,7 +171,7 @@ func (su suite) TestEarlyAnswers(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			app := su.pageApp(t, `<head></head><body><collage-slot frontend=slow timeout=10s>s</collage-slot>`+
 				`<collage-slot frontend=main primary>m</collage-slot><collage-slot frontend=recs async timeout=10s>r</collage-slot></body>`,
 				map[string]shell.Frontend{"slow": {Invoker: slow}, "main": {Invoker: tt.main}, "recs": {Invoker: slow}},
@@ -194,22 +193,4 @@ func (su suite) TestEarlyAnswers(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

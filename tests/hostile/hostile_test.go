@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/syncbuf"
 )
 
 // bin is the collage binary under test; old is whether it is the one of
@@ -135,26 +137,9 @@ type server struct {
 	url  string
 	pid  int
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{} // closed once the process has exited
 	err  error         // its Wait error, once done
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 var servingRE = regexp.MustCompile(`serving \d+ route\(s\) on (http://\S+)`)
@@ -180,7 +165,7 @@ func start(t *testing.T, cfg string, nofile int, edge ...string) *server {
 		args = append([]string{fmt.Sprintf("--nofile=%d:%d", nofile, nofile), "--", bin}, args...)
 		name = prlimit
 	}
-	s := &server{out: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(name, args...)
 	pr, pw := io.Pipe()
 	s.cmd.Stdout = io.MultiWriter(s.out, pw)
