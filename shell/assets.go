@@ -157,9 +157,13 @@ func (a *asset) body(i int) ([]byte, error) {
 	return data, nil
 }
 
-// send writes a with the best encoding the client accepts.
+// send writes a with the best encoding the client accepts. Any origin may
+// read it (CORS): a page whose Options.AssetsURL is a CDN in front of this
+// shell fetches its modules and stylesheets in CORS mode, to check their
+// integrity. Assets are public and never depend on credentials.
 func send(req Request, resp Response, a *asset) error {
 	resp.SetHeader("Cache-Control", immutable)
+	resp.SetHeader("Access-Control-Allow-Origin", "*")
 	resp.SetHeader("Content-Type", a.ctype)
 	if a.sourceMap != "" {
 		resp.SetHeader("SourceMap", a.sourceMap)

@@ -75,7 +75,10 @@ type EdgeConfig struct {
 	// Default: none; only the client runtime is served under /assets.
 	Assets string
 	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
-	// the response's nonce. Optional. Default: DefaultCSP.
+	// the response's nonce. A policy of its own must allow the origin of
+	// the shell's Options.AssetsURL, if any, itself. Optional. Default:
+	// DefaultCSP, with the AssetsURL's origin added to script-src,
+	// style-src and img-src (see AssetsCSP).
 	CSP string
 	// SourceMaps serves the .map files of Assets, and points browsers at
 	// them with a SourceMap header. Optional. Default: false, a .map is a
@@ -133,6 +136,24 @@ const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; object-src 'none'; " +
 	"frame-ancestors 'self'; form-action 'self'"
 
+// AssetsCSP is DefaultCSP for pages whose assets come from origin
+// (scheme://host[:port]) too: their modules, stylesheets, and the images
+// the stylesheets name. An empty origin gives DefaultCSP.
+func AssetsCSP(origin string) string {
+	if origin == "" {
+		return DefaultCSP
+	}
+	directives := strings.Split(DefaultCSP, "; ")
+	for i, d := range directives {
+		name, rest, _ := strings.Cut(d, " ")
+		switch name {
+		case "script-src", "style-src", "img-src":
+			directives[i] = name + " " + origin + " " + rest
+		}
+	}
+	return strings.Join(directives, "; ")
+}
+
 // WithDefaults is cfg with every zero field set to its default.
 func (cfg EdgeConfig) WithDefaults() EdgeConfig {
 	if cfg.CSP == "" {
@@ -178,9 +199,12 @@ type Handler struct {
 	shell    atomic.Pointer[Shell]
 	cfg      EdgeConfig
 	cspParts []string
-	runtime  *asset
-	assets   *assets // nil without EdgeConfig.Assets
-	csrf     *http.CrossOriginProtection
+	// assetsCSP is the default policy with the origin of the assets of
+	// the shell last served, if it has one, split like cspParts.
+	assetsCSP atomic.Pointer[originCSP]
+	runtime   *asset
+	assets    *assets // nil without EdgeConfig.Assets
+	csrf      *http.CrossOriginProtection
 }
 
 // NewHandler returns a Handler serving sh with cfg.
@@ -316,7 +340,7 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 			resp.AddHeader(k, v)
 		}
 	}
-	resp.SetHeader("Content-Security-Policy", strings.Join(h.cspParts, nonce))
+	resp.SetHeader("Content-Security-Policy", strings.Join(h.csp(sh), nonce))
 	resp.SetHeader("X-Content-Type-Options", "nosniff")
 	resp.SetHeader("Cache-Control", "no-store")
 	resp.SetHeader("Content-Type", "text/html; charset=utf-8") // a HEAD answer has the headers of the GET
@@ -340,6 +364,26 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 	}
 	resp.Stream(status, &pageStream{render: render, prefix: buf, done: done, log: sh.Log(), id: id}, -1)
 	return nil
+}
+
+// originCSP is AssetsCSP(origin), split at "{nonce}".
+type originCSP struct {
+	origin string
+	parts  []string
+}
+
+// csp is the policy of sh's pages, split at "{nonce}": the configured
+// one, unless it is the default and sh's assets come from another origin.
+func (h *Handler) csp(sh *Shell) []string {
+	if sh.assetsOrigin == "" || h.cfg.CSP != DefaultCSP {
+		return h.cspParts
+	}
+	c := h.assetsCSP.Load()
+	if c == nil || c.origin != sh.assetsOrigin {
+		c = &originCSP{origin: sh.assetsOrigin, parts: strings.Split(AssetsCSP(sh.assetsOrigin), "{nonce}")}
+		h.assetsCSP.Store(c)
+	}
+	return c.parts
 }
 
 var prefixPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

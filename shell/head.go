@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -24,6 +25,32 @@ const (
 // RuntimePath is where the client runtime is served.
 var RuntimePath = assetsPrefix + runtimeFolder + runtime.File
 
+// parseAssetsURL checks Options.AssetsURL and returns the prefix the head
+// writes asset URLs under, ending in "/", and its origin for the CSP:
+// "/assets/" and "" for the default, the shell's own origin.
+func parseAssetsURL(raw string) (base, origin string, err error) {
+	if raw == "" {
+		return assetsPrefix, "", nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("assets URL %q: %w", raw, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", "", fmt.Errorf("assets URL %q: want an absolute http:// or https:// URL", raw)
+	case u.Host == "" || u.Opaque != "":
+		return "", "", fmt.Errorf("assets URL %q: has no host", raw)
+	case u.User != nil:
+		return "", "", fmt.Errorf("assets URL %q: must not carry a user or password", raw)
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", "", fmt.Errorf("assets URL %q: must not have a query", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "", "", fmt.Errorf("assets URL %q: must not have a fragment", raw)
+	}
+	origin = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	return origin + strings.TrimSuffix(u.EscapedPath(), "/") + "/", origin, nil
+}
+
 // headCache is a page's head for one registry snapshot.
 type headCache struct {
 	snap *registry.Snapshot
@@ -32,19 +59,20 @@ type headCache struct {
 
 const noncePlaceholder = "\x00nonce\x00"
 
-// headFor returns p's head for snap, building it once per snapshot.
-func (p *Page) headFor(snap *registry.Snapshot) compose.Head {
+// headFor returns p's head for snap, its asset URLs under base, building
+// it once per snapshot.
+func (p *Page) headFor(snap *registry.Snapshot, base string) compose.Head {
 	if c := p.head.Load(); c != nil && c.snap == snap {
 		return c.head
 	}
-	c := &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap), noncePlaceholder)}
+	c := &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, base), noncePlaceholder)}
 	p.head.Store(c)
 	return c.head
 }
 
-// assetURL is the URL of a file of a manifest's version.
-func assetURL(m *build.Manifest, file string) string {
-	return assetsPrefix + m.Name + "/" + m.Version + "/" + file
+// assetURL is the URL of a file of a manifest's version under base.
+func assetURL(base string, m *build.Manifest, file string) string {
+	return base + m.Name + "/" + m.Version + "/" + file
 }
 
 // importMap is the JSON of <script type="importmap">.
@@ -55,8 +83,10 @@ type importMap struct {
 
 // renderHead writes the tags that let the browser mount the frontends of
 // slots: the import map, modulepreload and stylesheet links, and the
-// runtime, all with integrity.
-func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
+// runtime, all with integrity, under base. Assets on another origin than
+// "/assets/" are fetched in CORS mode without credentials (crossorigin):
+// a stylesheet fetched otherwise is opaque, and fails its integrity check.
+func renderHead(slots []*layout.Slot, snap *registry.Snapshot, base string) string {
 	var used []*build.Manifest
 	seen := map[string]bool{}
 	for _, s := range slots {
@@ -70,22 +100,26 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 	}
 	sort.Slice(used, func(i, j int) bool { return used[i].Name < used[j].Name })
 
+	cors := ""
+	if base != assetsPrefix {
+		cors = " crossorigin"
+	}
 	im := importMap{Imports: map[string]string{}, Integrity: map[string]string{}}
 	addJS := func(m *build.Manifest) {
 		for file, f := range m.Files {
 			if strings.HasSuffix(file, ".js") {
-				im.Integrity[assetURL(m, file)] = f.Integrity
+				im.Integrity[assetURL(base, m, file)] = f.Integrity
 			}
 		}
 	}
 	var b strings.Builder
 	link := func(rel string, m *build.Manifest, file string) {
-		fmt.Fprintf(&b, `<link rel="%s" href="%s" integrity="%s">`+"\n", rel,
-			html.EscapeString(assetURL(m, file)), m.Files[file].Integrity)
+		fmt.Fprintf(&b, `<link rel="%s" href="%s" integrity="%s"%s>`+"\n", rel,
+			html.EscapeString(assetURL(base, m, file)), m.Files[file].Integrity, cors)
 	}
 	sharedUsed := map[string]bool{}
 	for _, m := range used {
-		im.Imports["@collage/"+m.Name] = assetURL(m, m.Entry)
+		im.Imports["@collage/"+m.Name] = assetURL(base, m, m.Entry)
 		addJS(m)
 		for _, spec := range m.Shared {
 			sharedUsed[spec] = true
@@ -93,7 +127,7 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 	}
 	if snap.Shared != nil {
 		for spec, file := range snap.Shared.Imports {
-			im.Imports[spec] = assetURL(snap.Shared, file)
+			im.Imports[spec] = assetURL(base, snap.Shared, file)
 		}
 		addJS(snap.Shared)
 	}
@@ -127,7 +161,7 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot) string {
 			link("stylesheet", m, file)
 		}
 	}
-	fmt.Fprintf(&b, `<script type="module" src="%s" integrity="%s" nonce="%s"></script>`+"\n",
-		RuntimePath, runtime.Integrity, noncePlaceholder)
+	fmt.Fprintf(&b, `<script type="module" src="%s" integrity="%s"%s nonce="%s"></script>`+"\n",
+		html.EscapeString(base+runtimeFolder+runtime.File), runtime.Integrity, cors, noncePlaceholder)
 	return b.String()
 }

@@ -25,6 +25,14 @@ type Options struct {
 	// Registry holds the bundle versions served. Optional. Default: an
 	// empty registry (server fragments only).
 	Registry *registry.Registry
+	// AssetsURL is an absolute http:// or https:// URL, without a query or
+	// fragment, under which the pages link the bundles (NAME/VERSION/FILE)
+	// and the client runtime (_collage/FILE): a CDN whose origin may be
+	// this shell's /assets. The links keep their integrity and are fetched
+	// with crossorigin; the assets' server must answer CORS requests, as
+	// the shell's /assets does. The default CSP allows its origin.
+	// Optional. Default: "", the shell's own /assets/.
+	AssetsURL string
 	// PageTimeout bounds a whole page. Optional. Default: 10s.
 	PageTimeout time.Duration
 	// Coalesce is how long the head of a page waits for fragments, so that
@@ -82,6 +90,9 @@ type Frontend struct {
 type Shell struct {
 	opts  Options
 	pages []*Page
+	// assetsBase is the prefix of the head's asset URLs, ending in "/";
+	// assetsOrigin is AssetsURL's origin, "" by default.
+	assetsBase, assetsOrigin string
 	// scopes are the credentials of the frontends that declare some.
 	scopes map[string]*scope
 	// credentials are the names of the headers some frontend declares,
@@ -117,6 +128,10 @@ func New(opts Options) (*Shell, error) {
 	if opts.Coalesce < 0 {
 		return nil, fmt.Errorf("coalesce %s is negative: zero is the default, and NoCoalesce flushes at once", opts.Coalesce)
 	}
+	base, assetsOrigin, err := parseAssetsURL(opts.AssetsURL)
+	if err != nil {
+		return nil, err
+	}
 	redirects := make([]string, 0, len(opts.Redirects))
 	for _, o := range opts.Redirects {
 		origin, err := compose.ParseOrigin(o)
@@ -132,7 +147,7 @@ func New(opts Options) (*Shell, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Shell{opts: opts, scopes: map[string]*scope{}}
+	s := &Shell{opts: opts, scopes: map[string]*scope{}, assetsBase: base, assetsOrigin: assetsOrigin}
 	var known []string
 	for name := range opts.Frontends {
 		known = append(known, name)
@@ -215,7 +230,7 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
-	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current()), req)
+	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current(), s.assetsBase), req)
 	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
 		r.Cancel()

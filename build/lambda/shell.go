@@ -24,6 +24,11 @@ const (
 	InvokeModeStream = "RESPONSE_STREAM"
 )
 
+// EnvAssetsURL gives the shell, in the template, the base URL its pages
+// link their assets under: the template's AssetsURL parameter, empty for
+// the shell's own /assets/.
+const EnvAssetsURL = "COLLAGE_ASSETS_URL"
+
 // EnvBFFPrefix starts the variable that gives the shell a BFF's target in
 // the template: COLLAGE_BFF_cart=lambda://FUNCTION (see EnvBFF).
 const EnvBFFPrefix = "COLLAGE_BFF_"

@@ -31,8 +31,15 @@ Parameters:
     Default: AWS_IAM
     AllowedValues: [AWS_IAM, NONE]
     Description: "NONE makes the Function URLs public, for a shell that reaches them with bff: https://…"
-Resources:
 `)
+	if opts.Shell != nil {
+		b.WriteString(`  AssetsURL:
+    Type: String
+    Default: ""
+    Description: "The http(s) URL the shell's pages link their assets under, such as a CDN whose origin is the shell's Function URL (which still serves /assets/); empty: the shell's own /assets/"
+`)
+	}
+	b.WriteString("Resources:\n")
 	bffs := append([]BFF(nil), opts.BFFs...)
 	sort.Slice(bffs, func(i, j int) bool { return bffs[i].Name < bffs[j].Name })
 	for _, f := range bffs {
@@ -88,6 +95,7 @@ func writeShell(b *bytes.Buffer, s Shell, arch string) {
 	names := slices.Sorted(slices.Values(s.Lambda))
 	b.WriteString("      Environment:\n        Variables:\n")
 	fmt.Fprintf(b, "          %s: %s\n", EnvInvokeMode, InvokeModeStream)
+	fmt.Fprintf(b, "          %s: !Ref AssetsURL\n", EnvAssetsURL)
 	for _, n := range names {
 		fmt.Fprintf(b, "          %s: !Sub %s\n", EnvBFF(n), quote("lambda://${"+logicalID(n)+"}"))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,9 @@ import (
 // AWS_LAMBDA_RUNTIME_API set, from the unzipped package (collage.yaml,
 // its layouts and dist/), and main picks this command. The answers stream
 // when COLLAGE_INVOKE_MODE is RESPONSE_STREAM, as the template collage
-// build writes sets it, and are buffered otherwise (the emulator).
+// build writes sets it, and are buffered otherwise (the emulator). The
+// template's AssetsURL parameter arrives as COLLAGE_ASSETS_URL, which
+// --assets-url overrides.
 func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	fs := m.flags("lambda-shell", "Serves the shell inside AWS Lambda: the bootstrap of the function collage build packages as\nlambda/shell.zip. COLLAGE_BFF_NAME=lambda://FUNCTION overrides the bff: of frontend NAME.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file")
@@ -30,8 +33,13 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", cache.DefaultMaxBytes, "bytes of fragments cached in memory between invocations, when their Cache-Control allows; 0: no cache")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; keep it under the function's timeout")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments before it streams; 0 streams the head at once")
+	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage+"; default: $"+buildlambda.EnvAssetsURL)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	environ := os.Environ()
+	if !flagSet(fs, "assets-url") {
+		o.assetsURL = getenv(environ, buildlambda.EnvAssetsURL)
 	}
 	cfg, err := yaml.Load(*cfgPath)
 	if err != nil {
@@ -40,7 +48,6 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	if err := o.sets.apply(cfg); err != nil {
 		return err
 	}
-	environ := os.Environ()
 	lambdaTargets(cfg, environ)
 	sh, _, err := o.newShell(cfg, *dist, nil)
 	if err != nil {
@@ -48,6 +55,23 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	}
 	h := nethttp.New(sh, nethttp.Config{Assets: filepath.Join(*dist, "assets")})
 	return lambdacodec.Serve(ctx, h, lambdacodec.Options{Log: sh.Log()}, environ)
+}
+
+// flagSet reports whether the command line set the flag called name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// getenv is the value of the variable key in environ, or "".
+func getenv(environ []string, key string) string {
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // lambdaTargets points each frontend whose environ has a

@@ -30,11 +30,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	var o serveOptions
 	o.flags(fs)
 	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
+	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	return m.listenAndServe(ctx, *cfgPath, *dist, *addr, o)
 }
+
+// assetsURLUsage is the help of --assets-url.
+const assetsURLUsage = "the http(s) URL pages link their assets under (NAME/VERSION/FILE, _collage/runtime-….js), such as a CDN whose origin is this shell's /assets/, which it still serves; empty: the shell's own /assets/"
 
 // serveOptions are the flags serve and dev share.
 type serveOptions struct {
@@ -45,6 +49,7 @@ type serveOptions struct {
 	coalesce    time.Duration
 	sourceMaps  bool
 	server      string
+	assetsURL   string
 
 	// The limits of the HTTP edge.
 	headerTimeout   time.Duration
@@ -115,7 +120,7 @@ func (o *serveOptions) shellOptions() (shell.Options, error) {
 	if o.coalesce < 0 {
 		return shell.Options{}, fmt.Errorf("--coalesce %s: give 0 (flush at once) or a positive duration", o.coalesce)
 	}
-	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0}, nil
+	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0, AssetsURL: o.assetsURL}, nil
 }
 
 // listenAndServe serves the config's pages and dist's assets on addr until

@@ -119,13 +119,15 @@ export function layoutFrontends(file) {
  * start runs `collage serve` (mode "serve", on the built dist) or
  * `collage dev` (mode "dev", which builds into .collage/dev) on a free port
  * and resolves once it listens. options.set are --set overrides
- * ("recs.delay=2s"); options.config a config file (default: the repo's).
+ * ("recs.delay=2s"); options.config a config file (default: the repo's);
+ * options.args more flags ("--assets-url", URL).
  */
-export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml") } = {}) {
+export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml"), args: more = [] } = {}) {
   const { bin, dist } = await build();
   const args = [mode, "--config", config, "--addr", "127.0.0.1:0"];
   if (mode === "serve") args.push("--dist", dist);
   for (const s of set) args.push("--set", s);
+  args.push(...more);
   const child = spawn(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let log = "";
