@@ -31,7 +31,7 @@ func TestEdgeOverLambda(t *testing.T) {
 // that invokes the shell's function in-process, one event per request.
 func serveLambda(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg shell.EdgeConfig) error {
 	fn := lambdacodec.NewHandler(nethttp.New(sh, cfg), lambdacodec.Options{Log: sh.Log()})
-	srv := &http.Server{Handler: functionURL{fn}}
+	srv := &http.Server{Handler: functionURL{fn.Invoke}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -50,7 +50,9 @@ func serveLambda(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg shel
 // function: it reads the whole request, refuses one over Lambda's payload
 // limit, invokes the function with the event, and answers a failed
 // invocation 502.
-type functionURL struct{ fn *lambdacodec.Handler }
+type functionURL struct {
+	invoke func(ctx context.Context, event []byte) ([]byte, error)
+}
 
 func (f functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, lambdacodec.MaxPayloadBytes+1))
@@ -63,7 +65,7 @@ func (f functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	out, err := f.fn.Invoke(r.Context(), event)
+	out, err := f.invoke(r.Context(), event)
 	if err != nil {
 		http.Error(w, "Internal Server Error", http.StatusBadGateway)
 		return
