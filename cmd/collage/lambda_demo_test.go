@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,13 +18,15 @@ import (
 )
 
 // TestDemoOnLambda serves the demo from the shell's package, as collage
-// build writes it, under aws-lambda-rie behind a stand-in Function URL,
-// and runs the demo's end-to-end checks through it: every page and its
+// build writes it, behind a stand-in Function URL: buffered under
+// aws-lambda-rie, and streamed through a Runtime API that relays the
+// answer as it comes. Each runs the demo's end-to-end checks: every page and its
 // slots, the 404 pages, every asset with its integrity, health, the cart
 // through /bff/cart and its cookie; then the client runtime, the CSRF
 // refusal, bodies the shell refuses, and the JSON error shape. The
 // emulator fails on overlapping invocations: the stand-in serialises them
-// (emulator.Emulator.Invoke does).
+// (emulator.Emulator.Invoke does), as the Runtime API does by handing out
+// one event at a time.
 func TestDemoOnLambda(t *testing.T) {
 	rie := emulator.Require(t)
 	task, _ := packageShell(t)
@@ -36,9 +40,42 @@ func TestDemoOnLambda(t *testing.T) {
 	}})
 	t.Cleanup(srv.Close)
 
-	t.Run("demo", func(t *testing.T) { checkDemo(t, srv.URL) })
-	t.Run("cart", func(t *testing.T) { checkCart(t, srv.URL) })
-	t.Run("edge", func(t *testing.T) { checkDemoEdge(t, srv.URL) })
+	t.Run("buffered under the emulator", func(t *testing.T) { checkDemoAll(t, srv.URL) })
+
+	t.Run("streamed", func(t *testing.T) {
+		u := newStreamURL()
+		api := httptest.NewServer(u.runtimeAPI())
+		t.Cleanup(api.Close)
+		front := httptest.NewServer(u)
+		t.Cleanup(front.Close)
+		// Lambda runs the bootstrap with no arguments, from its folder.
+		cmd := exec.Command(filepath.Join(task, "bootstrap"))
+		cmd.Dir = task
+		cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(api.URL, "http://"), "COLLAGE_INVOKE_MODE=RESPONSE_STREAM")
+		var out syncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Registered last, so it runs first: the servers wait for the
+		// bootstrap's connections to end.
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if t.Failed() {
+				t.Logf("bootstrap output:\n%s", out.String())
+			}
+		})
+		checkDemoAll(t, front.URL)
+	})
+}
+
+// checkDemoAll runs the demo's end-to-end checks against url.
+func checkDemoAll(t *testing.T, url string) {
+	t.Helper()
+	t.Run("demo", func(t *testing.T) { checkDemo(t, url) })
+	t.Run("cart", func(t *testing.T) { checkCart(t, url) })
+	t.Run("edge", func(t *testing.T) { checkDemoEdge(t, url) })
 }
 
 // checkDemoEdge checks what the shell itself answers at url beyond the

@@ -39,7 +39,7 @@ func serveLambdaStreamed(ctx context.Context, ln net.Listener, sh *shell.Shell, 
 	if err != nil {
 		return err
 	}
-	u := &streamURL{events: make(chan *streamCall), calls: map[string]*streamCall{}}
+	u := newStreamURL()
 	api := &http.Server{Handler: u.runtimeAPI()}
 	front := &http.Server{Handler: u}
 	go api.Serve(apiLn)
@@ -71,6 +71,10 @@ type streamURL struct {
 	mu     sync.Mutex
 	n      int
 	calls  map[string]*streamCall // by Lambda request id
+}
+
+func newStreamURL() *streamURL {
+	return &streamURL{events: make(chan *streamCall), calls: map[string]*streamCall{}}
 }
 
 // streamCall is one request waiting for the function's answer.
