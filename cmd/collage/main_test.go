@@ -179,90 +179,96 @@ func layoutFrontends(t *testing.T, file string) []string {
 func TestDemo(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
 		dist := buildDemo(t)
-		url := start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0", "--server", server)
-		c := &http.Client{Timeout: 10 * time.Second}
-
-		resp, home := get(t, c, url+"/")
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET / = %d\n%s", resp.StatusCode, home)
-		}
-		if got, want := slotFrontends(home), layoutFrontends(t, "home.html"); !slices.Equal(got, want) || !hasAll(got, demo) {
-			t.Errorf("slots on / = %v, want those of home.html, %v, among them at least %v", got, want, demo)
-		}
-		if strings.Contains(home, "data-collage-fallback") {
-			t.Errorf("a slot of / fell back:\n%s", home)
-		}
-		csp := resp.Header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "'nonce-") {
-			t.Errorf("CSP %q has no nonce", csp)
-		}
-
-		// Every asset the page names loads, with the integrity it claims.
-		im := importRE.FindStringSubmatch(home)
-		if im == nil {
-			t.Fatalf("no import map in /:\n%s", home)
-		}
-		var imports struct {
-			Imports   map[string]string `json:"imports"`
-			Integrity map[string]string `json:"integrity"`
-		}
-		if err := json.Unmarshal([]byte(im[1]), &imports); err != nil {
-			t.Fatalf("import map: %v", err)
-		}
-		specs := []string{"preact", "preact/hooks", "preact/jsx-runtime"}
-		frontends, msgs := build.Discover(root, "frontends")
-		if len(msgs) > 0 {
-			t.Fatalf("frontends: %v", msgs)
-		}
-		for _, f := range frontends {
-			if f.Entry != "" {
-				specs = append(specs, "@collage/"+f.Name)
-			}
-		}
-		for _, spec := range specs {
-			if imports.Imports[spec] == "" {
-				t.Errorf("import map lacks %q", spec)
-			}
-		}
-		assets := map[string]string{}
-		for _, m := range assetRE.FindAllStringSubmatch(home, -1) {
-			assets[m[1]] = m[2]
-		}
-		for _, u := range imports.Imports {
-			assets[u] = imports.Integrity[u]
-		}
-		for u, integrity := range assets {
-			resp, body := get(t, c, url+u)
-			if resp.StatusCode != 200 {
-				t.Errorf("GET %s = %d", u, resp.StatusCode)
-				continue
-			}
-			if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
-				t.Errorf("GET %s Cache-Control = %q", u, cc)
-			}
-			if integrity == "" {
-				t.Errorf("%s has no integrity", u)
-			} else if got := build.Integrity([]byte(body)); got != integrity {
-				t.Errorf("%s integrity = %s, page says %s", u, got, integrity)
-			}
-		}
-
-		resp, product := get(t, c, url+"/products/1")
-		if resp.StatusCode != 200 || !strings.Contains(product, `frontend="catalog" primary`) {
-			t.Errorf("GET /products/1 = %d\n%s", resp.StatusCode, product)
-		}
-		if resp, body := get(t, c, url+"/products/nope"); resp.StatusCode != 404 {
-			t.Errorf("GET /products/nope = %d, want 404\n%s", resp.StatusCode, body)
-		}
-		if resp, _ := get(t, c, url+"/no/such/page"); resp.StatusCode != 404 {
-			t.Errorf("GET /no/such/page = %d, want 404", resp.StatusCode)
-		}
-
-		resp, health := get(t, c, url+"/_collage/health")
-		if resp.StatusCode != 200 || !strings.Contains(health, `"status":"ok"`) {
-			t.Errorf("health = %d %s", resp.StatusCode, health)
-		}
+		checkDemo(t, start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0", "--server", server))
 	})
+}
+
+// checkDemo checks every page, asset and BFF route of the demo served at
+// url.
+func checkDemo(t *testing.T, url string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+
+	resp, home := get(t, c, url+"/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / = %d\n%s", resp.StatusCode, home)
+	}
+	if got, want := slotFrontends(home), layoutFrontends(t, "home.html"); !slices.Equal(got, want) || !hasAll(got, demo) {
+		t.Errorf("slots on / = %v, want those of home.html, %v, among them at least %v", got, want, demo)
+	}
+	if strings.Contains(home, "data-collage-fallback") {
+		t.Errorf("a slot of / fell back:\n%s", home)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "'nonce-") {
+		t.Errorf("CSP %q has no nonce", csp)
+	}
+
+	// Every asset the page names loads, with the integrity it claims.
+	im := importRE.FindStringSubmatch(home)
+	if im == nil {
+		t.Fatalf("no import map in /:\n%s", home)
+	}
+	var imports struct {
+		Imports   map[string]string `json:"imports"`
+		Integrity map[string]string `json:"integrity"`
+	}
+	if err := json.Unmarshal([]byte(im[1]), &imports); err != nil {
+		t.Fatalf("import map: %v", err)
+	}
+	specs := []string{"preact", "preact/hooks", "preact/jsx-runtime"}
+	frontends, msgs := build.Discover(root, "frontends")
+	if len(msgs) > 0 {
+		t.Fatalf("frontends: %v", msgs)
+	}
+	for _, f := range frontends {
+		if f.Entry != "" {
+			specs = append(specs, "@collage/"+f.Name)
+		}
+	}
+	for _, spec := range specs {
+		if imports.Imports[spec] == "" {
+			t.Errorf("import map lacks %q", spec)
+		}
+	}
+	assets := map[string]string{}
+	for _, m := range assetRE.FindAllStringSubmatch(home, -1) {
+		assets[m[1]] = m[2]
+	}
+	for _, u := range imports.Imports {
+		assets[u] = imports.Integrity[u]
+	}
+	for u, integrity := range assets {
+		resp, body := get(t, c, url+u)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", u, resp.StatusCode)
+			continue
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("GET %s Cache-Control = %q", u, cc)
+		}
+		if integrity == "" {
+			t.Errorf("%s has no integrity", u)
+		} else if got := build.Integrity([]byte(body)); got != integrity {
+			t.Errorf("%s integrity = %s, page says %s", u, got, integrity)
+		}
+	}
+
+	resp, product := get(t, c, url+"/products/1")
+	if resp.StatusCode != 200 || !strings.Contains(product, `frontend="catalog" primary`) {
+		t.Errorf("GET /products/1 = %d\n%s", resp.StatusCode, product)
+	}
+	if resp, body := get(t, c, url+"/products/nope"); resp.StatusCode != 404 {
+		t.Errorf("GET /products/nope = %d, want 404\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, c, url+"/no/such/page"); resp.StatusCode != 404 {
+		t.Errorf("GET /no/such/page = %d, want 404", resp.StatusCode)
+	}
+
+	resp, health := get(t, c, url+"/_collage/health")
+	if resp.StatusCode != 200 || !strings.Contains(health, `"status":"ok"`) {
+		t.Errorf("health = %d %s", resp.StatusCode, health)
+	}
 }
 
 // TestCartPersistsPerCookie adds to the cart through /bff/cart and reads it
@@ -270,49 +276,55 @@ func TestDemo(t *testing.T) {
 func TestCartPersistsPerCookie(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
 		dist := buildDemo(t)
-		url := start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0", "--server", server)
-		jar, _ := cookiejar.New(nil)
-		alice := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-
-		resp, err := alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":3}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("POST /bff/cart/items = %d", resp.StatusCode)
-		}
-		var cookie *http.Cookie
-		for _, c := range resp.Cookies() {
-			if c.Name == "collage_cart" {
-				cookie = c
-			}
-		}
-		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
-			t.Fatalf("session cookie = %+v, want HttpOnly SameSite=Lax collage_cart", cookie)
-		}
-		_, cart := get(t, alice, url+"/bff/cart/cart")
-		if !strings.Contains(cart, `"count":3`) {
-			t.Errorf("alice's cart = %s, want count 3", cart)
-		}
-		_, page := get(t, alice, url+"/")
-		if !strings.Contains(page, `<span class="cart-count">3</span>`) || !strings.Contains(page, `<span class="cart-item-meta">3 × $18.75</span>`) {
-			t.Errorf("alice's page does not show her cart server-side:\n%s", page)
-		}
-		bob := &http.Client{Timeout: 10 * time.Second}
-		if _, cart := get(t, bob, url+"/bff/cart/cart"); !strings.Contains(cart, `"count":0`) {
-			t.Errorf("bob's cart = %s, want empty", cart)
-		}
-		resp, err = alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":"three"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"qty"`) {
-			t.Errorf("bad qty = %d %s, want 400 naming qty", resp.StatusCode, body)
-		}
+		checkCart(t, start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0", "--server", server))
 	})
+}
+
+// checkCart adds to the cart of the demo served at url, and reads it back
+// with the same cookie, and not with another.
+func checkCart(t *testing.T, url string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	alice := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+
+	resp, err := alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /bff/cart/items = %d", resp.StatusCode)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "collage_cart" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie = %+v, want HttpOnly SameSite=Lax collage_cart", cookie)
+	}
+	_, cart := get(t, alice, url+"/bff/cart/cart")
+	if !strings.Contains(cart, `"count":3`) {
+		t.Errorf("alice's cart = %s, want count 3", cart)
+	}
+	_, page := get(t, alice, url+"/")
+	if !strings.Contains(page, `<span class="cart-count">3</span>`) || !strings.Contains(page, `<span class="cart-item-meta">3 × $18.75</span>`) {
+		t.Errorf("alice's page does not show her cart server-side:\n%s", page)
+	}
+	bob := &http.Client{Timeout: 10 * time.Second}
+	if _, cart := get(t, bob, url+"/bff/cart/cart"); !strings.Contains(cart, `"count":0`) {
+		t.Errorf("bob's cart = %s, want empty", cart)
+	}
+	resp, err = alice.Post(url+"/bff/cart/items", "application/json", strings.NewReader(`{"productId":"2","qty":"three"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"qty"`) {
+		t.Errorf("bad qty = %d %s, want 400 naming qty", resp.StatusCode, body)
+	}
 }
 
 // TestBuildSyntaxError checks a TypeScript error is printed like a compiler's

@@ -29,13 +29,33 @@ type suite struct {
 }
 
 // Run runs the whole suite over serve, each test as a subtest.
-func Run(t *testing.T, serve Serve) {
+func Run(t *testing.T, serve Serve) { RunSkipping(t, serve, nil) }
+
+// RunSkipping is Run for a binding that cannot pass some tests by nature:
+// skip maps each such test's name (without its Test prefix) to the reason,
+// which the skip prints. A name that is no test of the suite fails t, so
+// the list cannot outlive the tests it names.
+func RunSkipping(t *testing.T, serve Serve, skip map[string]string) {
 	su := suite{serve: serve}
 	v := reflect.ValueOf(su)
+	seen := map[string]bool{}
 	for i := range v.NumMethod() {
 		name := v.Type().Method(i).Name
-		if test, ok := v.Method(i).Interface().(func(*testing.T)); ok && strings.HasPrefix(name, "Test") {
-			t.Run(strings.TrimPrefix(name, "Test"), test)
+		test, ok := v.Method(i).Interface().(func(*testing.T))
+		if !ok || !strings.HasPrefix(name, "Test") {
+			continue
+		}
+		name = strings.TrimPrefix(name, "Test")
+		seen[name] = true
+		if why, ok := skip[name]; ok {
+			t.Run(name, func(t *testing.T) { t.Skip(why) })
+			continue
+		}
+		t.Run(name, test)
+	}
+	for name := range skip {
+		if !seen[name] {
+			t.Errorf("the suite has no test %s to skip", name)
 		}
 	}
 }
