@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/internal/emulator"
+	"github.com/collage-dev/collage/internal/syncbuf"
 	"github.com/collage-dev/collage/shell"
 )
 
@@ -52,7 +53,7 @@ func TestDemoOnLambda(t *testing.T) {
 		cmd := exec.Command(filepath.Join(task, "bootstrap"))
 		cmd.Dir = task
 		cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(api.URL, "http://"), "COLLAGE_INVOKE_MODE=RESPONSE_STREAM")
-		var out syncBuffer
+		var out syncbuf.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
