@@ -28,8 +28,7 @@ var (
 
 // Store is a registry.Store in one bbolt file.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db *bolt.DB
 }
 
 // Open opens the store in dir, creating the folder and the file if needed.
@@ -55,7 +54,7 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("registry store %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	return &Store{db: db}, nil
 }
 
 // Close implements registry.Store.
@@ -73,7 +72,7 @@ func (s *Store) update(ctx context.Context, fn func(registry.Tx) error) error {
 // Publish implements registry.Store.
 func (s *Store) Publish(ctx context.Context, r *registry.Release) (out *registry.Release, created bool, err error) {
 	err = s.update(ctx, func(tx registry.Tx) error {
-		out, created, err = registry.ApplyPublish(tx, r, s.now())
+		out, created, err = registry.ApplyPublish(tx, r, time.Now())
 		return err
 	})
 	return out, created, err
@@ -82,7 +81,7 @@ func (s *Store) Publish(ctx context.Context, r *registry.Release) (out *registry
 // Promote implements registry.Store.
 func (s *Store) Promote(ctx context.Context, m registry.Move) (c registry.Change, err error) {
 	err = s.update(ctx, func(tx registry.Tx) error {
-		c, err = registry.ApplyPromote(tx, m, s.now())
+		c, err = registry.ApplyPromote(tx, m, time.Now())
 		return err
 	})
 	return c, err
@@ -91,7 +90,7 @@ func (s *Store) Promote(ctx context.Context, m registry.Move) (c registry.Change
 // Rollback implements registry.Store.
 func (s *Store) Rollback(ctx context.Context, m registry.Move) (c registry.Change, err error) {
 	err = s.update(ctx, func(tx registry.Tx) error {
-		c, err = registry.ApplyRollback(tx, m, s.now())
+		c, err = registry.ApplyRollback(tx, m, time.Now())
 		return err
 	})
 	return c, err
@@ -100,7 +99,7 @@ func (s *Store) Rollback(ctx context.Context, m registry.Move) (c registry.Chang
 // RollbackAll implements registry.Store.
 func (s *Store) RollbackAll(ctx context.Context, to time.Time, by string) (cs []registry.Change, err error) {
 	err = s.update(ctx, func(tx registry.Tx) error {
-		cs, err = registry.ApplyRollbackAll(tx, to, by, s.now())
+		cs, err = registry.ApplyRollbackAll(tx, to, by, time.Now())
 		return err
 	})
 	return cs, err
@@ -109,7 +108,7 @@ func (s *Store) RollbackAll(ctx context.Context, to time.Time, by string) (cs []
 // Yank implements registry.Store.
 func (s *Store) Yank(ctx context.Context, frontend, label, by string) (c registry.Change, err error) {
 	err = s.update(ctx, func(tx registry.Tx) error {
-		c, err = registry.ApplyYank(tx, frontend, label, by, s.now())
+		c, err = registry.ApplyYank(tx, frontend, label, by, time.Now())
 		return err
 	})
 	return c, err
