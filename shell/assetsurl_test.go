@@ -92,7 +92,7 @@ func TestAssetsCSP(t *testing.T) {
 	const cdn = "https://cdn.example:8443"
 	withCDN := "default-src 'self'; script-src " + cdn + " 'self' 'nonce-{nonce}'; style-src " + cdn + " 'self'; " +
 		"img-src " + cdn + " 'self' data:; connect-src 'self'; base-uri 'none'; object-src 'none'; " +
-		"frame-ancestors 'self'; form-action 'self'"
+		"frame-ancestors 'self'; form-action 'self'; font-src " + cdn + " 'self'"
 	if got := shell.AssetsCSP(cdn); got != withCDN {
 		t.Errorf("AssetsCSP = %q\nwant %q", got, withCDN)
 	}

@@ -78,7 +78,7 @@ type EdgeConfig struct {
 	// the response's nonce. A policy of its own must allow the origin of
 	// the shell's Options.AssetsURL, if any, itself. Optional. Default:
 	// DefaultCSP, with the AssetsURL's origin added to script-src,
-	// style-src and img-src (see AssetsCSP).
+	// style-src, img-src and font-src (see AssetsCSP).
 	CSP string
 	// SourceMaps serves the .map files of Assets, and points browsers at
 	// them with a SourceMap header. Optional. Default: false, a .map is a
@@ -138,7 +138,7 @@ const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style
 
 // AssetsCSP is DefaultCSP for pages whose assets come from origin
 // (scheme://host[:port]) too: their modules, stylesheets, and the images
-// the stylesheets name. An empty origin gives DefaultCSP.
+// and fonts the stylesheets name. An empty origin gives DefaultCSP.
 func AssetsCSP(origin string) string {
 	if origin == "" {
 		return DefaultCSP
@@ -151,6 +151,8 @@ func AssetsCSP(origin string) string {
 			directives[i] = name + " " + origin + " " + rest
 		}
 	}
+	// Fonts fall under default-src 'self' in DefaultCSP.
+	directives = append(directives, "font-src "+origin+" 'self'")
 	return strings.Join(directives, "; ")
 }
 
