@@ -222,7 +222,8 @@ func release(entries map[string][]byte, dirs map[string]bool) (*Release, fs.FS, 
 		if err := checkManifest(&m, d.Frontend); err != nil {
 			return nil, nil, addFile(build.ManifestFile, err)
 		}
-		for name, f := range m.Files {
+		for _, name := range slices.Sorted(maps.Keys(m.Files)) {
+			f := m.Files[name]
 			data, ok := entries[FilesDir+name]
 			switch {
 			case !ok:
