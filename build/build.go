@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,10 @@ type Options struct {
 	// Frontends is the folder of frontend folders, relative to Root.
 	// Optional. Default: "frontends".
 	Frontends string
+	// Only names the one frontend to build, with the shared dependencies;
+	// the others are not built (collage pack).
+	// Optional. Default: every frontend.
+	Only string
 	// Out is the output folder, relative to Root or absolute. It is replaced
 	// whole, and only when the build succeeds.
 	// Optional. Default: "dist".
@@ -111,6 +116,9 @@ func Build(opts Options, b Bundler) *Result {
 	defer func() { res.Took = time.Since(start) }()
 
 	frontends, msgs := Discover(opts.Root, opts.Frontends)
+	if opts.Only != "" {
+		frontends, msgs = only(opts, frontends, msgs)
+	}
 	if len(msgs) > 0 {
 		res.Errors = msgs
 		return res
@@ -186,6 +194,28 @@ func Build(opts Options, b Bundler) *Result {
 	}
 	res.Index = idx
 	return res
+}
+
+// only keeps the frontend opts.Only of what Discover found, and only the
+// messages about its folder: another team's broken frontend.json does not
+// stop this one's build.
+func only(opts Options, fs []Frontend, msgs []Message) ([]Frontend, []Message) {
+	dir := filepath.ToSlash(filepath.Join(opts.Frontends, opts.Only))
+	var mine []Message
+	for _, m := range msgs {
+		if m.File == dir || strings.HasPrefix(m.File, dir+"/") {
+			mine = append(mine, m)
+		}
+	}
+	for _, f := range fs {
+		if f.Name == opts.Only {
+			return []Frontend{f}, mine
+		}
+	}
+	if len(mine) == 0 {
+		mine = []Message{{File: dir, Text: fmt.Sprintf("no frontend %q: want %s/%s", opts.Only, dir, FrontendFile)}}
+	}
+	return nil, mine
 }
 
 // sharedChunks lists the modules of the shared build that are not an entry:

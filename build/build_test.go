@@ -164,6 +164,31 @@ func TestBuildFailureLeavesOutput(t *testing.T) {
 	}
 }
 
+func TestBuildOnly(t *testing.T) {
+	t.Parallel()
+	root := project(t)
+	// Another team's broken frontend.json and broken source do not stop
+	// this one's build.
+	write(t, root, map[string]string{"frontends/bad/frontend.json": "{"})
+	b := &fake{fail: map[string][]build.Message{"recs": {{Text: "recs is broken"}}}}
+	res := build.Build(build.Options{Root: root, Only: "cart"}, b)
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	if len(res.Index.Frontends) != 1 || res.Manifests["cart"] == nil || res.Manifests[build.SharedName] == nil {
+		t.Errorf("index = %+v, want cart and the shared dependencies alone", res.Index)
+	}
+	for _, tc := range []struct{ only, want string }{
+		{"bad", "frontends/bad/frontend.json: unexpected end of JSON input"},
+		{"nope", `frontends/nope: no frontend "nope": want frontends/nope/frontend.json`},
+	} {
+		res := build.Build(build.Options{Root: root, Only: tc.only}, &fake{})
+		if len(res.Errors) != 1 || res.Errors[0].String() != tc.want {
+			t.Errorf("Only %s: errors = %v, want %s", tc.only, res.Errors, tc.want)
+		}
+	}
+}
+
 // halve is a compressor whose copy is the first half of the file, or the
 // whole file for one that contains "incompressible".
 var halve = build.Compressor{Encoding: "half", Ext: ".half", Compress: func(_ string, data []byte) ([]byte, error) {

@@ -4,6 +4,7 @@
 //	collage build    build every frontend into dist/
 //	collage serve    serve a built dist/ with the BFFs collage.yaml names
 //	collage lambda-shell  serve the shell inside AWS Lambda (its bootstrap)
+//	collage pack     build one frontend into the archive of a release
 package main
 
 import (
@@ -24,6 +25,7 @@ Usage:
   collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
   collage serve   [--config collage.yaml] [--dist dist] [--addr 127.0.0.1:3000]
   collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
+  collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET]
 
 Run "collage COMMAND --help" for a command's flags.
 `
@@ -73,6 +75,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "lambda-shell":
 		return m.lambdaShell(ctx, args[1:])
+	case "pack":
+		return m.pack(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

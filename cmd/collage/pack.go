@@ -1,0 +1,153 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/collage-dev/collage/adapters/esbuild"
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell/registry"
+)
+
+func (m *Main) pack(args []string) error {
+	fset := m.flags("pack frontends/NAME", "Builds one frontend, alone and minified, into a temporary folder (never dist/), and\nwrites the archive of its release: NAME-LABEL.tar.gz, or --out. Prints the archive's path.\nThe archive's format is in docs/API.md.")
+	root := fset.String("root", ".", "project folder, holding node_modules/")
+	out := fset.String("out", "", "the archive to write (default NAME-LABEL.tar.gz in the current folder)")
+	label := fset.String("label", "", "the version's label, such as a semver (default: the first 12 hex digits of the content digest)")
+	target := fset.String("bff", "local", `the release's BFF target: "local" for a BFF linked into the shell, a versioned URL, or a Lambda version or alias ARN`)
+	pos, err := parseAnywhere(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fset.Usage()
+		return fmt.Errorf("pack: want one frontend folder, such as frontends/cart; got %d arguments", len(pos))
+	}
+	start := time.Now()
+	dir, err := filepath.Abs(pos[0])
+	if err != nil {
+		return err
+	}
+	absRoot, err := filepath.Abs(*root)
+	if err != nil {
+		return err
+	}
+	parent, err := filepath.Rel(absRoot, filepath.Dir(dir))
+	if err != nil || parent == ".." || strings.HasPrefix(parent, "../") {
+		return fmt.Errorf("pack: %s is not inside the project folder %s (--root)", pos[0], *root)
+	}
+	name := filepath.Base(dir)
+	d := registry.Descriptor{Frontend: name, Label: *label, BFF: *target}
+	if err := build.CheckName(name); err != nil {
+		return fmt.Errorf("pack: %s: %w", pos[0], err)
+	}
+	if *label != "" && !build.ValidVersion(*label) {
+		return fmt.Errorf("pack: --label %q: use letters, digits, dots, dashes and underscores, at most 64", *label)
+	}
+
+	tmp, err := os.MkdirTemp("", "collage-pack-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	// No compressed copies: the archive carries only what the manifest
+	// names and its integrity verifies.
+	res := build.Build(build.Options{Root: absRoot, Frontends: parent, Only: name, Out: filepath.Join(tmp, "dist"),
+		Minify: true, NoCompress: true}, esbuild.Bundler{})
+	if len(res.Errors) > 0 {
+		printErrors(m.Stderr, res.Errors)
+		fmt.Fprintf(m.Stderr, "pack failed with %d error(s)\n", len(res.Errors))
+		return errReported
+	}
+	man := res.Manifests[name] // nil for a frontend without a client bundle
+	files := os.DirFS(tmp)
+	if man != nil {
+		files = os.DirFS(filepath.Join(tmp, "dist", "assets", name, man.Version))
+	}
+	if *label == "" {
+		if *label, err = digestLabel(d, man, files); err != nil {
+			return err
+		}
+	}
+	if *out == "" {
+		*out = name + "-" + *label + ".tar.gz"
+	}
+	if err := writeArchive(*out, d, man, files); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "packed %s in %s\n", name, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintln(m.Stdout, *out)
+	return nil
+}
+
+// digestLabel is the label the registry gives a release published without
+// one: the first 12 hex digits of its content digest.
+func digestLabel(d registry.Descriptor, man *build.Manifest, files fs.FS) (string, error) {
+	r := &registry.Release{Frontend: d.Frontend, BFF: d.BFF, Settings: d.Settings, Manifest: man}
+	if man != nil {
+		r.Blobs = map[string]string{}
+		for name := range man.Files {
+			data, err := fs.ReadFile(files, name)
+			if err != nil {
+				return "", err
+			}
+			sum := sha256.Sum256(data)
+			r.Blobs[name] = hex.EncodeToString(sum[:])
+		}
+	}
+	digest, err := registry.DigestOf(r)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(digest, "sha256:")[:12], nil
+}
+
+// parseAnywhere parses fset's flags wherever they stand among args, and
+// returns the positional arguments in order: `collage pack frontends/cart
+// --label v2` and `collage pack --label v2 frontends/cart` are the same.
+func parseAnywhere(fset *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fset.Parse(args); err != nil {
+			return nil, err
+		}
+		if fset.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fset.Arg(0))
+		args = fset.Args()[1:]
+	}
+}
+
+// writeArchive writes the archive to a temporary file beside path, reads
+// it back as the registry will, and renames it into place: a pack never
+// leaves a half archive, nor one the registry refuses.
+func writeArchive(path string, d registry.Descriptor, man *build.Manifest, files fs.FS) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after the rename, a no-op
+	if err := registry.WriteArchive(f, d, man, files); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	_, _, err = registry.ReadArchive(f, registry.ArchiveLimits{})
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("pack: the registry would refuse the archive: %w", err)
+	}
+	return os.Rename(f.Name(), path)
+}
