@@ -96,6 +96,9 @@ type EdgeConfig struct {
 	// ExposeFragments lets /bff/NAME/_fragment through to the BFF. Optional.
 	// Default: false, a 404: fragments are the shell's to fetch.
 	ExposeFragments bool
+	// API answers every path under APIPrefix: the registry's publish API.
+	// Optional. Default: none, a 404.
+	API Service
 
 	// Metrics is served at /_collage/metrics by the server. Optional.
 	// Default: none.
@@ -187,8 +190,16 @@ func (cfg EdgeConfig) WithDefaults() EdgeConfig {
 const (
 	HealthPath  = "/_collage/health"
 	MetricsPath = "/_collage/metrics"
-	bffPrefix   = "/bff/"
+	// APIPrefix is where the registry's publish API answers.
+	APIPrefix = "/_collage/api/"
+	bffPrefix = "/bff/"
 )
+
+// A Service answers a family of paths for the Handler, such as the publish
+// API. It reads req's body itself, bounded as it sees fit.
+type Service interface {
+	Serve(req Request, resp Response)
+}
 
 // immutable is the caching of content-hashed assets.
 const immutable = "public, max-age=31536000, immutable"
@@ -260,6 +271,8 @@ func (h *Handler) Serve(req Request, resp Response) {
 			break
 		}
 		err = h.serveAsset(req, resp, path[len(assetsPrefix):])
+	case strings.HasPrefix(path, APIPrefix) && h.cfg.API != nil:
+		h.cfg.API.Serve(req, resp)
 	case trimSlash(path) == HealthPath:
 		if !get {
 			err = errMethod

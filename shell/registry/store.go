@@ -124,7 +124,51 @@ type Store interface {
 	History(ctx context.Context, since uint64) ([]Change, error)
 	// Load returns the whole state at the current revision.
 	Load(ctx context.Context) (*State, error)
+
+	// PutToken adds t, or replaces the token of the same ID. Tokens are
+	// not part of the revision: they change who may publish, not what is
+	// served.
+	PutToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the token whose Hash is hash: not_found when
+	// there is none.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// Tokens returns every token, by ID.
+	Tokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken deletes the token id: not_found when there is none.
+	RevokeToken(ctx context.Context, id string) error
 	Close() error
+}
+
+// What a token may do.
+const (
+	// CanPublish uploads versions.
+	CanPublish = "publish"
+	// CanPromote promotes, rolls back and yanks versions.
+	CanPromote = "promote"
+	// CanAdmin does anything to any frontend, rolls every frontend back at
+	// once, and manages tokens.
+	CanAdmin = "admin"
+)
+
+// AllFrontends in Token.Frontends lets a token act on every frontend.
+const AllFrontends = "*"
+
+// A Token is a bearer credential of the publish API, kept as the hash of
+// its secret.
+type Token struct {
+	// ID names the token in lists, logs and the history ("by"), and to
+	// revoke it; it says nothing of the secret.
+	ID string `json:"id"`
+	// Hash is the hex SHA-256 of the secret.
+	Hash string `json:"hash"`
+	// Name is a note of what the token is for ("cart's CI").
+	Name      string    `json:"name,omitempty"`
+	Frontends []string  `json:"frontends"` // names, or AllFrontends
+	Can       []string  `json:"can"`       // CanPublish, CanPromote, CanAdmin
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt ends the token; zero: it never expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // Tx is one transaction of a store, through which the rules of this package
