@@ -23,6 +23,8 @@ var (
 	frontendsBucket = []byte("frontends") // name → FrontendState
 	releasesBucket  = []byte("releases")  // a bucket per frontend: label → Release
 	historyBucket   = []byte("history")   // revision, sequence → Change
+	tokensBucket    = []byte("tokens")    // ID → Token
+	hashesBucket    = []byte("hashes")    // Token.Hash → ID, to find a token by its secret in one lookup
 	revisionKey     = []byte("revision")
 )
 
@@ -43,7 +45,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("registry store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{metaBucket, frontendsBucket, releasesBucket, historyBucket} {
+		for _, b := range [][]byte{metaBucket, frontendsBucket, releasesBucket, historyBucket, tokensBucket, hashesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -188,6 +190,53 @@ func (s *Store) Load(ctx context.Context) (*registry.State, error) {
 	return st, nil
 }
 
+// PutToken implements registry.Store.
+func (s *Store) PutToken(ctx context.Context, t *registry.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return registry.ApplyPutToken(&txn{tx: tx}, t) })
+}
+
+// TokenByHash implements registry.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (t *registry.Token, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		t, err = registry.ApplyTokenByHash(&txn{tx: tx}, hash)
+		return err
+	})
+	return t, err
+}
+
+// Tokens implements registry.Store.
+func (s *Store) Tokens(ctx context.Context) ([]*registry.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ts := []*registry.Token{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(tokensBucket).ForEach(func(k, v []byte) error {
+			var t registry.Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("token %s: %w", k, err)
+			}
+			ts = append(ts, &t)
+			return nil
+		})
+	})
+	return ts, err
+}
+
+// RevokeToken implements registry.Store.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return registry.ApplyRevokeToken(&txn{tx: tx}, id) })
+}
+
 // txn is a registry.Tx over one bbolt transaction.
 type txn struct {
 	tx  *bolt.Tx
@@ -264,6 +313,50 @@ func (t *txn) Log(c registry.Change) error {
 	return putJSON(t.tx.Bucket(historyBucket), key, c)
 }
 
+func (t *txn) Token(id string) (*registry.Token, error) {
+	v := t.tx.Bucket(tokensBucket).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	var tok registry.Token
+	if err := json.Unmarshal(v, &tok); err != nil {
+		return nil, fmt.Errorf("token %s: %w", id, err)
+	}
+	return &tok, nil
+}
+
+func (t *txn) TokenByHash(hash string) (*registry.Token, error) {
+	id := t.tx.Bucket(hashesBucket).Get([]byte(hash))
+	if id == nil {
+		return nil, nil
+	}
+	tok, err := t.Token(string(id))
+	if err == nil && tok == nil {
+		err = fmt.Errorf("registry store: the hash index names token %s, which it does not hold", id)
+	}
+	return tok, err
+}
+
+func (t *txn) PutToken(tok, old *registry.Token) error {
+	hashes := t.tx.Bucket(hashesBucket)
+	if old != nil {
+		if err := hashes.Delete([]byte(old.Hash)); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(t.tx.Bucket(tokensBucket), []byte(tok.ID), tok); err != nil {
+		return err
+	}
+	return hashes.Put([]byte(tok.Hash), []byte(tok.ID))
+}
+
+func (t *txn) DeleteToken(tok *registry.Token) error {
+	if err := t.tx.Bucket(hashesBucket).Delete([]byte(tok.Hash)); err != nil {
+		return err
+	}
+	return t.tx.Bucket(tokensBucket).Delete([]byte(tok.ID))
+}
+
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -273,6 +366,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 }
 
 var (
-	_ registry.Store = (*Store)(nil)
-	_ registry.Tx    = (*txn)(nil)
+	_ registry.Store   = (*Store)(nil)
+	_ registry.Tx      = (*txn)(nil)
+	_ registry.TokenTx = (*txn)(nil)
 )

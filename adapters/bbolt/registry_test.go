@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -51,6 +52,10 @@ func TestSurvivesRestart(t *testing.T) {
 	if _, err := st.Promote(ctx, registry.Move{Frontend: "cart", Label: "v2"}); err != nil {
 		t.Fatal(err)
 	}
+	hash := strings.Repeat("ab", 32)
+	if err := st.PutToken(ctx, &registry.Token{ID: "ci", Hash: hash, Frontends: []string{"cart"}, Can: []string{registry.CanPublish}}); err != nil {
+		t.Fatal(err)
+	}
 	want, err := st.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -61,9 +66,13 @@ func TestSurvivesRestart(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := open(t, dir).Load(ctx)
+	st = open(t, dir)
+	got, err := st.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tok, err := st.TokenByHash(ctx, hash); err != nil || tok.ID != "ci" {
+		t.Errorf("after a restart, the token: %+v, %v", tok, err)
 	}
 	if got.Revision != want.Revision || got.Frontends["cart"].Active != "v2" || len(got.Releases["cart"]) != 2 {
 		t.Errorf("after a restart: revision %d, cart %+v; want revision %d, v2 active", got.Revision, got.Frontends["cart"], want.Revision)
