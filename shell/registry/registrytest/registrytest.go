@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -37,6 +39,8 @@ func Run(t *testing.T, open Open) {
 		{"RollbackAll", TestRollbackAll},
 		{"Yank", TestYank},
 		{"LoadAndHistory", TestLoadAndHistory},
+		{"Isolation", TestIsolation},
+		{"Tokens", TestTokens},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
@@ -511,5 +515,167 @@ func TestLoadAndHistory(t *testing.T, open Open) {
 	}
 	if got := s.Frontends["recs"].History; len(got) != 4 || got[2].From != "" || got[2].Kind != registry.KindPromote {
 		t.Errorf("recs's own history: %+v", got)
+	}
+}
+
+// TestIsolation checks that changing a value a store took or gave changes
+// nothing in the store.
+func TestIsolation(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	in := release("cart", "v1", "local")
+	in.Settings = bff.Settings{"timeout": "1s"}
+	out := publish(t, st, in)
+	promote(t, st, "cart", "v1")
+	want, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.BFF, in.Settings["timeout"] = "changed", "changed"
+	out.BFF, out.Settings["timeout"] = "changed", "changed"
+	f, rs, err := st.List(ctx, "cart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Active, f.Versions[0], f.History[0].Label = "changed", "changed", "changed"
+	rs[0].Yanked, rs[0].Settings["timeout"] = true, "changed"
+	s, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Revision = 99
+	s.Frontends["cart"].History[1].From = "changed"
+	s.Releases["cart"]["v1"].Label = "changed"
+	delete(s.Releases, "cart")
+	h, err := st.History(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h[0].Label = "changed"
+	got, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the store changed with values it took or gave:\ngot  %+v\nwant %+v", got, want)
+	}
+	if h, _ := st.History(ctx, 0); h[0].Label != "v1" {
+		t.Errorf("the history changed with a value it gave: %+v", h[0])
+	}
+
+	tok := &registry.Token{ID: "ci", Hash: hash(1), Frontends: []string{"cart"}, Can: []string{registry.CanPublish}}
+	if err := st.PutToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	tok.Frontends[0] = "changed"
+	byHash, err := st.TokenByHash(ctx, hash(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHash.Can[0] = "changed"
+	all, err := st.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all[0].Frontends[0] = "changed"
+	if got, err := st.TokenByHash(ctx, hash(1)); err != nil || !slices.Equal(got.Frontends, []string{"cart"}) || !slices.Equal(got.Can, []string{registry.CanPublish}) {
+		t.Errorf("the token changed with values the store took or gave: %+v, %v", got, err)
+	}
+}
+
+// hash is a token hash that ends with the digits of n.
+func hash(n int) string {
+	return fmt.Sprintf("%064d", n)
+}
+
+// TestTokens checks that tokens are kept by ID, found by hash, listed by
+// ID and revoked, and that they do not move the revision.
+func TestTokens(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	ids := func() []string {
+		t.Helper()
+		ts, err := st.Tokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, tok := range ts {
+			ids = append(ids, tok.ID+" "+tok.Hash[len(tok.Hash)-2:])
+		}
+		return ids
+	}
+	if got := ids(); len(got) != 0 {
+		t.Fatalf("tokens of an empty store: %q", got)
+	}
+	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tok := func(id string, n int) *registry.Token {
+		return &registry.Token{ID: id, Hash: hash(n), Name: id + "'s CI", Frontends: []string{"cart", "recs"},
+			Can: []string{registry.CanPublish, registry.CanPromote}, CreatedBy: "admin", CreatedAt: created, ExpiresAt: created.Add(720 * time.Hour)}
+	}
+	for _, tc := range []struct {
+		name string
+		tok  *registry.Token
+		code string
+		ids  []string // every token after, by ID, with the last two digits of its hash
+		gone int      // a hash that then finds no token, if not 0
+	}{
+		{"a token", tok("web", 1), "", []string{"web 01"}, 0},
+		{"another, listed before it", tok("ops", 2), "", []string{"ops 02", "web 01"}, 0},
+		{"the same again", tok("ops", 2), "", []string{"ops 02", "web 01"}, 0},
+		{"a new secret for the same ID", tok("web", 3), "", []string{"ops 02", "web 03"}, 1},
+		{"the hash of another token", tok("new", 2), "conflict", []string{"ops 02", "web 03"}, 0},
+		{"no ID", tok("", 4), bff.CodeBadRequest, []string{"ops 02", "web 03"}, 0},
+		{"a hash that is not hex", &registry.Token{ID: "new", Hash: strings.Repeat("z", 64)}, bff.CodeBadRequest, []string{"ops 02", "web 03"}, 0},
+		{"a short hash", &registry.Token{ID: "new", Hash: "ab"}, bff.CodeBadRequest, []string{"ops 02", "web 03"}, 0},
+		{"the old hash of a replaced token", tok("new", 1), "", []string{"new 01", "ops 02", "web 03"}, 0},
+	} {
+		err := st.PutToken(ctx, tc.tok)
+		if tc.code != "" {
+			wantCode(t, err, tc.code, tc.name)
+		} else if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := ids(); !slices.Equal(got, tc.ids) {
+			t.Errorf("%s: tokens %q, want %q", tc.name, got, tc.ids)
+		}
+		if tc.gone != 0 {
+			if got, err := st.TokenByHash(ctx, hash(tc.gone)); Code(err) != bff.CodeNotFound {
+				t.Errorf("%s: the old hash finds %+v, %v; want not_found", tc.name, got, err)
+			}
+		}
+	}
+	got, err := st.TokenByHash(ctx, hash(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tok("web", 3)
+	if got.ID != want.ID || got.Name != want.Name || got.CreatedBy != want.CreatedBy || !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) ||
+		!slices.Equal(got.Frontends, want.Frontends) || !slices.Equal(got.Can, want.Can) {
+		t.Errorf("token by hash: %+v, want %+v", got, want)
+	}
+	if _, err := st.TokenByHash(ctx, hash(9)); Code(err) != bff.CodeNotFound {
+		t.Errorf("token by an unknown hash: %v, want not_found", err)
+	}
+	if err := st.RevokeToken(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.TokenByHash(ctx, hash(3)); Code(err) != bff.CodeNotFound {
+		t.Errorf("token by the hash of a revoked token: %v, want not_found", err)
+	}
+	wantCode(t, st.RevokeToken(ctx, "web"), bff.CodeNotFound, "revoke a revoked token")
+	wantCode(t, st.RevokeToken(ctx, "nobody"), bff.CodeNotFound, "revoke an unknown token")
+	if got := ids(); !slices.Equal(got, []string{"new 01", "ops 02"}) {
+		t.Errorf("tokens after a revoke: %q", got)
+	}
+	// A revoked token's hash is free again.
+	if err := st.PutToken(ctx, tok("web", 3)); err != nil {
+		t.Errorf("put a token with the hash of a revoked one: %v", err)
+	}
+	if got, err := st.TokenByHash(ctx, hash(1)); err != nil || got.ID != "new" {
+		t.Errorf("token by hash after other changes: %+v, %v; want new", got, err)
+	}
+	if rev := revision(t, st); rev != 0 {
+		t.Errorf("revision %d after changes of tokens only, want 0", rev)
 	}
 }
