@@ -159,7 +159,7 @@ func (d *DiskBlobs) Open(ctx context.Context, key string) (io.ReadCloser, error)
 	return f, err
 }
 
-// Sweep implements Blobs. It deletes only the files it makes: a blob's
+// Sweep implements Blobs. It deletes only files Put makes: a blob's
 // file, at the path of its key, and a temporary file in the folder.
 func (d *DiskBlobs) Sweep(ctx context.Context, keep func(key string) bool, before time.Time) (Swept, error) {
 	var sw Swept
