@@ -50,7 +50,8 @@ type ArchiveLimits struct {
 	MaxSize int64
 }
 
-func (l ArchiveLimits) withDefaults() ArchiveLimits {
+// WithDefaults is l with every zero field set to its default.
+func (l ArchiveLimits) WithDefaults() ArchiveLimits {
 	if l.MaxCompressed == 0 {
 		l.MaxCompressed = 32 << 20
 	}
@@ -68,7 +69,7 @@ func (l ArchiveLimits) withDefaults() ArchiveLimits {
 // descriptor or manifest that does not validate, and a file missing, not
 // named by the manifest, or of other size or integrity than it says.
 func ReadArchive(r io.Reader, lim ArchiveLimits) (*Release, fs.FS, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	zc := &capped{r: r, left: lim.MaxCompressed, limit: lim.MaxCompressed, what: "compressed"}
 	zr, err := gzip.NewReader(zc)
 	if err != nil {
