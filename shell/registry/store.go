@@ -188,6 +188,20 @@ type Tx interface {
 	Log(Change) error
 }
 
+// TokenTx is one transaction of a store over its tokens, through which the
+// token rules of this package read and write.
+type TokenTx interface {
+	// Token returns nil, nil when there is none of that ID.
+	Token(id string) (*Token, error)
+	// TokenByHash returns nil, nil when no token has that hash.
+	TokenByHash(hash string) (*Token, error)
+	// PutToken stores t in place of old, the token of its ID before (nil
+	// when there was none), whose hash then names no token.
+	PutToken(t, old *Token) error
+	// DeleteToken removes t and its hash.
+	DeleteToken(t *Token) error
+}
+
 // Errors a caller caused, by code.
 func badRequest(format string, a ...any) error {
 	return &bff.Error{Code: bff.CodeBadRequest, Message: fmt.Sprintf(format, a...)}
@@ -521,4 +535,48 @@ func ApplyList(tx Tx, frontend string) (*FrontendState, []*Release, error) {
 		rs = append(rs, r)
 	}
 	return f, rs, nil
+}
+
+// ApplyPutToken is the rule of Store.PutToken, run inside tx. A token needs
+// an ID and a hash of 64 hex digits, and a hash names one token only.
+func ApplyPutToken(tx TokenTx, t *Token) error {
+	if t.ID == "" {
+		return badRequest("token: no ID")
+	}
+	if _, err := hex.DecodeString(t.Hash); err != nil || len(t.Hash) != sha256.Size*2 {
+		return badRequest("token %s: its hash is not 64 hex digits", t.ID)
+	}
+	other, err := tx.TokenByHash(t.Hash)
+	if err != nil {
+		return err
+	}
+	if other != nil && other.ID != t.ID {
+		return conflict("token %s: token %s has the same hash; a secret serves one token only", t.ID, other.ID)
+	}
+	old, err := tx.Token(t.ID)
+	if err != nil {
+		return err
+	}
+	return tx.PutToken(t, old)
+}
+
+// ApplyTokenByHash is the rule of Store.TokenByHash, run inside tx.
+func ApplyTokenByHash(tx TokenTx, hash string) (*Token, error) {
+	t, err := tx.TokenByHash(hash)
+	if err == nil && t == nil {
+		err = notFound("no token has that secret")
+	}
+	return t, err
+}
+
+// ApplyRevokeToken is the rule of Store.RevokeToken, run inside tx.
+func ApplyRevokeToken(tx TokenTx, id string) error {
+	t, err := tx.Token(id)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return notFound("there is no token %s", id)
+	}
+	return tx.DeleteToken(t)
 }
