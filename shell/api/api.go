@@ -32,8 +32,10 @@ type Options struct {
 	// dependencies, build.SharedName, are always known besides them; any
 	// other name is a 404.
 	Frontends []string
-	// Current returns the snapshot the shell serves, against which an
-	// upload's shared dependencies are checked.
+	// Current returns the snapshot the shell serves. A frontend's version
+	// is uploaded and activated only when the shared dependencies served
+	// provide what it was built against, and a version of the shared
+	// dependencies only when it provides what every frontend served needs.
 	Current func() *registry.Snapshot
 	// Changed is called after each change of the registry and before the
 	// answer, so that the answer comes once the shell serves the change.
@@ -76,9 +78,6 @@ func New(o Options) *API {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Current == nil {
-		o.Current = func() *registry.Snapshot { return &registry.Snapshot{} }
 	}
 	o.Limits = o.Limits.WithDefaults()
 	a := &API{o: o, names: slices.Sorted(slices.Values(o.Frontends)), known: map[string]bool{build.SharedName: true}}

@@ -106,7 +106,8 @@ type env struct {
 	changes atomic.Int64 // calls of Changed
 }
 
-func newEnv(t *testing.T, lim registry.ArchiveLimits) *env {
+// newEnv returns an env whose API has the limits of o.
+func newEnv(t *testing.T, o api.Options) *env {
 	t.Helper()
 	e := &env{t: t, st: registry.NewMemStore(), blobDir: t.TempDir(), reg: registry.New(&registry.Snapshot{}), log: &syncBuffer{}}
 	t.Cleanup(func() { e.st.Close() })
@@ -115,14 +116,15 @@ func newEnv(t *testing.T, lim registry.ArchiveLimits) *env {
 		t.Fatal(err)
 	}
 	a := api.New(api.Options{
-		Store:     e.st,
-		Blobs:     blobs,
-		Frontends: []string{"header", "cart"},
-		Current:   e.reg.Current,
-		Changed:   e.reload,
-		Limits:    lim,
-		Log:       slog.New(slog.NewTextHandler(e.log, nil)),
-		Now:       func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
+		Store:       e.st,
+		Blobs:       blobs,
+		Frontends:   []string{"header", "cart"},
+		Current:     e.reg.Current,
+		Changed:     e.reload,
+		Limits:      o.Limits,
+		BodyTimeout: o.BodyTimeout,
+		Log:         slog.New(slog.NewTextHandler(e.log, nil)),
+		Now:         func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 	})
 	sh, err := shell.New(shell.Options{Registry: e.reg, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -330,7 +332,7 @@ type uploadResult struct {
 
 func TestUpload(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	_, adminID := adminToken(t, e)
 	v1 := archive(t, "cart", "v1", "a")
 
@@ -486,7 +488,7 @@ type chunked struct{ io.Reader }
 // code and leaves no version, no change and no blob.
 func TestUploadRefusals(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{MaxCompressed: 64 << 10, MaxSize: 256 << 10})
+	e := newEnv(t, api.Options{Limits: registry.ArchiveLimits{MaxCompressed: 64 << 10, MaxSize: 256 << 10}})
 	noise := make([]byte, 100<<10)
 	rand.Read(noise)
 	m, files := registrytest.Bundle("cart", "big", 1, 10)
@@ -559,7 +561,7 @@ func TestUploadRefusals(t *testing.T) {
 
 func TestPromoteAndRollback(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	e.publish("cart", "v1", "a")
 	e.publish("cart", "v2", "b")
 	e.publish("cart", "v3", "c")
@@ -617,7 +619,7 @@ func TestPromoteAndRollback(t *testing.T) {
 // the same version active: exactly one wins, the others get 412.
 func TestConcurrentPromotes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	e.publish("cart", "v0", "base")
 	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]string{"version": "v0"}), 200, "", "")
 	for i := 1; i <= 8; i++ {
@@ -652,7 +654,7 @@ func TestConcurrentPromotes(t *testing.T) {
 
 func TestRollbackAll(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	promote := func(frontend, label string) registry.Change {
 		t.Helper()
 		a := e.call(http.MethodPost, "frontends/"+frontend+"/promote", e.admin, map[string]string{"version": label})
@@ -699,7 +701,7 @@ func TestRollbackAll(t *testing.T) {
 
 func TestYank(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	e.publish("cart", "v1", "a")
 	e.publish("cart", "v2", "b")
 	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]string{"version": "v2"}), 200, "", "")
@@ -723,7 +725,7 @@ func TestYank(t *testing.T) {
 
 func TestHistory(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	e.publish("cart", "v1", "a")
 	e.publish("header", "v1", "a")
 	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]string{"version": "v1"}), 200, "", "")
@@ -757,7 +759,7 @@ func TestHistory(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	_, adminID := adminToken(t, e)
 	a := e.call(http.MethodPost, "tokens", e.admin, map[string]any{"name": "cart ci", "frontends": []string{"cart"}, "can": []string{"publish"}, "expires": "720h"})
 	want(t, a, http.StatusCreated, "", "")
@@ -844,7 +846,7 @@ func TestTokens(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, registry.ArchiveLimits{})
+	e := newEnv(t, api.Options{})
 	soon, id := e.token("soon", []string{"cart"}, []string{"publish"}, "1h")
 	for _, tc := range []struct {
 		name, header, message string
@@ -962,5 +964,114 @@ func TestNewSecret(t *testing.T) {
 	sum := sha256.Sum256([]byte(s1))
 	if s1 == s2 || !strings.HasPrefix(s1, "collage_") || h1 != hex.EncodeToString(sum[:]) || id1 != h1[:12] {
 		t.Errorf("NewSecret = %q, %q, %q (and %q)", s1, h1, id1, s2)
+	}
+}
+
+// sharedArchive is the archive of shared dependencies that provide preact
+// and preact/hooks at version preact.
+func sharedArchive(t *testing.T, label, preact string) []byte {
+	t.Helper()
+	m, files := registrytest.Bundle(build.SharedName, label, 2, 100)
+	m.Entry, m.Imports, m.Packages = "", map[string]string{"preact": "f0.js", "preact/hooks": "f1.js"}, map[string]string{"preact": preact}
+	var buf bytes.Buffer
+	if err := registry.WriteArchive(&buf, registry.Descriptor{Frontend: build.SharedName, Label: label}, m, files); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// preactArchive is the archive of a frontend built against preact at
+// version preact.
+func preactArchive(t *testing.T, frontend, label, preact string) []byte {
+	t.Helper()
+	m, files := registrytest.Bundle(frontend, label, 2, 100)
+	m.Shared, m.Packages = []string{"preact", "preact/hooks"}, map[string]string{"preact": preact}
+	var buf bytes.Buffer
+	if err := registry.WriteArchive(&buf, registry.Descriptor{Frontend: frontend, Label: label, BFF: "local"}, m, files); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestShared checks that the shell never serves a frontend with shared
+// dependencies that do not provide what it was built against: uploads,
+// promotes and rollbacks of either side are refused with what is missing.
+func TestShared(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, api.Options{})
+	shared := func() string {
+		if s := e.reg.Current().Shared; s != nil {
+			return s.Version
+		}
+		return ""
+	}
+
+	want(t, e.upload("cart", "", e.admin, preactArchive(t, "cart", "c1", "10.19.0")), 409, "conflict",
+		`cart needs "preact", "preact/hooks": the shell has no shared dependencies published`)
+	if n, rev := e.blobCount(), e.revision(); n != 0 || rev != 0 {
+		t.Errorf("after the refusal: %d blobs, revision %d; want none", n, rev)
+	}
+	want(t, e.upload("_shared", "?promote=1", e.admin, sharedArchive(t, "s0", "10.0.0")), 201, "", "")
+	want(t, e.upload("_shared", "?promote=1", e.admin, sharedArchive(t, "s1", "10.19.3")), 201, "", "")
+	want(t, e.upload("cart", "", e.admin, preactArchive(t, "cart", "c1", "10.19.0")), 201, "", "")
+	blobs, rev := e.blobCount(), e.revision()
+	want(t, e.upload("cart", "", e.admin, preactArchive(t, "cart", "c2", "11.0.0")), 409, "conflict",
+		"cart needs preact@^11.0.0 (preact, preact/hooks); the shell's shared dependencies provide preact@10.19.3")
+	if e.blobCount() != blobs || e.revision() != rev {
+		t.Errorf("the refusal left %d blobs (was %d), revision %d (was %d)", e.blobCount(), blobs, e.revision(), rev)
+	}
+
+	// No frontend is served yet: the shared dependencies move freely, and
+	// a frontend built against others cannot be promoted.
+	want(t, e.upload("_shared", "?promote=1", e.admin, sharedArchive(t, "s2", "11.0.1")), 201, "", "")
+	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]string{"version": "c1"}), 409, "conflict",
+		"cart needs preact@^10.19.0 (preact, preact/hooks); the shell's shared dependencies provide preact@11.0.1")
+	want(t, e.call(http.MethodPost, "frontends/_shared/rollback", e.admin, nil), 200, "", "")
+	if got := shared(); got != "s1" {
+		t.Errorf("shared dependencies served after the rollback: %q, want s1", got)
+	}
+	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]string{"version": "c1"}), 200, "", "")
+
+	// Now cart is served, and holds the shared dependencies where it needs them.
+	want(t, e.call(http.MethodPost, "frontends/_shared/rollback", e.admin, nil), 409, "conflict",
+		"_shared s2 does not provide what the frontends served need: cart needs preact@^10.19.0 (preact, preact/hooks); the shell's shared dependencies provide preact@11.0.1")
+	want(t, e.call(http.MethodPost, "frontends/_shared/promote", e.admin, map[string]string{"version": "s0", "expect": "s1"}), 409, "conflict",
+		"_shared s0 does not provide what the frontends served need: cart needs preact@^10.19.0")
+	want(t, e.call(http.MethodPost, "frontends/_shared/rollback", e.admin, map[string]string{"expect": "s2"}), 412, "precondition_failed", "expected s2 active, found s1")
+	if got := shared(); got != "s1" {
+		t.Errorf("shared dependencies served after the refusals: %q, want s1", got)
+	}
+
+	star, _ := e.token("all", []string{"*"}, []string{"publish", "promote"}, "")
+	want(t, e.upload("_shared", "", star, sharedArchive(t, "s3", "10.20.0")), 403, "forbidden", "may not publish _shared")
+	deps, _ := e.token("deps", []string{"_shared"}, []string{"publish", "promote"}, "")
+	want(t, e.upload("_shared", "?promote=1", deps, sharedArchive(t, "s3", "10.20.0")), 201, "", "")
+	if got := shared(); got != "s3" {
+		t.Errorf("shared dependencies served: %q, want s3", got)
+	}
+	a := e.call(http.MethodGet, "frontends", e.admin, nil)
+	if !strings.Contains(string(a.body), `"frontends":[{"name":"_shared","active":"s3","versions":4},{"name":"cart","active":"c1","versions":1}`) {
+		t.Errorf("frontends = %s", a)
+	}
+}
+
+// TestUploadTimeout sends half an archive and stops: the upload ends at
+// the body timeout with a 408, and nothing is left of it.
+func TestUploadTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, api.Options{BodyTimeout: 100 * time.Millisecond})
+	data := archive(t, "cart", "v1", "a")
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		pw.Write(data[:len(data)/2])
+		<-done
+		pw.Close()
+	}()
+	a := e.request(http.MethodPost, "frontends/cart/versions", e.admin, "application/gzip", pr)
+	close(done)
+	want(t, a, http.StatusRequestTimeout, "request_timeout", "the body did not arrive in time")
+	if n, rev := e.blobCount(), e.revision(); n != 0 || rev != 0 {
+		t.Errorf("after the timeout: %d blobs, revision %d; want none", n, rev)
 	}
 }

@@ -67,12 +67,9 @@ func (a *API) rollback(c *call) error {
 }
 
 // activate promotes or rolls back, as kind says, and tells the shell.
-// The shared dependencies are checked first against every frontend served.
 func (a *API) activate(c *call, kind string, m registry.Move) (registry.Change, error) {
-	if m.Frontend == build.SharedName {
-		if err := a.checkSharedMove(c.ctx, &m); err != nil {
-			return registry.Change{}, err
-		}
+	if err := a.checkMove(c.ctx, &m); err != nil {
+		return registry.Change{}, err
 	}
 	var ch registry.Change
 	var err error
@@ -91,15 +88,19 @@ func (a *API) activate(c *call, kind string, m registry.Move) (registry.Change, 
 	return ch, nil
 }
 
-// checkSharedMove checks that the version of the shared dependencies m
-// activates provides what every frontend served needs. A rollback to the
-// previous version is turned into one to the version found, expected to
-// move from the version active now, so that the version checked is the
-// version activated.
-func (a *API) checkSharedMove(ctx context.Context, m *registry.Move) error {
+// checkMove checks that the version m activates fits what the shell
+// serves: a frontend's version was built against the shared dependencies
+// served, and a version of the shared dependencies provides what every
+// frontend served needs. A rollback to the previous version becomes one
+// to the version found, expected to move from the version active now, so
+// that the version checked is the version activated.
+func (a *API) checkMove(ctx context.Context, m *registry.Move) error {
 	f, rs, err := a.list(ctx, m.Frontend)
 	if err != nil {
 		return err
+	}
+	if m.Expect != "" && m.Expect != f.Active {
+		return nil // the store refuses it as precondition_failed
 	}
 	if m.Label == "" {
 		if m.Label = previous(f, rs); m.Label == "" {
@@ -113,13 +114,13 @@ func (a *API) checkSharedMove(ctx context.Context, m *registry.Move) error {
 	if i < 0 || rs[i].Manifest == nil {
 		return nil // the store refuses a version it does not hold
 	}
-	served := a.o.Current().Frontends
+	cur := a.o.Current()
+	if m.Frontend != build.SharedName {
+		return registry.CheckShared(cur.Shared, rs[i].Manifest)
+	}
 	var missing []string
-	for _, name := range slices.Sorted(maps.Keys(served)) {
-		if name == build.SharedName {
-			continue
-		}
-		if err := checkShared(rs[i].Manifest, served[name]); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(cur.Frontends)) {
+		if err := registry.CheckShared(rs[i].Manifest, cur.Frontends[name]); err != nil {
 			var e *bff.Error
 			if !errors.As(err, &e) {
 				return err
@@ -128,7 +129,7 @@ func (a *API) checkSharedMove(ctx context.Context, m *registry.Move) error {
 		}
 	}
 	if len(missing) > 0 {
-		return conflict("%s %s does not provide what the frontends served need: %s", m.Frontend, m.Label, strings.Join(missing, "; "))
+		return conflict("%s %s does not provide what the frontends served need: %s", m.Frontend, m.Label, strings.Join(missing, ". "))
 	}
 	return nil
 }

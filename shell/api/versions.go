@@ -88,7 +88,7 @@ func (a *API) upload(c *call) error {
 		return badRequest("", "the archive is a release of %s, uploaded to %s", rel.Frontend, c.name)
 	}
 	if rel.Frontend != build.SharedName && rel.Manifest != nil {
-		if err := checkShared(a.o.Current().Shared, rel.Manifest); err != nil {
+		if err := registry.CheckShared(a.o.Current().Shared, rel.Manifest); err != nil {
 			return err
 		}
 	}
