@@ -122,7 +122,9 @@ func (a *API) serve(c *call) error {
 		return err
 	}
 	c.by = by(c.tok)
-	path := c.req.Path()
+	// The path and query may live in a binding's buffers; what they name
+	// goes to the store.
+	path := strings.Clone(c.req.Path())
 	rt, ok := a.route(c, strings.Split(strings.TrimPrefix(path, shell.APIPrefix), "/"))
 	if !ok {
 		return &bff.Error{Code: bff.CodeNotFound, Message: fmt.Sprintf("no API at %s: see docs/API.md", path)}
@@ -147,7 +149,7 @@ func (a *API) serve(c *call) error {
 		c.resp.SetHeader("Allow", strings.Join(allow, ", "))
 		return &bff.Error{Code: bff.CodeMethodNotAllowed, Message: fmt.Sprintf("%s %s: use %s", c.req.Method(), path, strings.Join(allow, " or "))}
 	}
-	if c.q, err = url.ParseQuery(c.req.RawQuery()); err != nil {
+	if c.q, err = url.ParseQuery(strings.Clone(c.req.RawQuery())); err != nil {
 		return &bff.Error{Code: bff.CodeBadRequest, Message: "the query: " + err.Error()}
 	}
 	for name := range c.q {
