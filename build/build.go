@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +25,8 @@ type Options struct {
 	// Optional. Default: "frontends".
 	Frontends string
 	// Only names the one frontend to build, with the shared dependencies;
-	// the others are not built (collage pack).
+	// the others are not built (collage pack). SharedName builds the
+	// shared dependencies alone (collage pack --shared).
 	// Optional. Default: every frontend.
 	Only string
 	// Out is the output folder, relative to Root or absolute. It is replaced
@@ -115,8 +118,12 @@ func Build(opts Options, b Bundler) *Result {
 	res := &Result{Manifests: map[string]*Manifest{}}
 	defer func() { res.Took = time.Since(start) }()
 
-	frontends, msgs := Discover(opts.Root, opts.Frontends)
-	if opts.Only != "" {
+	var frontends []Frontend
+	var msgs []Message
+	if opts.Only != SharedName {
+		frontends, msgs = Discover(opts.Root, opts.Frontends)
+	}
+	if opts.Only != "" && opts.Only != SharedName {
 		frontends, msgs = only(opts, frontends, msgs)
 	}
 	if len(msgs) > 0 {
@@ -139,11 +146,16 @@ func Build(opts Options, b Bundler) *Result {
 	defer os.RemoveAll(tmp)
 
 	idx := &Index{Frontends: map[string]string{}}
+	pkgs := &packages{root: opts.Root, versions: map[string]string{}}
 	stage := filepath.Join(tmp, "stage")
 	imports, msgs := b.BundleShared(opts.Root, opts.Shared, stage, opts.Minify)
 	res.Errors = append(res.Errors, msgs...)
 	if len(msgs) == 0 {
-		m, err := seal(tmp, stage, &Manifest{Name: SharedName, Imports: imports, Preload: sharedChunks(stage, imports)})
+		versions, err := pkgs.of(slices.Sorted(maps.Keys(imports)))
+		var m *Manifest
+		if err == nil {
+			m, err = seal(tmp, stage, &Manifest{Name: SharedName, Imports: imports, Preload: sharedChunks(stage, imports), Packages: versions})
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, Message{Text: err.Error()})
 		} else {
@@ -160,8 +172,12 @@ func Build(opts Options, b Bundler) *Result {
 		if len(msgs) > 0 {
 			continue
 		}
-		m, err := seal(tmp, stage, &Manifest{Name: f.Name, Entry: bundle.Entry, CSS: bundle.CSS,
-			Preload: bundle.Preload, Shared: bundle.Shared})
+		versions, err := pkgs.of(bundle.Shared)
+		var m *Manifest
+		if err == nil {
+			m, err = seal(tmp, stage, &Manifest{Name: f.Name, Entry: bundle.Entry, CSS: bundle.CSS,
+				Preload: bundle.Preload, Shared: bundle.Shared, Packages: versions})
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, Message{File: f.Dir, Text: err.Error()})
 			continue

@@ -189,6 +189,77 @@ func TestBuildOnly(t *testing.T) {
 	}
 }
 
+func TestBuildOnlyShared(t *testing.T) {
+	t.Parallel()
+	root := project(t)
+	// No frontend is read: a broken one stops nothing.
+	write(t, root, map[string]string{"frontends/bad/frontend.json": "{"})
+	res := build.Build(build.Options{Root: root, Only: build.SharedName}, &fake{})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	if len(res.Manifests) != 1 || res.Manifests[build.SharedName] == nil || len(res.Index.Frontends) != 0 || res.Index.Shared == "" {
+		t.Errorf("manifests = %v, index = %+v; want the shared dependencies alone", res.Manifests, res.Index)
+	}
+}
+
+func TestBuildRecordsPackages(t *testing.T) {
+	t.Parallel()
+	// The project sits in a workspace whose node_modules is a folder
+	// above it, as Node and the bundler find packages.
+	workspace := t.TempDir()
+	root := filepath.Join(workspace, "shop")
+	write(t, root, map[string]string{
+		"frontends/cart/frontend.json": `{"name": "cart", "entry": "index.ts"}`,
+		"frontends/cart/index.ts":      "cart",
+	})
+	write(t, workspace, map[string]string{
+		"node_modules/preact/package.json":       `{"name": "preact", "version": "10.19.3"}`,
+		"node_modules/@scope/pkg/package.json":   `{"name": "@scope/pkg", "version": "2.0.0-rc.1"}`,
+		"node_modules/unversioned/package.json":  `{"name": "unversioned"}`,
+		"node_modules/broken/package.json":       `{"version": `,
+		"node_modules/preact/hooks/package.json": `{"version": "not the package's"}`,
+	})
+	shared := []string{"preact", "preact/hooks", "@scope/pkg/sub", "unversioned", "nowhere"}
+	res := build.Build(build.Options{Root: root, Shared: shared}, &fake{})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	want := map[string]string{"preact": "10.19.3", "@scope/pkg": "2.0.0-rc.1"}
+	if got := res.Manifests[build.SharedName].Packages; !reflect.DeepEqual(got, want) {
+		t.Errorf("shared packages = %v, want %v", got, want)
+	}
+	// The fake's frontend imports preact alone.
+	cart := res.Manifests["cart"]
+	if want := map[string]string{"preact": "10.19.3"}; !reflect.DeepEqual(cart.Packages, want) {
+		t.Errorf("cart packages = %v, want %v", cart.Packages, want)
+	}
+	if m, err := build.ReadManifest(filepath.Join(root, "dist", "assets", "cart", cart.Version)); err != nil || !reflect.DeepEqual(m.Packages, cart.Packages) {
+		t.Errorf("cart's manifest on disk = %+v, %v", m, err)
+	}
+
+	bad := build.Build(build.Options{Root: root, Shared: []string{"broken"}}, &fake{})
+	if len(bad.Errors) != 1 || !strings.Contains(bad.Errors[0].Text, filepath.Join("node_modules", "broken", "package.json")) {
+		t.Errorf("a broken package.json: errors = %v, want one naming it", bad.Errors)
+	}
+}
+
+func TestPackageOf(t *testing.T) {
+	t.Parallel()
+	for spec, want := range map[string]string{
+		"preact":                "preact",
+		"preact/hooks":          "preact",
+		"preact/jsx-runtime":    "preact",
+		"@scope/pkg":            "@scope/pkg",
+		"@scope/pkg/sub/deep":   "@scope/pkg",
+		"lodash-es/debounce.js": "lodash-es",
+	} {
+		if got := build.PackageOf(spec); got != want {
+			t.Errorf("PackageOf(%q) = %q, want %q", spec, got, want)
+		}
+	}
+}
+
 // halve is a compressor whose copy is the first half of the file, or the
 // whole file for one that contains "incompressible".
 var halve = build.Compressor{Encoding: "half", Ext: ".half", Compress: func(_ string, data []byte) ([]byte, error) {

@@ -37,6 +37,12 @@ type Manifest struct {
 	Shared []string `json:"shared,omitempty"`
 	// Imports maps each shared specifier to its module (shared manifest only).
 	Imports map[string]string `json:"imports,omitempty"`
+	// Packages maps the npm package of each specifier in Imports, or in
+	// Shared, to the version it was built from ("preact": "10.19.3"), as
+	// its package.json says. A package without a version is left out, and
+	// manifests made before versions were recorded have none: the shell
+	// then checks the specifiers alone.
+	Packages map[string]string `json:"packages,omitempty"`
 	// Files holds the size and integrity of every file of the version.
 	Files map[string]File `json:"files"`
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checks the import rule, in every package's tests too:
 #
-#  1. The core packages (the root of shell/, bff/ and build/, and shell/compose,
-#     shell/layout, shell/invoke, shell/registry, shell/runtime) import only the
-#     standard library, golang.org/x and this module's packages that link no
-#     third-party module.
+#  1. The core packages (the root of shell/, bff/ and build/, and shell/api,
+#     shell/compose, shell/layout, shell/invoke, shell/registry, shell/runtime)
+#     import only the standard library, golang.org/x and this module's
+#     packages that link no third-party module.
 #  2. Each third-party module is imported by one package of this module only.
 #  3. An adapter (a package that imports a third-party module) imports no other
 #     adapter, directly or through another package of this module.
@@ -60,7 +60,7 @@ awk -F'|' -v mod="$mod" '
     for (i = 1; i <= n; i++) importedBy[a[i]] = importedBy[a[i]] " " $1
   }
   END {
-    split("shell bff build shell/compose shell/layout shell/invoke shell/registry shell/runtime", c, " ")
+    split("shell bff build shell/api shell/compose shell/layout shell/invoke shell/registry shell/runtime", c, " ")
     for (i in c) core[mod "/" c[i]] = 1
     for (k = 1; k <= np; k++) {
       p = pkgs[k]

@@ -50,7 +50,8 @@ type ArchiveLimits struct {
 	MaxSize int64
 }
 
-func (l ArchiveLimits) withDefaults() ArchiveLimits {
+// WithDefaults is l with every zero field set to its default.
+func (l ArchiveLimits) WithDefaults() ArchiveLimits {
 	if l.MaxCompressed == 0 {
 		l.MaxCompressed = 32 << 20
 	}
@@ -68,7 +69,7 @@ func (l ArchiveLimits) withDefaults() ArchiveLimits {
 // descriptor or manifest that does not validate, and a file missing, not
 // named by the manifest, or of other size or integrity than it says.
 func ReadArchive(r io.Reader, lim ArchiveLimits) (*Release, fs.FS, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	zc := &capped{r: r, left: lim.MaxCompressed, limit: lim.MaxCompressed, what: "compressed"}
 	zr, err := gzip.NewReader(zc)
 	if err != nil {
@@ -210,8 +211,11 @@ func release(entries map[string][]byte, dirs map[string]bool) (*Release, fs.FS, 
 		return nil, nil, badRequest("%s: %v", DescriptorFile, err)
 	}
 	rel := &Release{Frontend: d.Frontend, Label: d.Label, BFF: d.BFF, Settings: d.Settings}
-	if err := check(rel); err != nil {
+	if err := checkDescriptor(rel); err != nil {
 		return nil, nil, addFile(DescriptorFile, err)
+	}
+	if _, ok := entries[build.ManifestFile]; !ok && d.Frontend == build.SharedName {
+		return nil, nil, badRequest("archive: no %s: the shared dependencies are a bundle", build.ManifestFile)
 	}
 	files := memFS{}
 	if data, ok := entries[build.ManifestFile]; ok {
@@ -271,8 +275,10 @@ func isFolderOf(dir string, files memFS) bool {
 	return false
 }
 
-// checkManifest checks what the shell relies on in a frontend's manifest.
+// checkManifest checks what the shell relies on in a frontend's manifest,
+// or in the shared dependencies' one.
 func checkManifest(m *build.Manifest, frontend string) error {
+	shared := frontend == build.SharedName
 	switch {
 	case m.Name != frontend:
 		return badRequest("names frontend %q, the release is of %q", m.Name, frontend)
@@ -280,9 +286,15 @@ func checkManifest(m *build.Manifest, frontend string) error {
 		return badRequest("version %q: use letters, digits, dots, dashes and underscores, at most 64", m.Version)
 	case len(m.Files) == 0:
 		return badRequest("no files")
-	case m.Entry == "":
+	case shared && m.Entry != "":
+		return badRequest("entry %q: the shared dependencies have none, only imports", m.Entry)
+	case shared && len(m.Imports) == 0:
+		return badRequest("no imports: the shared dependencies map each specifier to its module")
+	case shared && len(m.Shared) > 0:
+		return badRequest("shared: the shared dependencies import no others")
+	case !shared && m.Entry == "":
 		return badRequest("no entry")
-	case len(m.Imports) > 0:
+	case !shared && len(m.Imports) > 0:
 		return badRequest("imports: only the shared dependencies' manifest has them")
 	}
 	for name, f := range m.Files {
@@ -297,14 +309,31 @@ func checkManifest(m *build.Manifest, frontend string) error {
 			return badRequest("file %s: integrity %q: want sha384- and 48 bytes in base64", name, f.Integrity)
 		}
 	}
-	for _, name := range append(append([]string{m.Entry}, m.CSS...), m.Preload...) {
+	named := append(slices.Clone(m.CSS), m.Preload...)
+	if !shared {
+		named = append(named, m.Entry)
+	}
+	for _, name := range named {
 		if _, ok := m.Files[name]; !ok {
 			return badRequest("names %q as entry, stylesheet or preload, but not among its files", name)
+		}
+	}
+	for _, spec := range slices.Sorted(maps.Keys(m.Imports)) {
+		if _, ok := m.Files[m.Imports[spec]]; spec == "" || !ok {
+			return badRequest("imports: %q → %q: want a specifier and one of its files", spec, m.Imports[spec])
 		}
 	}
 	for _, s := range m.Shared {
 		if s == "" {
 			return badRequest("shared: an empty specifier")
+		}
+	}
+	for _, pkg := range slices.Sorted(maps.Keys(m.Packages)) {
+		if pkg == "" || build.PackageOf(pkg) != pkg {
+			return badRequest("packages: %q is not the name of an npm package", pkg)
+		}
+		if _, err := parseSemver(m.Packages[pkg]); err != nil {
+			return badRequest("packages: %s: %v", pkg, err)
 		}
 	}
 	return nil

@@ -184,6 +184,118 @@ func TestWriteArchive(t *testing.T) {
 	}
 }
 
+// sharedBundle is the files of a small release of the shared
+// dependencies.
+var sharedBundle = map[string]string{
+	"preact-1.js":       `export * from "./chunk-1.js"`,
+	"preact-hooks-1.js": `import "./chunk-1.js"; export function useState() {}`,
+	"chunk-1.js":        "export const h = 1",
+}
+
+func sharedManifest() *build.Manifest {
+	m := &build.Manifest{Name: build.SharedName, Version: "s1", Preload: []string{"chunk-1.js"},
+		Imports:  map[string]string{"preact": "preact-1.js", "preact/hooks": "preact-hooks-1.js"},
+		Packages: map[string]string{"preact": "10.19.3"}, Files: map[string]build.File{}}
+	for name, data := range sharedBundle {
+		m.Files[name] = build.File{Size: int64(len(data)), Integrity: build.Integrity([]byte(data))}
+	}
+	return m
+}
+
+// TestArchiveShared writes and reads back the release of the shared
+// dependencies: a manifest of imports without an entry, and no BFF.
+func TestArchiveShared(t *testing.T) {
+	t.Parallel()
+	m := sharedManifest()
+	src := fstest.MapFS{}
+	for name, data := range sharedBundle {
+		src[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	var buf bytes.Buffer
+	if err := registry.WriteArchive(&buf, registry.Descriptor{Frontend: build.SharedName, Label: "preact-10.19.3"}, m, src); err != nil {
+		t.Fatal(err)
+	}
+	rel, files, err := registry.ReadArchive(&buf, registry.ArchiveLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &registry.Release{Frontend: build.SharedName, Label: "preact-10.19.3", Manifest: m}
+	if !reflect.DeepEqual(rel, want) {
+		t.Errorf("release = %+v, want %+v", rel, want)
+	}
+	for name, data := range sharedBundle {
+		if got, err := fs.ReadFile(files, name); err != nil || string(got) != data {
+			t.Errorf("%s = %q, %v", name, got, err)
+		}
+	}
+}
+
+func TestReadArchiveRefusesShared(t *testing.T) {
+	t.Parallel()
+	entries := func(descriptor string, m *build.Manifest) []entry {
+		es := []entry{file("release.json", descriptor)}
+		if m != nil {
+			es = append(es, file("manifest.json", mustJSON(t, m)))
+		}
+		for name, data := range sharedBundle {
+			es = append(es, file("files/"+name, data))
+		}
+		return es
+	}
+	const plain = `{"frontend": "_shared"}`
+	withEntry := sharedManifest()
+	withEntry.Entry = "preact-1.js"
+	noImports := sharedManifest()
+	noImports.Imports = nil
+	importsElsewhere := sharedManifest()
+	importsElsewhere.Imports["preact/compat"] = "compat.js"
+	importsShared := sharedManifest()
+	importsShared.Shared = []string{"preact"}
+	badVersion := sharedManifest()
+	badVersion.Packages["preact"] = "10.19"
+	badPackage := sharedManifest()
+	badPackage.Packages["preact/hooks"] = "10.19.3"
+	for _, tc := range []struct {
+		name    string
+		entries []entry
+		message string
+	}{
+		{"a BFF target", entries(`{"frontend": "_shared", "bff": "local"}`, sharedManifest()), `release.json: release _shared: the shared dependencies have no BFF`},
+		{"settings", entries(`{"frontend": "_shared", "settings": {"delay": "1s"}}`, sharedManifest()), `release.json: release _shared: the shared dependencies have no BFF`},
+		{"no manifest", entries(plain, nil)[:1], "archive: no manifest.json: the shared dependencies are a bundle"},
+		{"an entry", entries(plain, withEntry), `manifest.json: entry "preact-1.js": the shared dependencies have none`},
+		{"no imports", entries(plain, noImports), "manifest.json: no imports"},
+		{"an import of no file", entries(plain, importsElsewhere), `manifest.json: imports: "preact/compat" → "compat.js"`},
+		{"shared dependencies of its own", entries(plain, importsShared), "manifest.json: shared: the shared dependencies import no others"},
+		{"a version that is not one", entries(plain, badVersion), `manifest.json: packages: preact: version "10.19": want MAJOR.MINOR.PATCH`},
+		{"a specifier for a package", entries(plain, badPackage), `manifest.json: packages: "preact/hooks" is not the name of an npm package`},
+		{"a frontend's manifest", entries(plain, manifestOf(bundle)), `manifest.json: names frontend "cart", the release is of "_shared"`},
+	} {
+		_, _, err := registry.ReadArchive(bytes.NewReader(tgz(t, tc.entries)), registry.ArchiveLimits{})
+		var e *bff.Error
+		if !errors.As(err, &e) || e.Code != bff.CodeBadRequest || !strings.Contains(e.Message, tc.message) {
+			t.Errorf("%s: error %v, want bad_request: …%s…", tc.name, err, tc.message)
+		}
+	}
+	// A frontend still needs a BFF target, and has no imports.
+	cart := manifestOf(bundle)
+	cart.Imports = map[string]string{"preact": "cart.js"}
+	for _, tc := range []struct {
+		name    string
+		entries []entry
+		message string
+	}{
+		{"a frontend without a BFF", with(t, file("release.json", `{"frontend": "cart", "bff": ""}`)), "release.json: release cart: no BFF target"},
+		{"a frontend with imports", with(t, file("manifest.json", mustJSON(t, cart))), "manifest.json: imports: only the shared dependencies' manifest has them"},
+	} {
+		_, _, err := registry.ReadArchive(bytes.NewReader(tgz(t, tc.entries)), registry.ArchiveLimits{})
+		var e *bff.Error
+		if !errors.As(err, &e) || e.Code != bff.CodeBadRequest || !strings.Contains(e.Message, tc.message) {
+			t.Errorf("%s: error %v, want bad_request: …%s…", tc.name, err, tc.message)
+		}
+	}
+}
+
 func TestReadArchiveRefuses(t *testing.T) {
 	t.Parallel()
 	other := manifestOf(bundle)
@@ -297,6 +409,11 @@ func FuzzReadArchive(f *testing.F) {
 	f.Add(tgz(f, append(valid(f), file("files/cart.js", "alert(1)"))))
 	f.Add(tgz(f, with(f, file("files/cart.js", strings.Repeat("!", len(bundle["cart.js"]))))))
 	f.Add(tgz(f, without(f, "manifest.json")))
+	shared := []entry{file("release.json", `{"frontend": "_shared"}`), file("manifest.json", mustJSON(f, sharedManifest()))}
+	for name, data := range sharedBundle {
+		shared = append(shared, file("files/"+name, data))
+	}
+	f.Add(tgz(f, shared))
 	f.Add(gzipOf(f, "not a tar"))
 	f.Add([]byte{})
 	lim := registry.ArchiveLimits{MaxCompressed: 1 << 20, MaxSize: 1 << 20}
@@ -309,8 +426,8 @@ func FuzzReadArchive(f *testing.F) {
 			}
 			return
 		}
-		if rel.Frontend == "" || rel.BFF == "" {
-			t.Fatalf("release %+v without a frontend or BFF", rel)
+		if rel.Frontend == "" || (rel.BFF == "") != (rel.Frontend == build.SharedName) {
+			t.Fatalf("release %+v without a frontend, or with a BFF target only the shared dependencies go without", rel)
 		}
 		if rel.Manifest == nil {
 			return

@@ -236,17 +236,11 @@ func DigestOf(r *Release) (string, error) {
 }
 
 func check(r *Release) error {
-	if err := build.CheckName(r.Frontend); err != nil {
-		return badRequest("frontend: %v", err)
+	if err := checkDescriptor(r); err != nil {
+		return err
 	}
-	if r.Label != "" && !build.ValidVersion(r.Label) {
-		return badRequest("label %q: use letters, digits, dots, dashes and underscores, at most 64", r.Label)
-	}
-	if r.BFF == "" {
-		return badRequest("release %s: no BFF target", r.Frontend)
-	}
-	if strings.Contains(r.BFF, "$LATEST") {
-		return badRequest("BFF target %q: $LATEST changes under a published version; name a Lambda version or alias", r.BFF)
+	if m := r.Manifest; r.Frontend == build.SharedName && (m == nil || m.Entry != "" || len(m.Imports) == 0) {
+		return badRequest("release %s: the shared dependencies are a manifest with imports and no entry", r.Frontend)
 	}
 	if m := r.Manifest; m != nil {
 		if m.Name != r.Frontend {
@@ -262,6 +256,30 @@ func check(r *Release) error {
 		}
 	} else if len(r.Blobs) != 0 {
 		return badRequest("release %s: blobs without a manifest", r.Frontend)
+	}
+	return nil
+}
+
+// checkDescriptor checks what a release says besides its bundle: its
+// frontend, label, BFF target and settings. The shared dependencies
+// (build.SharedName) are a release too, of a bundle alone: no BFF, no
+// settings.
+func checkDescriptor(r *Release) error {
+	if r.Frontend == build.SharedName {
+		if r.BFF != "" || len(r.Settings) > 0 {
+			return badRequest("release %s: the shared dependencies have no BFF: want no BFF target and no settings", r.Frontend)
+		}
+	} else if err := build.CheckName(r.Frontend); err != nil {
+		return badRequest("frontend: %v", err)
+	}
+	if r.Label != "" && !build.ValidVersion(r.Label) {
+		return badRequest("label %q: use letters, digits, dots, dashes and underscores, at most 64", r.Label)
+	}
+	if r.BFF == "" && r.Frontend != build.SharedName {
+		return badRequest("release %s: no BFF target", r.Frontend)
+	}
+	if strings.Contains(r.BFF, "$LATEST") {
+		return badRequest("BFF target %q: $LATEST changes under a published version; name a Lambda version or alias", r.BFF)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"Publish", TestPublish},
 		{"PublishBundle", TestPublishBundle},
+		{"PublishShared", TestPublishShared},
 		{"Promote", TestPromote},
 		{"ConcurrentPromotes", TestConcurrentPromotes},
 		{"Rollback", TestRollback},
