@@ -34,9 +34,14 @@ var Gzip = Compressor{Encoding: "gzip", Ext: ".gz", Compress: func(_ string, dat
 // headers of the answer weigh more than what compression saves.
 const minCompress = 256
 
-// compressible reports whether a file is text that compression shrinks.
-// Images and fonts are compressed already.
-func compressible(name string) bool {
+// Compressible reports whether a file called name of size bytes is worth a
+// compressed copy: text that compression shrinks (images and fonts are
+// compressed already), long enough that the copy saves more than its
+// answer's headers weigh.
+func Compressible(name string, size int64) bool {
+	if size < minCompress {
+		return false
+	}
 	switch path.Ext(name) {
 	case ".js", ".mjs", ".css", ".json", ".map", ".svg", ".txt", ".html", ".xml":
 		return true
@@ -106,7 +111,7 @@ func compress(out string, ms map[string]*Manifest, cs []Compressor) []Message {
 			for i := range cs {
 				c := &cs[i]
 				switch _, clash := m.Files[name+c.Ext]; {
-				case !compressible(name) || f.Size < minCompress:
+				case !Compressible(name, f.Size):
 				case clash:
 					fail(m, fmt.Errorf("the %s copy of %s would overwrite the file %s of the bundle", c.Encoding, name, name+c.Ext))
 				default:

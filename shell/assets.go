@@ -1,73 +1,68 @@
 package shell
 
 import (
-	"bytes"
-	"compress/gzip"
+	"context"
+	"fmt"
 	"html"
+	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/runtime"
 )
 
-// maxCachedAssets bounds the bytes of assets held in memory; past it, files
-// are read from disk on each request.
+// maxCachedAssets bounds the bytes of assets, and of their compressed
+// copies, held in memory; past it, files are read from the blob store on
+// each request, and sent as they are.
 const maxCachedAssets = 256 << 20
 
-// The bodies of an asset: the compressed copies collage build writes
-// beside a file, in the order the shell prefers them, then the file.
-const (
-	brotli   = iota // FILE.br
-	gzipped         // FILE.gz
-	identity        // the file itself
-)
+// assetTimeout bounds the read of a file from the blob store.
+const assetTimeout = 10 * time.Second
 
-// encodings name each copy's Content-Encoding and file.
-var encodings = [identity]struct{ name, ext string }{brotli: {"br", ".br"}, gzipped: {"gzip", ".gz"}}
-
-// assets serves the files of immutable versions. A file is sent as the
-// build wrote it: its brotli or gzip copy when the client accepts one,
-// itself otherwise. Nothing is compressed here. Since a version never
-// changes, each body is read once, on its first request, and served from
-// memory after; a body nobody asked for (the gzip copy, when every client
-// takes brotli) stays on disk.
+// assets serves the files of the versions the registry serves, from its
+// blob store. Since a blob never changes, each file is read once, on its
+// first request, and served from memory after, while there is room; its
+// compressed copies are made once, in the background, and sent to the
+// clients that accept them as soon as they are ready. Nothing is
+// compressed while a request waits.
 type assets struct {
-	dir        string
-	sourceMaps bool // whether .map files are served
-	mu         sync.RWMutex
-	files      map[string]*asset
-	room       atomic.Int64 // bytes still allowed in memory
+	blobs       registry.Blobs
+	compressors []build.Compressor
+	sourceMaps  bool // whether .map files are served
+	mu          sync.RWMutex
+	files       map[string]*asset // by blob key and the file's extension
+	room        atomic.Int64      // bytes still allowed in memory
 }
 
-func newAssets(dir string, sourceMaps bool) *assets {
-	s := &assets{dir: dir, sourceMaps: sourceMaps, files: map[string]*asset{}}
+func newAssets(blobs registry.Blobs, compressors []build.Compressor, sourceMaps bool) *assets {
+	s := &assets{blobs: blobs, compressors: compressors, sourceMaps: sourceMaps, files: map[string]*asset{}}
 	s.room.Store(maxCachedAssets)
 	return s
 }
 
 // asset is one file and its compressed copies.
 type asset struct {
-	ctype string
-	// sourceMap is the SourceMap header: the URL of the file's map,
-	// relative to the file, when maps are served and it has one.
-	sourceMap string
-	path      string // on disk; empty for a file held in memory only
-	has       [identity]bool
-	// bodies are the copies and the file, each once read.
-	bodies [identity + 1]atomic.Pointer[[]byte]
-	room   *atomic.Int64 // the store's, when bodies are read from disk
+	ctype    string
+	identity []byte
+	// copies are the compressed bodies, by the index of their compressor;
+	// nil until made, and when no smaller than the file.
+	copies []atomic.Pointer[[]byte]
+	// encodings name each copy's Content-Encoding.
+	encodings []string
 }
 
 func contentType(name string) string {
-	ext := filepath.Ext(name)
+	ext := path.Ext(name)
 	if ext == ".map" { // unknown to the mime package
 		return "application/json"
 	}
@@ -77,117 +72,105 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// newAsset is a file that the binary holds, such as the client runtime.
-// Gzip is the one encoding the standard library writes: it runs once,
-// here, when the server is made.
-func newAsset(name string, data []byte) *asset {
-	a := &asset{ctype: contentType(name)}
-	a.bodies[identity].Store(&data)
-	if len(data) > 256 {
-		var b bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level
-		zw.Write(data)                                         // a bytes.Buffer does not fail
-		zw.Close()
-		if gz := b.Bytes(); len(gz) < len(data) {
-			a.has[gzipped] = true
-			a.bodies[gzipped].Store(&gz)
+// newAsset is a file called name of content data, with room for the
+// copies of compressors when it is worth compressing.
+func newAsset(name string, data []byte, compressors []build.Compressor) *asset {
+	a := &asset{ctype: contentType(name), identity: data}
+	if build.Compressible(name, int64(len(data))) {
+		a.copies = make([]atomic.Pointer[[]byte], len(compressors))
+		for _, c := range compressors {
+			a.encodings = append(a.encodings, c.Encoding)
 		}
 	}
 	return a
 }
 
-// get returns the asset at path, noting which copies of it exist.
-func (s *assets) get(file string) (*asset, error) {
+// compress makes a's copies, keeping each that is smaller than the file
+// and fits in room (nil: no bound).
+func (a *asset) compress(name string, compressors []build.Compressor, room *atomic.Int64, log *slog.Logger) {
+	for i := range a.copies {
+		data, err := compressors[i].Compress(name, a.identity)
+		if err != nil {
+			log.Error("compressing an asset", "file", name, "encoding", compressors[i].Encoding, "err", err)
+			continue
+		}
+		if len(data) >= len(a.identity) {
+			continue
+		}
+		if room != nil && room.Add(-int64(len(data))) < 0 {
+			room.Add(int64(len(data)))
+			return
+		}
+		a.copies[i].Store(&data)
+	}
+}
+
+// get returns the asset of blob key, read as file, reading it on its first
+// request.
+func (s *assets) get(key, file string, log *slog.Logger) (*asset, error) {
+	id := key + path.Ext(file)
 	s.mu.RLock()
-	a := s.files[file]
+	a := s.files[id]
 	s.mu.RUnlock()
 	if a != nil {
 		return a, nil
 	}
-	info, err := os.Stat(file)
+	ctx, cancel := context.WithTimeout(context.Background(), assetTimeout)
+	defer cancel()
+	r, err := s.blobs.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, os.ErrNotExist
+	data, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return nil, err
 	}
-	a = &asset{ctype: contentType(file), path: file, room: &s.room}
-	for i, e := range encodings {
-		a.has[i] = regular(file + e.ext)
+	if s.room.Add(-int64(len(data))) < 0 {
+		s.room.Add(int64(len(data)))
+		return newAsset(file, data, nil), nil // sent as it is, and forgotten
 	}
-	if s.sourceMaps && regular(file+".map") {
-		a.sourceMap = url.PathEscape(filepath.Base(file) + ".map")
-	}
+	a = newAsset(file, data, s.compressors)
 	s.mu.Lock()
-	if known := s.files[file]; known != nil {
-		a = known
-	} else {
-		s.files[file] = a
+	if known := s.files[id]; known != nil {
+		s.mu.Unlock()
+		s.room.Add(int64(len(data))) // a concurrent first request kept its read
+		return known, nil
 	}
+	s.files[id] = a
 	s.mu.Unlock()
+	if a.copies != nil {
+		go a.compress(file, s.compressors, &s.room, log)
+	}
 	return a, nil
 }
 
-func regular(file string) bool {
-	info, err := os.Stat(file)
-	return err == nil && info.Mode().IsRegular()
-}
-
-// body returns the body of encoding i (or identity), reading it the first
-// time and keeping it while there is room.
-func (a *asset) body(i int) ([]byte, error) {
-	if b := a.bodies[i].Load(); b != nil {
-		return *b, nil
-	}
-	file := a.path
-	if i != identity {
-		file += encodings[i].ext
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	if a.room.Add(-int64(len(data))) >= 0 {
-		if !a.bodies[i].CompareAndSwap(nil, &data) {
-			a.room.Add(int64(len(data))) // a concurrent first request kept its read
-		}
-	} else {
-		a.room.Add(int64(len(data)))
-	}
-	return data, nil
-}
-
-// send writes a with the best encoding the client accepts. Any origin may
-// read it (CORS): a page whose Options.AssetsURL is a CDN in front of this
-// shell fetches its modules and stylesheets in CORS mode, to check their
-// integrity. Assets are public and never depend on credentials.
-func send(req Request, resp Response, a *asset) error {
+// send writes a with the best encoding the client accepts, of the copies
+// made so far. Any origin may read it (CORS): a page whose
+// Options.AssetsURL is a CDN in front of this shell fetches its modules and
+// stylesheets in CORS mode, to check their integrity. Assets are public and
+// never depend on credentials. sourceMap, when not empty, is the URL of
+// the file's map, relative to the file.
+func send(req Request, resp Response, a *asset, sourceMap string) {
 	resp.SetHeader("Cache-Control", immutable)
 	resp.SetHeader("Access-Control-Allow-Origin", "*")
 	resp.SetHeader("Content-Type", a.ctype)
-	if a.sourceMap != "" {
-		resp.SetHeader("SourceMap", a.sourceMap)
+	if sourceMap != "" {
+		resp.SetHeader("SourceMap", sourceMap)
 	}
-	i := identity
-	if a.has != [identity]bool{} {
+	body := a.identity
+	if a.copies != nil {
 		resp.SetHeader("Vary", "Accept-Encoding")
 		accept := req.Header("Accept-Encoding")
-		for j, e := range encodings {
-			if a.has[j] && accepts(accept, e.name) {
-				i = j
+		for i := range a.copies {
+			if c := a.copies[i].Load(); c != nil && accepts(accept, a.encodings[i]) {
+				resp.SetHeader("Content-Encoding", a.encodings[i])
+				body = *c
 				break
 			}
 		}
 	}
-	body, err := a.body(i)
-	if err != nil {
-		return err
-	}
-	if i != identity {
-		resp.SetHeader("Content-Encoding", encodings[i].name)
-	}
 	resp.Send(http.StatusOK, body)
-	return nil
 }
 
 // accepts reports whether an Accept-Encoding header accepts coding: named,
@@ -226,43 +209,41 @@ func zeroQuality(params string) bool {
 var errNoAsset = &bff.Error{Code: bff.CodeNotFound, Message: "no such asset"}
 
 // serveAsset answers /assets/REST: the client runtime under _collage/,
-// NAME/VERSION/FILE from the assets folder.
-func (h *Handler) serveAsset(req Request, resp Response, rest string) error {
+// NAME/VERSION/FILE from the versions the registry serves.
+func (h *Handler) serveAsset(sh *Shell, req Request, resp Response, rest string) error {
 	if rest == runtimeFolder+runtime.File {
-		return send(req, resp, h.runtime)
+		send(req, resp, h.runtime, "")
+		return nil
 	}
 	if h.assets == nil {
 		return &bff.Error{Code: bff.CodeNotFound, Message: "Cannot " + req.Method() + " " + html.EscapeString(req.Path())}
 	}
 	name, rest, _ := strings.Cut(rest, "/")
 	version, file, ok := strings.Cut(rest, "/")
-	if !ok || name == "" || version == "" {
+	if !ok || name == "" || version == "" || file == "" {
 		return errNoAsset
 	}
-	return h.assets.serve(req, resp, name, version, file)
-}
-
-// serve answers NAME/VERSION/FILE from dir.
-func (s *assets) serve(req Request, resp Response, name, version, file string) error {
-	if strings.Contains(name, "..") || strings.Contains(version, "..") || strings.Contains(file, "..") ||
-		strings.HasPrefix(file, "/") || file == "" {
+	if !h.assets.sourceMaps && isSourceMap(file) {
 		return errNoAsset
 	}
-	if !s.sourceMaps && isSourceMap(file) {
+	snap := sh.Registry().Current()
+	key, ok := snap.Blob(name, version, file)
+	if !ok {
 		return errNoAsset
 	}
-	a, err := s.get(filepath.Join(s.dir, name, version, filepath.FromSlash(file)))
+	a, err := h.assets.get(key, file, sh.Log())
 	if err != nil {
-		return errNoAsset
+		return fmt.Errorf("asset %s/%s/%s: %w", name, version, file, err)
 	}
-	return send(req, resp, a)
+	sourceMap := ""
+	if _, ok := snap.Blob(name, version, file+".map"); ok && h.assets.sourceMaps {
+		sourceMap = url.PathEscape(path.Base(file) + ".map")
+	}
+	send(req, resp, a, sourceMap)
+	return nil
 }
 
-// isSourceMap reports whether file is a source map or a compressed copy
-// of one.
+// isSourceMap reports whether file is a source map.
 func isSourceMap(file string) bool {
-	for _, e := range encodings {
-		file = strings.TrimSuffix(file, e.ext)
-	}
 	return path.Ext(file) == ".map"
 }

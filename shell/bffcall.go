@@ -28,12 +28,15 @@ const bffCSP = "default-src 'none'; frame-ancestors 'none'"
 // callBFF sends /bff/NAME/REST (rest is NAME/REST, as sent) to NAME's BFF
 // as REST, with NAME's credentials alone and the body as a stream, and
 // streams its answer back, unchanged but for the cookies NAME may not set.
+// NAME@LABEL pins the call to the BFF of version LABEL, the one the page was
+// rendered with, for as long as the registry serves it; then, and without
+// a label, the call reaches the active version's.
 func (h *Handler) callBFF(sh *Shell, req Request, resp Response, id, rest string) error {
 	resp.SetHeader("X-Content-Type-Options", "nosniff")
 	resp.SetHeader("Content-Security-Policy", bffCSP)
 	name, raw, _ := strings.Cut(rest, "/")
-	name = strings.Clone(name)
-	inv, ok := sh.Invoker(name)
+	name, label, _ := strings.Cut(strings.Clone(name), "@")
+	inv, ok := sh.Invoker(name, label)
 	if !ok {
 		return &bff.Error{Code: bff.CodeNotFound, Message: "no frontend called " + name}
 	}

@@ -27,21 +27,22 @@ var BFFForwarded = []string{"Content-Type", "Accept", "If-None-Match", "If-Modif
 // DefaultMaxFragmentBytes bounds a fragment's body.
 const DefaultMaxFragmentBytes = 1 << 20
 
-// NewFetcher returns the fetcher that gets fragments through the frontends'
-// invokers: GET /_fragment with the Collage-* and forwarded headers. A body
-// over maxBytes (0: DefaultMaxFragmentBytes) or a 5xx is a failure, and the
-// slot falls back.
-func NewFetcher(frontends map[string]Frontend, maxBytes int64) compose.Fetcher {
+// NewFetcher returns the fetcher that gets fragments through the invokers
+// of the versions a page is rendered with (compose.Request.Versions): GET
+// /_fragment with the Collage-* and forwarded headers. A body over maxBytes
+// (0: DefaultMaxFragmentBytes) or a 5xx is a failure, and the slot falls
+// back.
+func NewFetcher(invokers Invokers, maxBytes int64) compose.Fetcher {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFragmentBytes
 	}
-	return &fetcher{frontends: frontends, max: maxBytes}
+	return &fetcher{invokers: invokers, max: maxBytes}
 }
 
 // fetcher gets fragments through the frontends' invokers.
 type fetcher struct {
-	frontends map[string]Frontend
-	max       int64
+	invokers Invokers
+	max      int64
 }
 
 func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
@@ -60,7 +61,10 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 }
 
 func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
-	inv := f.frontends[slot.Frontend].Invoker
+	inv, ok := f.invokers.Invoker(slot.Frontend, req.Versions[slot.Frontend])
+	if !ok {
+		return compose.Result{Err: fmt.Errorf("no frontend called %s", slot.Frontend)}
+	}
 	if ff, ok := inv.(invoke.FragmentFetcher); ok {
 		call := &bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
 		ans, ok, err := ff.FetchFragment(ctx, call)

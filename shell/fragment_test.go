@@ -67,7 +67,7 @@ func pageRequest() *compose.Request {
 func TestFetcherHeadersReachLocalBFF(t *testing.T) {
 	t.Parallel()
 	var got seen
-	f := shell.NewFetcher(map[string]shell.Frontend{"catalog": {Invoker: invoke.Local(recordingBFF(&got))}}, 0)
+	f := shell.NewFetcher(shell.NewReleases(map[string]shell.Frontend{"catalog": {Invoker: invoke.Local(recordingBFF(&got))}}, nil), 0)
 	res := f.Fetch(context.Background(), slot(t, "name=main"), pageRequest())
 	if res.Outcome != compose.OK || res.Status != 200 || string(res.Body) != "<p>product 7</p>" || res.Err != nil {
 		t.Fatalf("result = %+v (%s)", res, res.Body)
@@ -98,7 +98,7 @@ func TestFetcherHeadersReachLocalBFF(t *testing.T) {
 func TestFetcherWithoutSlotName(t *testing.T) {
 	t.Parallel()
 	var got seen
-	f := shell.NewFetcher(map[string]shell.Frontend{"catalog": {Invoker: invoke.Local(recordingBFF(&got))}}, 0)
+	f := shell.NewFetcher(shell.NewReleases(map[string]shell.Frontend{"catalog": {Invoker: invoke.Local(recordingBFF(&got))}}, nil), 0)
 	res := f.Fetch(context.Background(), slot(t, ""), &compose.Request{Path: "/"})
 	if res.Outcome != compose.OK {
 		t.Fatalf("result = %+v", res)
@@ -122,7 +122,7 @@ func TestFetcherOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := shell.NewFetcher(map[string]shell.Frontend{"catalog": {Invoker: inv}}, 0)
+	f := shell.NewFetcher(shell.NewReleases(map[string]shell.Frontend{"catalog": {Invoker: inv}}, nil), 0)
 	res := f.Fetch(context.Background(), slot(t, "name=main"), pageRequest())
 	// The BFF is mounted at / in this server, so /catalog/_fragment is not
 	// found: the mount point must not leak into the BFF's routes.
@@ -134,7 +134,7 @@ func TestFetcherOverHTTP(t *testing.T) {
 	}
 
 	inv, _ = invoke.HTTP(srv.URL, invoke.HTTPOptions{})
-	f = shell.NewFetcher(map[string]shell.Frontend{"catalog": {Invoker: inv}}, 0)
+	f = shell.NewFetcher(shell.NewReleases(map[string]shell.Frontend{"catalog": {Invoker: inv}}, nil), 0)
 	res = f.Fetch(context.Background(), slot(t, "name=main"), pageRequest())
 	if res.Outcome != compose.OK || string(res.Body) != "<p>product 7</p>" {
 		t.Fatalf("result = %+v", res)
@@ -210,7 +210,7 @@ func TestFetcherFailures(t *testing.T) {
 				ctx, cancel = tt.ctx()
 			}
 			defer cancel()
-			res := shell.NewFetcher(tt.frontends, tt.max).Fetch(ctx, slot(t, ""), &compose.Request{Path: "/"})
+			res := shell.NewFetcher(shell.NewReleases(tt.frontends, nil), tt.max).Fetch(ctx, slot(t, ""), &compose.Request{Path: "/"})
 			if res.Outcome != tt.outcome || res.Status != tt.status {
 				t.Errorf("outcome %q status %d, want %q %d (err %v)", res.Outcome, res.Status, tt.outcome, tt.status, res.Err)
 			}
@@ -243,7 +243,7 @@ func TestFallbackThroughShell(t *testing.T) {
 	sh := newShell(t, shell.Options{
 		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
 		Frontends: frontends,
-		Fetcher:   shell.NewFetcher(frontends, 64),
+		Fetcher:   shell.NewFetcher(shell.NewReleases(frontends, nil), 64),
 		Log:       slog.New(slog.DiscardHandler),
 	})
 	_, page := render(t, sh, 0, &compose.Request{Path: "/"})

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/runtime"
 )
 
@@ -71,16 +73,21 @@ type Response interface {
 // has a default that is safe on the public internet; a zero value means
 // that default.
 type EdgeConfig struct {
-	// Assets is the folder of built bundles (dist/assets). Optional.
-	// Default: none; only the client runtime is served under /assets.
-	Assets string
+	// Blobs hold the files of the versions the registry serves, which the
+	// Handler serves under /assets/NAME/VERSION/FILE. Optional. Default:
+	// none; only the client runtime is served under /assets.
+	Blobs registry.Blobs
+	// Compressors make the compressed copies of the assets, in the order
+	// the Handler prefers them, once per file, in the background. Optional.
+	// Default: gzip alone (build.Gzip).
+	Compressors []build.Compressor
 	// CSP is the Content-Security-Policy of pages; "{nonce}" is replaced by
 	// the response's nonce. A policy of its own must allow the origin of
 	// the shell's Options.AssetsURL, if any, itself. Optional. Default:
 	// DefaultCSP, with the AssetsURL's origin added to script-src,
 	// style-src, img-src and font-src (see AssetsCSP).
 	CSP string
-	// SourceMaps serves the .map files of Assets, and points browsers at
+	// SourceMaps serves the .map files of the bundles, and points browsers at
 	// them with a SourceMap header. Optional. Default: false, a .map is a
 	// 404: maps show a team's source to anyone.
 	SourceMaps bool
@@ -183,6 +190,9 @@ func (cfg EdgeConfig) WithDefaults() EdgeConfig {
 	if cfg.MaxBFFResponse == 0 {
 		cfg.MaxBFFResponse = DefaultMaxBFFResponse
 	}
+	if len(cfg.Compressors) == 0 {
+		cfg.Compressors = []build.Compressor{build.Gzip}
+	}
 	return cfg
 }
 
@@ -216,7 +226,7 @@ type Handler struct {
 	// the shell last served, if it has one, split like cspParts.
 	assetsCSP atomic.Pointer[originCSP]
 	runtime   *asset
-	assets    *assets // nil without EdgeConfig.Assets
+	assets    *assets // nil without EdgeConfig.Blobs
 	csrf      *http.CrossOriginProtection
 }
 
@@ -226,13 +236,15 @@ func NewHandler(sh *Shell, cfg EdgeConfig) *Handler {
 	h := &Handler{
 		cfg:      cfg,
 		cspParts: strings.Split(cfg.CSP, "{nonce}"),
-		runtime:  newAsset(runtime.File, runtime.Source()),
+		runtime:  newAsset(runtime.File, runtime.Source(), cfg.Compressors),
 		// Sec-Fetch-Site, then Origin against Host; a request with neither
 		// (a script, a server) is not a browser's and passes.
 		csrf: http.NewCrossOriginProtection(),
 	}
-	if cfg.Assets != "" {
-		h.assets = newAssets(cfg.Assets, cfg.SourceMaps)
+	// The runtime is small, and on every page: its copies are made now.
+	h.runtime.compress(runtime.File, cfg.Compressors, nil, slog.Default())
+	if cfg.Blobs != nil {
+		h.assets = newAssets(cfg.Blobs, cfg.Compressors, cfg.SourceMaps)
 	}
 	h.shell.Store(sh)
 	return h
@@ -270,7 +282,7 @@ func (h *Handler) Serve(req Request, resp Response) {
 			err = errMethod
 			break
 		}
-		err = h.serveAsset(req, resp, path[len(assetsPrefix):])
+		err = h.serveAsset(sh, req, resp, path[len(assetsPrefix):])
 	case strings.HasPrefix(path, APIPrefix) && h.cfg.API != nil:
 		h.cfg.API.Serve(req, resp)
 	case trimSlash(path) == HealthPath:
@@ -320,11 +332,11 @@ func (h *Handler) WriteError(resp Response, id, path string, err error) {
 
 func (h *Handler) health(sh *Shell, resp Response) {
 	snap := sh.Registry().Current()
-	versions := map[string]string{}
-	for name, m := range snap.Frontends {
-		versions[name] = m.Version
+	versions := snap.Versions
+	if versions == nil {
+		versions = map[string]string{}
 	}
-	body, _ := json.Marshal(map[string]any{"status": "ok", "frontends": versions, "routes": len(sh.Pages())})
+	body, _ := json.Marshal(map[string]any{"status": "ok", "revision": snap.Revision, "frontends": versions, "routes": len(sh.Pages())})
 	resp.SetHeader("Content-Type", "application/json")
 	resp.Send(http.StatusOK, body)
 }

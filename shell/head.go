@@ -82,8 +82,10 @@ type importMap struct {
 }
 
 // renderHead writes the tags that let the browser mount the frontends of
-// slots: the import map, modulepreload and stylesheet links, and the
-// runtime, all with integrity, under base. Assets on another origin than
+// slots: the versions the page is rendered with, the import map,
+// modulepreload and stylesheet links, and the runtime, all with integrity,
+// under base. The client runtime pins each frontend's /bff calls to its
+// version (/bff/NAME@LABEL). Assets on another origin than
 // "/assets/" are fetched in CORS mode without credentials (crossorigin):
 // a stylesheet fetched otherwise is opaque, and fails its integrity check.
 func renderHead(slots []*layout.Slot, snap *registry.Snapshot, base string) string {
@@ -130,6 +132,15 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot, base string) stri
 			im.Imports[spec] = assetURL(base, snap.Shared, file)
 		}
 		addJS(snap.Shared)
+	}
+	pins := url.Values{}
+	for _, m := range used {
+		if label := snap.Versions[m.Name]; label != "" {
+			pins.Set(m.Name, label)
+		}
+	}
+	if len(pins) > 0 {
+		fmt.Fprintf(&b, `<meta name="collage-versions" content="%s">`+"\n", html.EscapeString(pins.Encode()))
 	}
 	mapJSON, _ := json.Marshal(im)
 	fmt.Fprintf(&b, `<script type="importmap" nonce="%s">%s</script>`+"\n", noncePlaceholder, mapJSON)

@@ -22,9 +22,14 @@ type Options struct {
 	Routes []Route
 	// Frontends are the frontends the layouts may name, with their BFFs.
 	Frontends map[string]Frontend
-	// Registry holds the bundle versions served. Optional. Default: an
-	// empty registry (server fragments only).
+	// Registry holds the versions served. Optional. Default: an empty
+	// registry (server fragments only).
 	Registry *registry.Registry
+	// Releases reach the BFF of each version the registry serves; install
+	// each snapshot in it before it reaches the registry. Optional.
+	// Default: NewReleases(Frontends, nil), every version through its
+	// Frontend.Invoker.
+	Releases *Releases
 	// AssetsURL is an absolute http:// or https:// URL, without a query or
 	// fragment, under which the pages link the bundles (NAME/VERSION/FILE)
 	// and the client runtime (_collage/FILE): a CDN whose origin may be
@@ -51,7 +56,7 @@ type Options struct {
 	// Fetcher gets the fragments. Each slot's request reaches it with the
 	// credentials of the slot's frontend alone, so that a cache or the
 	// collapsing of fetches sees what the BFF sees. Optional. Default:
-	// NewFetcher(Frontends, 0), which wrappers such as shell/cache
+	// NewFetcher(Releases, 0), which wrappers such as shell/cache
 	// take as their next step.
 	Fetcher compose.Fetcher
 	// Observer is told of every page composed, for metrics. Optional.
@@ -141,8 +146,11 @@ func New(opts Options) (*Shell, error) {
 		redirects = append(redirects, origin)
 	}
 	opts.Redirects = redirects
+	if opts.Releases == nil {
+		opts.Releases = NewReleases(opts.Frontends, nil)
+	}
 	if opts.Fetcher == nil {
-		opts.Fetcher = NewFetcher(opts.Frontends, 0)
+		opts.Fetcher = NewFetcher(opts.Releases, 0)
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -208,10 +216,10 @@ func New(opts Options) (*Shell, error) {
 // Pages returns the pages in route order.
 func (s *Shell) Pages() []*Page { return s.pages }
 
-// Invoker returns the invoker of the frontend called name.
-func (s *Shell) Invoker(name string) (invoke.Invoker, bool) {
-	f, ok := s.opts.Frontends[name]
-	return f.Invoker, ok
+// Invoker returns the invoker of version label of the frontend called
+// name: of its active version when label is "" or no longer served.
+func (s *Shell) Invoker(name, label string) (invoke.Invoker, bool) {
+	return s.opts.Releases.Invoker(name, label)
 }
 
 // Registry returns the registry of bundle versions.
@@ -230,7 +238,9 @@ func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done 
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
-	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(s.opts.Registry.Current(), s.assetsBase), req)
+	snap := s.opts.Registry.Current()
+	req.Versions = snap.Versions
+	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(snap, s.assetsBase), req)
 	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
 		r.Cancel()

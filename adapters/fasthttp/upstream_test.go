@@ -117,7 +117,7 @@ func misbehavingUpstreams(t *testing.T, client func(string) (invoke.Invoker, err
 	sh, err := shell.New(shell.Options{
 		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
 		Frontends: frontends,
-		Fetcher:   cache.New(shell.NewFetcher(frontends, 0), cache.Options{Log: log}),
+		Fetcher:   cache.New(shell.NewFetcher(shell.NewReleases(frontends, nil), 0), cache.Options{Log: log}),
 		Log:       log,
 	})
 	if err != nil {

@@ -93,7 +93,7 @@ func run(o options) error {
 		Log:       logger,
 	}
 	if o.collapse {
-		opts.Fetcher = cache.New(shell.NewFetcher(frontends, 0), cache.Options{Log: logger})
+		opts.Fetcher = cache.New(shell.NewFetcher(shell.NewReleases(frontends, nil), 0), cache.Options{Log: logger})
 	}
 	sh, err := shell.New(opts)
 	if err != nil {

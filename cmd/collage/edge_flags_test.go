@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestEdgeFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.err)
 		case tt.err == "" && err != nil:
 			t.Errorf("%v: %v", tt.args, err)
-		case tt.err == "" && got != tt.want:
+		case tt.err == "" && !reflect.DeepEqual(got, tt.want):
 			t.Errorf("%v: %+v, want %+v", tt.args, got, tt.want)
 		}
 	}

@@ -4,16 +4,18 @@ import (
 	"context"
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/collage-dev/collage/adapters/brotli"
 	lambdacodec "github.com/collage-dev/collage/adapters/lambda"
 	"github.com/collage-dev/collage/adapters/nethttp"
 	"github.com/collage-dev/collage/adapters/yaml"
+	"github.com/collage-dev/collage/build"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
 	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/registry"
 )
 
 // lambdaShell serves the shell inside Lambda, as the bootstrap of its
@@ -49,12 +51,15 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 		return err
 	}
 	lambdaTargets(cfg, environ)
-	sh, _, err := o.newShell(cfg, *dist, nil)
+	// The function serves the build it was packaged with, imported into
+	// memory at its cold start.
+	blobs := registry.NewMemBlobs()
+	a, err := o.newApp(ctx, cfg, registry.NewMemStore(), blobs, *dist, nil)
 	if err != nil {
 		return err
 	}
-	h := nethttp.New(sh, nethttp.Config{Assets: filepath.Join(*dist, "assets")})
-	return lambdacodec.Serve(ctx, h, lambdacodec.Options{Log: sh.Log()}, environ)
+	h := nethttp.New(a.shell, nethttp.Config{Blobs: blobs, Compressors: []build.Compressor{brotli.Compressor, build.Gzip}})
+	return lambdacodec.Serve(ctx, h, lambdacodec.Options{Log: a.shell.Log()}, environ)
 }
 
 // flagSet reports whether the command line set the flag called name.

@@ -23,7 +23,7 @@ const usage = `collage builds, composes, hosts and ships micro-frontends.
 Usage:
   collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
   collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
-  collage serve   [--config collage.yaml] [--dist dist] [--addr 127.0.0.1:3000]
+  collage serve   [--config collage.yaml] [--data .collage/data] [--dist dist] [--addr 127.0.0.1:3000]
   collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
   collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET]
 

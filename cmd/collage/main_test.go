@@ -44,6 +44,9 @@ func needNodeModules(t testing.TB) {
 // output; one that does not listen in 60s is asked to stop, then fails it.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
+	if (args[0] == "serve" || args[0] == "dev") && !slices.Contains(args, "--data") {
+		args = append(args, "--data", t.TempDir())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
 	out := &syncbuf.Buffer{}

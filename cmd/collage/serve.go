@@ -2,28 +2,38 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/collage-dev/collage/adapters/bbolt"
+	"github.com/collage-dev/collage/adapters/brotli"
 	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/adapters/nethttp"
 	"github.com/collage-dev/collage/adapters/prometheus"
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/api"
 	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/registry"
+	"github.com/collage-dev/collage/shell/replica"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := m.flags("serve", "Serves a built output folder, composing pages with the BFFs collage.yaml names.\nFrontends without a client bundle need no output folder.")
+	fs := m.flags("serve", "Serves the frontends published to its registry (the embedded store under --data), composing\npages with the BFFs of their versions. It first imports the output of collage build (--dist) as\npublished versions, once: a restart does not undo a promote. Frontends without a client bundle\nneed no output folder.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file")
 	dist := fs.String("dist", "dist", "the output folder of collage build")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
@@ -61,6 +71,24 @@ type serveOptions struct {
 	maxBody         int64
 	maxBFFResponse  int64
 	exposeFragments bool
+
+	// The registry.
+	data         string
+	keepVersions int
+	keepFor      time.Duration
+}
+
+// retention is the registry's retention of the flags, where 0 keeps none
+// by that rule.
+func (o *serveOptions) retention() registry.Retention {
+	k := registry.Retention{Versions: o.keepVersions, Age: o.keepFor}
+	if k.Versions == 0 {
+		k.Versions = -1
+	}
+	if k.Age == 0 {
+		k.Age = -1
+	}
+	return k
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {
@@ -78,6 +106,9 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&o.maxBody, "max-body", fiber.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
 	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiber.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
 	fs.StringVar(&o.server, "server", "fiber", "the HTTP server binding: fiber (the default) or nethttp (net/http); both answer alike")
+	fs.StringVar(&o.data, "data", filepath.Join(".collage", "data"), "the folder of the embedded registry: its store and the published files")
+	fs.IntVar(&o.keepVersions, "keep-versions", registry.DefaultRetention.Versions, "how many versions active before the current one stay servable to the pages rendered with them")
+	fs.DurationVar(&o.keepFor, "keep-for", registry.DefaultRetention.Age, "how long a replaced version stays servable to the pages rendered with it (whichever of --keep-versions and --keep-for keeps more)")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
@@ -117,17 +148,27 @@ func (o *serveOptions) edge() (fiber.Config, error) {
 // shellOptions are the shell's options the flags set. A flag's 0 means
 // zero (at once), where an option's zero means its default.
 func (o *serveOptions) shellOptions() (shell.Options, error) {
+	if o.cacheBytes < 0 {
+		return shell.Options{}, fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
+	}
+	if o.keepVersions < 0 || o.keepFor < 0 {
+		return shell.Options{}, fmt.Errorf("--keep-versions %d --keep-for %s: neither may be negative (0 keeps none by that rule)", o.keepVersions, o.keepFor)
+	}
 	if o.coalesce < 0 {
 		return shell.Options{}, fmt.Errorf("--coalesce %s: give 0 (flush at once) or a positive duration", o.coalesce)
 	}
 	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0, AssetsURL: o.assetsURL}, nil
 }
 
-// listenAndServe serves the config's pages and dist's assets on addr until
-// ctx is done.
+// listenAndServe serves the config's pages on addr until ctx is done, with
+// the registry in the embedded store under o.data, into which it first
+// imports dist.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
 	edge, err := o.edge()
 	if err != nil {
+		return err
+	}
+	if _, err := o.shellOptions(); err != nil {
 		return err
 	}
 	cfg, err := yaml.Load(cfgPath)
@@ -137,96 +178,163 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err := o.sets.apply(cfg); err != nil {
 		return err
 	}
-	metrics := prometheus.New()
-	sh, snap, err := o.newShell(cfg, dist, metrics)
+	st, err := bbolt.Open(o.data)
 	if err != nil {
 		return err
 	}
-	if len(snap.Frontends) == 0 {
-		fmt.Fprintf(m.Stdout, "collage: no bundles in %s: serving server fragments only\n", dist)
+	defer st.Close()
+	blobs, err := registry.NewDiskBlobs(filepath.Join(o.data, "blobs"))
+	if err != nil {
+		return err
 	}
-	edge.Assets, edge.Metrics, edge.SourceMaps = filepath.Join(dist, "assets"), metrics.Handler(), o.sourceMaps
+	first, err := api.Bootstrap(ctx, st, os.Getenv(envAdminToken), time.Now())
+	if err != nil {
+		return fmt.Errorf("%s: %w", envAdminToken, err)
+	}
+	if first != "" {
+		fmt.Fprintf(m.Stdout, "collage: the registry has no token yet; here is an admin token, shown this once:\n\n    %s\n\n"+
+			"  Keep it secret (export COLLAGE_TOKEN=...), or set %s before serve to choose your own.\n", first, envAdminToken)
+	}
+	metrics := prometheus.New()
+	a, err := o.newApp(ctx, cfg, st, blobs, dist, metrics)
+	if err != nil {
+		return err
+	}
+	for _, im := range a.imported {
+		if im.Promoted {
+			fmt.Fprintf(m.Stdout, "collage: %s %s from %s is active\n", im.Frontend, im.Label, dist)
+		}
+	}
+	if len(a.registry.Current().Frontends) == 0 {
+		fmt.Fprintf(m.Stdout, "collage: no bundles published or in %s: serving server fragments only\n", dist)
+	}
+	names := slices.Sorted(maps.Keys(cfg.Frontends))
+	edge.API = api.New(api.Options{Store: st, Blobs: blobs, Frontends: names, Current: a.registry.Current,
+		Changed: func(ctx context.Context) {
+			if err := a.replica.Reload(ctx); err != nil {
+				a.shell.Log().Error("reloading the registry after a change", "err", err)
+			}
+		}, Log: a.shell.Log()})
+	edge.Blobs, edge.Compressors = blobs, []build.Compressor{brotli.Compressor, build.Gzip}
+	edge.Metrics, edge.SourceMaps = metrics.Handler(), o.sourceMaps
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s\n", len(cfg.Routes), url)
+	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, o.data)
 	if m.Listening != nil {
 		m.Listening <- url
 	}
+	go a.replica.Run(ctx)
 	if o.server == "nethttp" {
-		return nethttp.Serve(ctx, ln, sh, edge)
+		return nethttp.Serve(ctx, ln, a.shell, edge)
 	}
-	return fiber.Serve(ctx, ln, sh, edge)
+	return fiber.Serve(ctx, ln, a.shell, edge)
 }
 
-// newShell builds the shell of cfg, serving dist's bundles, as serve and the
-// shell's Lambda entry both run it; metrics, if not nil, observes its
-// pages and fragment fetches.
-func (o *serveOptions) newShell(cfg *yaml.Config, dist string, metrics *prometheus.Metrics) (*shell.Shell, *registry.Snapshot, error) {
-	if o.cacheBytes < 0 {
-		return nil, nil, fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
-	}
+// envAdminToken is the variable whose value serve accepts as an admin
+// token of the publish API.
+const envAdminToken = "COLLAGE_ADMIN_TOKEN"
+
+// app is a shell with the registry it serves from.
+type app struct {
+	shell    *shell.Shell
+	registry *registry.Registry
+	replica  *replica.Replica
+	imported []registry.Imported
+}
+
+// newApp builds the shell of cfg, serving the versions of st and blobs,
+// as serve and the shell's Lambda entry both run it, after importing dist
+// as published versions; metrics, if not nil, observes its pages and
+// fragment fetches.
+func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, st registry.Store, blobs registry.Blobs, dist string, metrics *prometheus.Metrics) (*app, error) {
 	opts, err := o.shellOptions()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	snap, err := registry.LoadDir(dist)
-	if err != nil {
-		return nil, nil, err
+	b := newBinder()
+	frontends := map[string]shell.Frontend{}
+	descriptors := map[string]registry.Descriptor{}
+	for name, f := range cfg.Frontends {
+		d := registry.Descriptor{Frontend: name, BFF: f.BFF, Settings: bff.Settings(f.Settings)}
+		inv, err := b.bind(name, &registry.Release{BFF: d.BFF, Settings: d.Settings})
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: frontend %s: %w", cfg.File, f.Line, name, err)
+		}
+		frontends[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
+		descriptors[name] = d
 	}
-	frontends, err := invokers(cfg)
-	if err != nil {
-		return nil, nil, err
+	a := &app{registry: registry.New(&registry.Snapshot{})}
+	releases := shell.NewReleases(frontends, b.bind)
+	a.replica = replica.New(replica.Options{Store: st, Blobs: blobs, Registry: a.registry, Releases: releases,
+		Retention: o.retention(), Log: opts.Log})
+	if a.imported, err = registry.ImportDir(ctx, st, blobs, dist, descriptors, "collage serve --dist "+dist); err != nil {
+		return nil, err
 	}
-	fetcher := shell.NewFetcher(frontends, 0)
+	if err := a.replica.Reload(ctx); err != nil {
+		return nil, err
+	}
+	fetcher := shell.NewFetcher(releases, 0)
 	if metrics != nil {
 		fetcher = metrics.Fetcher(fetcher)
 		opts.Observer = metrics
 	}
 	opts.Fetcher = cache.New(fetcher, cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
-	opts.Frontends, opts.Registry, opts.Redirects = frontends, registry.New(snap), cfg.Redirects
+	opts.Frontends, opts.Registry, opts.Releases, opts.Redirects = frontends, a.registry, releases, cfg.Redirects
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}
-	sh, err := shell.New(opts)
-	return sh, snap, err
+	a.shell, err = shell.New(opts)
+	return a, err
 }
 
-// invokers makes the invoker of every frontend's BFF.
-func invokers(cfg *yaml.Config) (map[string]shell.Frontend, error) {
-	out := map[string]shell.Frontend{}
-	for name, f := range cfg.Frontends {
-		where := fmt.Sprintf("%s:%d: frontend %s", cfg.File, f.Line, name)
-		switch {
-		case f.BFF == "local":
-			factory, ok := linked[name]
-			if !ok {
-				return nil, fmt.Errorf("%s: bff: local, but no BFF called %q is linked into this binary", where, name)
-			}
-			b, err := factory(bff.Settings(f.Settings))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			out[name] = shell.Frontend{Invoker: invoke.Local(b), Cookies: f.Cookies, Headers: f.Headers}
-		case strings.HasPrefix(f.BFF, "http://"), strings.HasPrefix(f.BFF, "https://"):
-			inv, err := fasthttp.New(f.BFF, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
-		case strings.HasPrefix(f.BFF, "lambda://"):
-			inv, err := lambdaInvoker(f.BFF)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			out[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
-		default:
-			return nil, fmt.Errorf("%s: bff %q is not supported by this binary", where, f.BFF)
-		}
+// binder makes the invokers of BFF targets, once per frontend, target and
+// settings.
+type binder struct {
+	mu   sync.Mutex
+	made map[string]invoke.Invoker
+}
+
+func newBinder() *binder { return &binder{made: map[string]invoke.Invoker{}} }
+
+// bind implements shell.BindFunc.
+func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) {
+	settings, err := json.Marshal(r.Settings) // keys sorted
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	key := name + "\x00" + r.BFF + "\x00" + string(settings)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if inv, ok := b.made[key]; ok {
+		return inv, nil
+	}
+	var inv invoke.Invoker
+	switch t := r.BFF; {
+	case t == "local":
+		factory, ok := linked[name]
+		if !ok {
+			return nil, fmt.Errorf("bff: local, but no BFF called %q is linked into this binary", name)
+		}
+		h, err := factory(r.Settings)
+		if err != nil {
+			return nil, err
+		}
+		inv = invoke.Local(h)
+	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
+		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+	case strings.HasPrefix(t, "lambda://"):
+		inv, err = lambdaInvoker(t)
+	default:
+		err = fmt.Errorf("bff %q is not supported by this binary: want local, http(s):// or lambda://", t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.made[key] = inv
+	return inv, nil
 }
 
 // settingFlags are --set frontend.key=value overrides.

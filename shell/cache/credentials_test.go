@@ -93,7 +93,7 @@ func TestAliceBob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			next := shell.NewFetcher(map[string]shell.Frontend{"cart": {Invoker: inv}}, 0)
+			next := shell.NewFetcher(shell.NewReleases(map[string]shell.Frontend{"cart": {Invoker: inv}}, nil), 0)
 			f := New(next, Options{Credentials: tt.credentials})
 			cart := &layout.Slot{Frontend: "cart", Timeout: 10 * time.Second}
 			for i, v := range tt.visits {

@@ -17,8 +17,9 @@ import (
 // baseKey names a fragment: frontend, slot, page path and query, params.
 func baseKey(slot *layout.Slot, req *compose.Request) string {
 	var b strings.Builder
-	b.Grow(len(slot.Frontend) + len(slot.Name) + len(req.Path) + len(req.Params) + 16)
+	b.Grow(len(slot.Frontend) + len(req.Versions[slot.Frontend]) + len(slot.Name) + len(req.Path) + len(req.Params) + 16)
 	field(&b, slot.Frontend)
+	field(&b, req.Versions[slot.Frontend])
 	field(&b, slot.Name)
 	field(&b, req.Path)
 	field(&b, req.Params)

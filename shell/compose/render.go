@@ -26,6 +26,11 @@ type Request struct {
 	// Deadline bounds the whole page: no slot waits past it. Zero: only
 	// the slots' own timeouts (and the context given to Start) bound it.
 	Deadline time.Time
+	// Versions are the labels of the versions the page is rendered with,
+	// by frontend: a fetcher asks each slot's BFF of that version, and a
+	// cache keeps versions apart. Shared between pages: read only.
+	// Optional. Default: none, every frontend's only version.
+	Versions map[string]string
 }
 
 // A Fetcher gets the fragment of one slot. It should honour ctx; the

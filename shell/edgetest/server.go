@@ -59,6 +59,14 @@ const productLayout = "<!doctype html><html><head><title>p</title></head><body>\
 
 func (su suite) newFixture(t *testing.T, cfg shell.EdgeConfig) *fixture {
 	t.Helper()
+	return su.newFixtureOf(t, cfg, &registry.Snapshot{Revision: 7, Frontends: map[string]*build.Manifest{
+		"catalog": {Name: "catalog", Version: "v1", Entry: "catalog-AB.js", Files: map[string]build.File{"catalog-AB.js": {Size: 1, Integrity: "sha384-x"}}},
+	}, Versions: map[string]string{"catalog": "1.0.0"}})
+}
+
+// newFixtureOf is newFixture serving the versions of snap.
+func (su suite) newFixtureOf(t *testing.T, cfg shell.EdgeConfig, snap *registry.Snapshot) *fixture {
+	t.Helper()
 	f := &fixture{}
 
 	catalog := bff.New("catalog")
@@ -111,9 +119,6 @@ func (su suite) newFixture(t *testing.T, cfg shell.EdgeConfig) *fixture {
 	bff.Fragment(header, template.Must(template.New("").Parse(`<nav>{{.}}</nav>`)), func(context.Context, *bff.FragmentRequest) (string, error) {
 		return "menu", nil
 	})
-	snap := &registry.Snapshot{Frontends: map[string]*build.Manifest{
-		"catalog": {Name: "catalog", Version: "v1", Entry: "catalog-AB.js", Files: map[string]build.File{"catalog-AB.js": {Size: 1, Integrity: "sha384-x"}}},
-	}}
 	sh, err := shell.New(shell.Options{
 		Routes: []shell.Route{
 			{Pattern: "/", Layout: parse("home.html", "<head></head><body><collage-slot frontend=header>h</collage-slot></body>")},
@@ -388,6 +393,7 @@ func (su suite) TestHealth(t *testing.T) {
 	resp, body := do(t, f.app, httptest.NewRequest(http.MethodGet, "/_collage/health", nil))
 	var got struct {
 		Status    string            `json:"status"`
+		Revision  uint64            `json:"revision"`
 		Frontends map[string]string `json:"frontends"`
 		Routes    int               `json:"routes"`
 	}
@@ -395,7 +401,7 @@ func (su suite) TestHealth(t *testing.T) {
 		t.Fatalf("body %q: %v", body, err)
 	}
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
-		got.Status != "ok" || got.Routes != 2 || len(got.Frontends) != 1 || got.Frontends["catalog"] != "v1" {
+		got.Status != "ok" || got.Routes != 2 || got.Revision != 7 || len(got.Frontends) != 1 || got.Frontends["catalog"] != "1.0.0" {
 		t.Errorf("health = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

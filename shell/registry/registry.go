@@ -4,10 +4,6 @@
 package registry
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/collage-dev/collage/build"
@@ -16,8 +12,36 @@ import (
 // Snapshot is the set of versions served at one moment. It is never changed
 // once published; a change publishes a new Snapshot.
 type Snapshot struct {
+	// Revision is the store's revision the snapshot was made from.
+	Revision  uint64
 	Shared    *build.Manifest            // nil when no frontend has a client bundle
 	Frontends map[string]*build.Manifest // by frontend name, only those with a client bundle
+	// Versions are the labels of the active releases, by frontend: the
+	// versions a page is rendered with. Shared by every page: read only.
+	Versions map[string]string
+	// Served are the releases a page may still reach, by frontend and
+	// label: the active ones and those the retention keeps, so that a page
+	// rendered before a promote keeps its assets and its BFF.
+	Served map[string]map[string]*Release
+	// bundles index Served by frontend and manifest version, for the
+	// assets.
+	bundles map[string]map[string]*Release
+}
+
+// Release returns the release frontend/label if it is served, or nil.
+func (s *Snapshot) Release(frontend, label string) *Release {
+	return s.Served[frontend][label]
+}
+
+// Blob returns the blob key of file in the bundle version of frontend,
+// when a served release holds it.
+func (s *Snapshot) Blob(frontend, version, file string) (string, bool) {
+	r := s.bundles[frontend][version]
+	if r == nil {
+		return "", false
+	}
+	key, ok := r.Blobs[file]
+	return key, ok
 }
 
 // Registry holds the current Snapshot.
@@ -40,40 +64,8 @@ func (r *Registry) Set(s *Snapshot) {
 	if s.Frontends == nil {
 		s.Frontends = map[string]*build.Manifest{}
 	}
+	if s.bundles == nil {
+		s.index()
+	}
 	r.cur.Store(s)
-}
-
-// LoadDir reads the snapshot of a build output folder (its collage.json and
-// the manifests it names). A folder that does not exist is an empty snapshot:
-// a shell may serve only server fragments.
-func LoadDir(dir string) (*Snapshot, error) {
-	s := &Snapshot{Frontends: map[string]*build.Manifest{}}
-	idx, err := build.ReadIndex(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	read := func(name, version string) (*build.Manifest, error) {
-		if !build.ValidVersion(version) {
-			return nil, fmt.Errorf("%s: %s has an invalid version %q", filepath.Join(dir, build.IndexFile), name, version)
-		}
-		m, err := build.ReadManifest(filepath.Join(dir, "assets", name, version))
-		if err != nil {
-			return nil, fmt.Errorf("frontend %s version %s: %w", name, version, err)
-		}
-		return m, nil
-	}
-	if idx.Shared != "" {
-		if s.Shared, err = read(build.SharedName, idx.Shared); err != nil {
-			return nil, err
-		}
-	}
-	for name, version := range idx.Frontends {
-		if s.Frontends[name], err = read(name, version); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
 }

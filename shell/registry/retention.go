@@ -17,12 +17,15 @@ type Retention struct {
 	Age time.Duration
 }
 
+// DefaultRetention is what zero fields of a Retention mean.
+var DefaultRetention = Retention{Versions: 20, Age: 7 * 24 * time.Hour}
+
 func (k Retention) withDefaults() Retention {
 	if k.Versions == 0 {
-		k.Versions = 20
+		k.Versions = DefaultRetention.Versions
 	}
 	if k.Age == 0 {
-		k.Age = 7 * 24 * time.Hour
+		k.Age = DefaultRetention.Age
 	}
 	return k
 }

@@ -4,6 +4,9 @@
 // ("@collage/NAME") and calls its mount(el, ctx), then sets
 // data-collage-state to "mounted", or to "failed" with the error in the
 // console. A slot whose frontend has no client bundle becomes "static".
+// ctx.bff, the base of the frontend's /bff calls, names the version the page
+// was rendered with (/bff/NAME@LABEL), so that the calls reach that
+// version's BFF even once another is promoted.
 // It also gives every frontend the same event bus, window.collage.bus.
 
 const listeners = new Map();
@@ -41,6 +44,10 @@ function readImports() {
 const imports = readImports();
 const paramsMeta = document.querySelector('meta[name="collage-params"]');
 const params = Object.fromEntries(new URLSearchParams(paramsMeta ? paramsMeta.content : ""));
+// The versions the page was rendered with: a frontend's /bff calls reach
+// the BFF of its version, even once another is promoted.
+const versionsMeta = document.querySelector('meta[name="collage-versions"]');
+const versions = new URLSearchParams(versionsMeta ? versionsMeta.content : "");
 
 async function mount(el) {
   const name = el.getAttribute("frontend");
@@ -58,7 +65,7 @@ async function mount(el) {
       slot: el.getAttribute("name") || "",
       path: location.pathname + location.search,
       params,
-      bff: "/bff/" + name,
+      bff: "/bff/" + name + (versions.has(name) ? "@" + versions.get(name) : ""),
       bus,
     });
     el.dataset.collageState = "mounted";

@@ -1,0 +1,55 @@
+package registry
+
+import (
+	"time"
+
+	"github.com/collage-dev/collage/build"
+)
+
+// NewSnapshot is what a replica serves of st: the active release of every
+// frontend, and the earlier versions keep retains for the pages rendered
+// with them.
+func NewSnapshot(st *State, keep Retention, now time.Time) *Snapshot {
+	s := &Snapshot{Revision: st.Revision, Frontends: map[string]*build.Manifest{},
+		Versions: map[string]string{}, Served: map[string]map[string]*Release{}}
+	for name, f := range st.Frontends {
+		rels := st.Releases[name]
+		served := map[string]*Release{}
+		if a := rels[f.Active]; a != nil {
+			served[f.Active] = a
+			switch {
+			case name == build.SharedName:
+				s.Shared = a.Manifest
+			case a.Manifest != nil:
+				s.Frontends[name] = a.Manifest
+			}
+			if name != build.SharedName {
+				s.Versions[name] = f.Active
+			}
+		}
+		for _, label := range keep.Retained(f, rels, now) {
+			served[label] = rels[label]
+		}
+		if len(served) > 0 {
+			s.Served[name] = served
+		}
+	}
+	s.index()
+	return s
+}
+
+// index makes bundles from Served.
+func (s *Snapshot) index() {
+	s.bundles = map[string]map[string]*Release{}
+	for name, versions := range s.Served {
+		for _, r := range versions {
+			if r.Manifest == nil {
+				continue
+			}
+			if s.bundles[name] == nil {
+				s.bundles[name] = map[string]*Release{}
+			}
+			s.bundles[name][r.Manifest.Version] = r
+		}
+	}
+}

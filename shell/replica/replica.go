@@ -1,0 +1,117 @@
+// Package replica keeps one shell's in-memory snapshot of the registry in
+// step with the store: it loads the store's state, makes the snapshot,
+// binds the BFFs of its versions and swaps it in, so that the request
+// path reads memory and never waits on the store. It also collects the
+// blobs no version needs.
+package replica
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/registry"
+)
+
+// Options make a Replica.
+type Options struct {
+	Store    registry.Store
+	Blobs    registry.Blobs
+	Registry *registry.Registry
+	Releases *shell.Releases
+	// Retention is how long versions stay servable once replaced.
+	// Optional. Default: registry.Retention's defaults.
+	Retention registry.Retention
+	// Every is how often the replica remakes its snapshot (versions age
+	// out of the retention) and collects blobs. Optional. Default: 10m.
+	Every time.Duration
+	// Grace is how old an unreferenced blob must be to be collected, so
+	// that a publish in flight, whose blobs come before its release, keeps
+	// them. Optional. Default: 1h.
+	Grace time.Duration
+	// Log receives the changes of snapshot and what is collected.
+	// Optional. Default: slog.Default().
+	Log *slog.Logger
+	// Now tells the time. Optional. Default: time.Now.
+	Now func() time.Time
+}
+
+// Replica keeps a Registry in step with a Store.
+type Replica struct {
+	o  Options
+	mu sync.Mutex // one reload at a time, so that snapshots go forward
+}
+
+// New returns a replica; call Reload before serving.
+func New(o Options) *Replica {
+	if o.Every == 0 {
+		o.Every = 10 * time.Minute
+	}
+	if o.Grace == 0 {
+		o.Grace = time.Hour
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Replica{o: o}
+}
+
+// Reload makes the snapshot of the store's state and serves it. A version
+// whose BFF cannot be bound is logged and served through its frontend's
+// default invoker.
+func (r *Replica) Reload(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.o.Store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	snap := registry.NewSnapshot(st, r.o.Retention, r.o.Now())
+	if err := r.o.Releases.Install(snap); err != nil {
+		r.o.Log.Error("binding the BFFs of the registry's versions", "revision", snap.Revision, "err", err)
+	}
+	if old := r.o.Registry.Current(); old.Revision != snap.Revision {
+		r.o.Log.Info("registry snapshot", "revision", snap.Revision, "versions", snap.Versions)
+	}
+	r.o.Registry.Set(snap)
+	return nil
+}
+
+// Collect deletes the blobs that no version of the store references and
+// that are older than the grace period, and the leftovers of publishes
+// that did not finish.
+func (r *Replica) Collect(ctx context.Context) (registry.Swept, error) {
+	st, err := r.o.Store.Load(ctx)
+	if err != nil {
+		return registry.Swept{}, err
+	}
+	keep := registry.Referenced(st)
+	return r.o.Blobs.Sweep(ctx, func(key string) bool { return keep[key] }, r.o.Now().Add(-r.o.Grace))
+}
+
+// Run reloads and collects every Options.Every until ctx is done.
+func (r *Replica) Run(ctx context.Context) {
+	t := time.NewTicker(r.o.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := r.Reload(ctx); err != nil {
+			r.o.Log.Error("reloading the registry", "err", err)
+		}
+		swept, err := r.Collect(ctx)
+		if err != nil {
+			r.o.Log.Error("collecting blobs", "err", err)
+		} else if swept.Blobs > 0 || swept.Temp > 0 {
+			r.o.Log.Info("collected blobs", "blobs", swept.Blobs, "bytes", swept.Bytes, "temporary", swept.Temp)
+		}
+	}
+}
