@@ -5,6 +5,9 @@
 //	collage serve    serve a built dist/ with the BFFs collage.yaml names
 //	collage lambda-shell  serve the shell inside AWS Lambda (its bootstrap)
 //	collage pack     build one frontend into the archive of a release
+//	collage publish  pack one frontend and upload it to a running shell
+//	collage versions, promote, rollback, yank, history, token
+//	                 drive the shell's publish API
 package main
 
 import (
@@ -26,6 +29,18 @@ Usage:
   collage serve   [--config collage.yaml] [--data .collage/data] [--dist dist] [--addr 127.0.0.1:3000]
   collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
   collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET]
+  collage publish frontends/NAME [--promote] [--expect V] [--label L] [--bff TARGET] [--root .]
+  collage versions NAME [--json]
+  collage promote NAME VERSION [--expect V]
+  collage rollback NAME [--to VERSION] [--expect V]
+  collage rollback --all --to TIME   (RFC 3339, or how long ago: 15m)
+  collage yank    NAME VERSION
+  collage history [NAME] [--since REV] [--json]
+  collage token   create --frontend NAME[,NAME] --can publish,promote [--expires 720h] [--name N]
+  collage token   list [--json] | revoke ID
+
+The commands from publish on call the shell at --shell URL (or COLLAGE_SHELL;
+default http://127.0.0.1:3000) with the token --token (or COLLAGE_TOKEN).
 
 Run "collage COMMAND --help" for a command's flags.
 `
@@ -77,6 +92,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.lambdaShell(ctx, args[1:])
 	case "pack":
 		return m.pack(args[1:])
+	case "publish":
+		return m.publish(ctx, args[1:])
+	case "versions":
+		return m.versions(ctx, args[1:])
+	case "promote":
+		return m.promote(ctx, args[1:])
+	case "rollback":
+		return m.rollback(ctx, args[1:])
+	case "yank":
+		return m.yank(ctx, args[1:])
+	case "history":
+		return m.history(ctx, args[1:])
+	case "token":
+		return m.token(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -19,10 +19,9 @@ import (
 
 func (m *Main) pack(args []string) error {
 	fset := m.flags("pack frontends/NAME", "Builds one frontend, alone and minified, into a temporary folder (never dist/), and\nwrites the archive of its release: NAME-LABEL.tar.gz, or --out. Prints the archive's path.\nThe archive's format is in docs/API.md.")
-	root := fset.String("root", ".", "project folder, holding node_modules/")
-	out := fset.String("out", "", "the archive to write (default NAME-LABEL.tar.gz in the current folder)")
-	label := fset.String("label", "", "the version's label, such as a semver (default: the first 12 hex digits of the content digest)")
-	target := fset.String("bff", "local", `the release's BFF target: "local" for a BFF linked into the shell, a versioned URL, or a Lambda version or alias ARN`)
+	var o packOptions
+	o.flags(fset)
+	fset.StringVar(&o.out, "out", "", "the archive to write (default NAME-LABEL.tar.gz in the current folder)")
 	pos, err := parseAnywhere(fset, args)
 	if err != nil {
 		return err
@@ -31,31 +30,54 @@ func (m *Main) pack(args []string) error {
 		fset.Usage()
 		return fmt.Errorf("pack: want one frontend folder, such as frontends/cart; got %d arguments", len(pos))
 	}
-	start := time.Now()
-	dir, err := filepath.Abs(pos[0])
+	path, _, err := m.packFrontend(pos[0], o)
 	if err != nil {
-		return err
+		return fmt.Errorf("pack: %w", err)
 	}
-	absRoot, err := filepath.Abs(*root)
+	fmt.Fprintln(m.Stdout, path)
+	return nil
+}
+
+// packOptions are what pack and publish ask of the archive.
+type packOptions struct {
+	root, out, label, target string
+}
+
+func (o *packOptions) flags(fset *flag.FlagSet) {
+	fset.StringVar(&o.root, "root", ".", "project folder, holding node_modules/")
+	fset.StringVar(&o.label, "label", "", "the version's label, such as a semver (default: the first 12 hex digits of the content digest)")
+	fset.StringVar(&o.target, "bff", "local", `the release's BFF target: "local" for a BFF linked into the shell, a versioned URL, or a Lambda version or alias ARN`)
+}
+
+// packFrontend builds the frontend in folder and writes the archive of its
+// release to o.out, or NAME-LABEL.tar.gz when o.out is empty. It returns
+// the archive's path and the frontend's name.
+func (m *Main) packFrontend(folder string, o packOptions) (path, name string, err error) {
+	start := time.Now()
+	dir, err := filepath.Abs(folder)
 	if err != nil {
-		return err
+		return "", "", err
+	}
+	absRoot, err := filepath.Abs(o.root)
+	if err != nil {
+		return "", "", err
 	}
 	parent, err := filepath.Rel(absRoot, filepath.Dir(dir))
 	if err != nil || parent == ".." || strings.HasPrefix(parent, "../") {
-		return fmt.Errorf("pack: %s is not inside the project folder %s (--root)", pos[0], *root)
+		return "", "", fmt.Errorf("%s is not inside the project folder %s (--root)", folder, o.root)
 	}
-	name := filepath.Base(dir)
-	d := registry.Descriptor{Frontend: name, Label: *label, BFF: *target}
+	name = filepath.Base(dir)
+	d := registry.Descriptor{Frontend: name, Label: o.label, BFF: o.target}
 	if err := build.CheckName(name); err != nil {
-		return fmt.Errorf("pack: %s: %w", pos[0], err)
+		return "", "", fmt.Errorf("%s: %w", folder, err)
 	}
-	if *label != "" && !build.ValidVersion(*label) {
-		return fmt.Errorf("pack: --label %q: use letters, digits, dots, dashes and underscores, at most 64", *label)
+	if o.label != "" && !build.ValidVersion(o.label) {
+		return "", "", fmt.Errorf("--label %q: use letters, digits, dots, dashes and underscores, at most 64", o.label)
 	}
 
 	tmp, err := os.MkdirTemp("", "collage-pack-")
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer os.RemoveAll(tmp)
 	// No compressed copies: the archive carries only what the manifest
@@ -65,27 +87,28 @@ func (m *Main) pack(args []string) error {
 	if len(res.Errors) > 0 {
 		printErrors(m.Stderr, res.Errors)
 		fmt.Fprintf(m.Stderr, "pack failed with %d error(s)\n", len(res.Errors))
-		return errReported
+		return "", "", errReported
 	}
 	man := res.Manifests[name] // nil for a frontend without a client bundle
 	files := os.DirFS(tmp)
 	if man != nil {
 		files = os.DirFS(filepath.Join(tmp, "dist", "assets", name, man.Version))
 	}
-	if *label == "" {
-		if *label, err = digestLabel(d, man, files); err != nil {
-			return err
+	label := o.label
+	if label == "" {
+		if label, err = digestLabel(d, man, files); err != nil {
+			return "", "", err
 		}
 	}
-	if *out == "" {
-		*out = name + "-" + *label + ".tar.gz"
+	path = o.out
+	if path == "" {
+		path = name + "-" + label + ".tar.gz"
 	}
-	if err := writeArchive(*out, d, man, files); err != nil {
-		return err
+	if err := writeArchive(path, d, man, files); err != nil {
+		return "", "", err
 	}
 	fmt.Fprintf(m.Stderr, "packed %s in %s\n", name, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(m.Stdout, *out)
-	return nil
+	return path, name, nil
 }
 
 // digestLabel is the label the registry gives a release published without
@@ -147,7 +170,7 @@ func writeArchive(path string, d registry.Descriptor, man *build.Manifest, files
 	_, _, err = registry.ReadArchive(f, registry.ArchiveLimits{})
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("pack: the registry would refuse the archive: %w", err)
+		return fmt.Errorf("the registry would refuse the archive: %w", err)
 	}
 	return os.Rename(f.Name(), path)
 }
