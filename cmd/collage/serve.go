@@ -305,6 +305,9 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 	if err != nil {
 		return nil, err
 	}
+	if len(r.Settings) == 0 {
+		settings = nil // none and empty are the same settings
+	}
 	key := name + "\x00" + r.BFF + "\x00" + string(settings)
 	b.mu.Lock()
 	defer b.mu.Unlock()
