@@ -18,19 +18,30 @@ import (
 )
 
 func (m *Main) pack(args []string) error {
-	fset := m.flags("pack frontends/NAME", "Builds one frontend, alone and minified, into a temporary folder (never dist/), and\nwrites the archive of its release: NAME-LABEL.tar.gz, or --out. Prints the archive's path.\nThe archive's format is in docs/API.md.")
+	fset := m.flags("pack frontends/NAME | --shared", "Builds one frontend, alone and minified, into a temporary folder (never dist/), and\nwrites the archive of its release: NAME-LABEL.tar.gz, or --out. Prints the archive's path.\nWith --shared, builds the shared dependencies alone into _shared-LABEL.tar.gz.\nThe archive's format is in docs/API.md.")
 	var o packOptions
 	o.flags(fset)
 	fset.StringVar(&o.out, "out", "", "the archive to write (default NAME-LABEL.tar.gz in the current folder)")
+	fset.BoolVar(&o.shared, "shared", false, "pack the shared dependencies (preact and the like) as the release _shared, instead of a frontend")
 	pos, err := parseAnywhere(fset, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if o.shared && len(pos) > 0 || !o.shared && len(pos) != 1 {
 		fset.Usage()
-		return fmt.Errorf("pack: want one frontend folder, such as frontends/cart; got %d arguments", len(pos))
+		return fmt.Errorf("pack: want one frontend folder, such as frontends/cart, or --shared alone; got %d arguments", len(pos))
 	}
-	path, _, err := m.packFrontend(pos[0], o)
+	folder := ""
+	if len(pos) == 1 {
+		folder = pos[0]
+	}
+	if o.shared {
+		if o.target != "local" {
+			return fmt.Errorf("pack: --bff %q: the shared dependencies have no BFF", o.target)
+		}
+		o.target = ""
+	}
+	path, _, err := m.packFrontend(folder, o)
 	if err != nil {
 		return fmt.Errorf("pack: %w", err)
 	}
@@ -41,6 +52,7 @@ func (m *Main) pack(args []string) error {
 // packOptions are what pack and publish ask of the archive.
 type packOptions struct {
 	root, out, label, target string
+	shared                   bool // the shared dependencies, not a frontend
 }
 
 func (o *packOptions) flags(fset *flag.FlagSet) {
@@ -51,26 +63,31 @@ func (o *packOptions) flags(fset *flag.FlagSet) {
 
 // packFrontend builds the frontend in folder and writes the archive of its
 // release to o.out, or NAME-LABEL.tar.gz when o.out is empty. It returns
-// the archive's path and the frontend's name.
+// the archive's path and the frontend's name. With o.shared it packs the
+// shared dependencies alone instead, as the release build.SharedName, and
+// folder is not read.
 func (m *Main) packFrontend(folder string, o packOptions) (path, name string, err error) {
 	start := time.Now()
-	dir, err := filepath.Abs(folder)
-	if err != nil {
-		return "", "", err
-	}
 	absRoot, err := filepath.Abs(o.root)
 	if err != nil {
 		return "", "", err
 	}
-	parent, err := filepath.Rel(absRoot, filepath.Dir(dir))
-	if err != nil || parent == ".." || strings.HasPrefix(parent, "../") {
-		return "", "", fmt.Errorf("%s is not inside the project folder %s (--root)", folder, o.root)
+	name, parent := build.SharedName, ""
+	if !o.shared {
+		dir, err := filepath.Abs(folder)
+		if err != nil {
+			return "", "", err
+		}
+		parent, err = filepath.Rel(absRoot, filepath.Dir(dir))
+		if err != nil || parent == ".." || strings.HasPrefix(parent, "../") {
+			return "", "", fmt.Errorf("%s is not inside the project folder %s (--root)", folder, o.root)
+		}
+		name = filepath.Base(dir)
+		if err := build.CheckName(name); err != nil {
+			return "", "", fmt.Errorf("%s: %w", folder, err)
+		}
 	}
-	name = filepath.Base(dir)
 	d := registry.Descriptor{Frontend: name, Label: o.label, BFF: o.target}
-	if err := build.CheckName(name); err != nil {
-		return "", "", fmt.Errorf("%s: %w", folder, err)
-	}
 	if o.label != "" && !build.ValidVersion(o.label) {
 		return "", "", fmt.Errorf("--label %q: use letters, digits, dots, dashes and underscores, at most 64", o.label)
 	}

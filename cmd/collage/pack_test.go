@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -131,6 +132,87 @@ func TestPackDefaultLabel(t *testing.T) {
 	}
 }
 
+// TestPackShared packs the shared dependencies alone, publishes them, and
+// checks a frontend packed from the same node_modules against them.
+func TestPackShared(t *testing.T) {
+	needNodeModules(t)
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distBefore := stat(t, filepath.Join(absRoot, "dist"))
+	t.Chdir(t.TempDir())
+	out := &syncbuf.Buffer{}
+	m := &Main{Stdout: out, Stderr: io.Discard}
+	if err := m.Run(context.Background(), []string{"pack", "--shared", "--root", absRoot}); err != nil {
+		t.Fatal(err)
+	}
+	if after := stat(t, filepath.Join(absRoot, "dist")); after != distBefore {
+		t.Errorf("pack touched dist/: %s, then %s", distBefore, after)
+	}
+	path := strings.TrimSpace(out.String())
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rel, files, err := registry.ReadArchive(f, registry.ArchiveLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg struct{ Version string }
+	data, err := os.ReadFile(filepath.Join(absRoot, "node_modules", "preact", "package.json"))
+	if err != nil || json.Unmarshal(data, &pkg) != nil {
+		t.Fatalf("preact's package.json: %v", err)
+	}
+	man := rel.Manifest
+	if rel.Frontend != build.SharedName || rel.BFF != "" || man == nil || man.Entry != "" || man.Packages["preact"] != pkg.Version {
+		t.Fatalf("release = %+v, manifest %+v; want _shared, no BFF, built from preact %s", rel, man, pkg.Version)
+	}
+	for _, spec := range build.DefaultShared {
+		if man.Imports[spec] == "" {
+			t.Errorf("imports = %v, want %s", man.Imports, spec)
+		}
+	}
+	st, err := bbolt.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blobs, err := registry.NewDiskBlobs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := registry.Publish(context.Background(), st, blobs, rel, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := build.SharedName + "-" + got.Label + ".tar.gz"; path != want {
+		t.Errorf("archive %s, want %s (the registry's label)", path, want)
+	}
+
+	out = &syncbuf.Buffer{}
+	m = &Main{Stdout: out, Stderr: io.Discard}
+	if err := m.Run(context.Background(), []string{"pack", "--root", absRoot, filepath.Join(absRoot, "frontends", "catalog")}); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := os.Open(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.Close()
+	catalog, _, err := registry.ReadArchive(cf, registry.ArchiveLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if catalog.Manifest.Packages["preact"] != pkg.Version {
+		t.Errorf("catalog's packages = %v, want preact %s", catalog.Manifest.Packages, pkg.Version)
+	}
+	if err := registry.CheckShared(got.Manifest, catalog.Manifest); err != nil {
+		t.Errorf("catalog against the shared dependencies packed beside it: %v", err)
+	}
+}
+
 func TestPackRefuses(t *testing.T) {
 	needNodeModules(t)
 	for _, tc := range []struct {
@@ -140,6 +222,8 @@ func TestPackRefuses(t *testing.T) {
 	}{
 		{"no folder", nil, "want one frontend folder"},
 		{"two folders", []string{"frontends/cart", "frontends/recs"}, "got 2 arguments"},
+		{"a folder and --shared", []string{"--shared", "frontends/cart"}, "or --shared alone; got 1 arguments"},
+		{"a BFF for the shared dependencies", []string{"--shared", "--bff", "https://shared.example"}, `--bff "https://shared.example": the shared dependencies have no BFF`},
 		{"an unknown frontend", []string{"frontends/nope"}, `no frontend "nope"`},
 		{"a folder outside the project", []string{"/tmp/cart"}, "is not inside the project folder"},
 		{"a bad label", []string{"frontends/cart", "--label", "../v1"}, `--label "../v1"`},
