@@ -200,6 +200,11 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
+	// The store's file is locked to this process: no publish is in flight,
+	// and what a crash left behind can go now.
+	if _, err := a.replica.Collect(ctx, 0); err != nil {
+		return err
+	}
 	for _, im := range a.imported {
 		if im.Promoted {
 			fmt.Fprintf(m.Stdout, "collage: %s %s from %s is active\n", im.Frontend, im.Label, dist)

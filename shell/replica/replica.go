@@ -83,15 +83,21 @@ func (r *Replica) Reload(ctx context.Context) error {
 }
 
 // Collect deletes the blobs that no version of the store references and
-// that are older than the grace period, and the leftovers of publishes
-// that did not finish.
-func (r *Replica) Collect(ctx context.Context) (registry.Swept, error) {
+// that are older than grace, and the leftovers of publishes that did not
+// finish. A grace of zero is for a process that holds the store alone and
+// publishes nothing yet, at its start: what a crash left is collected at
+// once.
+func (r *Replica) Collect(ctx context.Context, grace time.Duration) (registry.Swept, error) {
 	st, err := r.o.Store.Load(ctx)
 	if err != nil {
 		return registry.Swept{}, err
 	}
 	keep := registry.Referenced(st)
-	return r.o.Blobs.Sweep(ctx, func(key string) bool { return keep[key] }, r.o.Now().Add(-r.o.Grace))
+	swept, err := r.o.Blobs.Sweep(ctx, func(key string) bool { return keep[key] }, r.o.Now().Add(-grace))
+	if err == nil && (swept.Blobs > 0 || swept.Temp > 0) {
+		r.o.Log.Info("collected blobs", "blobs", swept.Blobs, "bytes", swept.Bytes, "temporary", swept.Temp)
+	}
+	return swept, err
 }
 
 // Run reloads and collects every Options.Every until ctx is done.
@@ -107,11 +113,8 @@ func (r *Replica) Run(ctx context.Context) {
 		if err := r.Reload(ctx); err != nil {
 			r.o.Log.Error("reloading the registry", "err", err)
 		}
-		swept, err := r.Collect(ctx)
-		if err != nil {
+		if _, err := r.Collect(ctx, r.o.Grace); err != nil {
 			r.o.Log.Error("collecting blobs", "err", err)
-		} else if swept.Blobs > 0 || swept.Temp > 0 {
-			r.o.Log.Info("collected blobs", "blobs", swept.Blobs, "bytes", swept.Bytes, "temporary", swept.Temp)
 		}
 	}
 }
