@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/adapters/esbuild"
+	"github.com/collage-dev/collage/adapters/yaml"
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -35,11 +39,8 @@ func (m *Main) pack(args []string) error {
 	if len(pos) == 1 {
 		folder = pos[0]
 	}
-	if o.shared {
-		if o.target != "local" {
-			return fmt.Errorf("pack: --bff %q: the shared dependencies have no BFF", o.target)
-		}
-		o.target = ""
+	if o.shared && o.target != "" {
+		return fmt.Errorf("pack: --bff %q: the shared dependencies have no BFF", o.target)
 	}
 	path, _, err := m.packFrontend(folder, o)
 	if err != nil {
@@ -51,14 +52,36 @@ func (m *Main) pack(args []string) error {
 
 // packOptions are what pack and publish ask of the archive.
 type packOptions struct {
-	root, out, label, target string
-	shared                   bool // the shared dependencies, not a frontend
+	root, out, label, target, config string
+	shared                           bool // the shared dependencies, not a frontend
 }
 
 func (o *packOptions) flags(fset *flag.FlagSet) {
 	fset.StringVar(&o.root, "root", ".", "project folder, holding node_modules/")
 	fset.StringVar(&o.label, "label", "", "the version's label, such as a semver (default: the first 12 hex digits of the content digest)")
-	fset.StringVar(&o.target, "bff", "local", `the release's BFF target: "local" for a BFF linked into the shell, a versioned URL, or a Lambda version or alias ARN`)
+	fset.StringVar(&o.target, "bff", "", `the release's BFF target: "local" for a BFF linked into the shell, a versioned URL, or a Lambda version or alias ARN (default: the frontend's bff: in the config, else local)`)
+	fset.StringVar(&o.config, "config", "", "the config whose entry for the frontend gives the release its BFF target and settings (default: collage.yaml in --root, when there is one)")
+}
+
+// fromConfig is the BFF target and settings the config gives the frontend
+// called name, when it declares it; target is o.target when set.
+func (o *packOptions) fromConfig(absRoot, name string) (target string, settings bff.Settings, err error) {
+	path := o.config
+	if path == "" {
+		path = filepath.Join(absRoot, "collage.yaml")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return cmp.Or(o.target, "local"), nil, nil
+		}
+	}
+	cfg, err := yaml.Load(path)
+	if err != nil {
+		return "", nil, err
+	}
+	f, ok := cfg.Frontends[name]
+	if !ok {
+		return cmp.Or(o.target, "local"), nil, nil
+	}
+	return cmp.Or(o.target, f.BFF), bff.Settings(f.Settings), nil
 }
 
 // packFrontend builds the frontend in folder and writes the archive of its
@@ -87,7 +110,12 @@ func (m *Main) packFrontend(folder string, o packOptions) (path, name string, er
 			return "", "", fmt.Errorf("%s: %w", folder, err)
 		}
 	}
-	d := registry.Descriptor{Frontend: name, Label: o.label, BFF: o.target}
+	d := registry.Descriptor{Frontend: name, Label: o.label}
+	if !o.shared {
+		if d.BFF, d.Settings, err = o.fromConfig(absRoot, name); err != nil {
+			return "", "", err
+		}
+	}
 	if o.label != "" && !build.ValidVersion(o.label) {
 		return "", "", fmt.Errorf("--label %q: use letters, digits, dots, dashes and underscores, at most 64", o.label)
 	}

@@ -292,3 +292,41 @@ func stat(t *testing.T, path string) string {
 	}
 	return fi.ModTime().String()
 }
+
+// TestPackTakesTheConfig packs recs, whose entry in collage.yaml has
+// settings: the release carries them and the entry's BFF target, unless
+// --bff names another.
+func TestPackTakesTheConfig(t *testing.T) {
+	needNodeModules(t)
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	for _, tt := range []struct {
+		args   []string
+		target string
+	}{
+		{nil, "local"},
+		{[]string{"--bff", "https://recs.example/v7"}, "https://recs.example/v7"},
+	} {
+		out := &syncbuf.Buffer{}
+		m := &Main{Stdout: out, Stderr: io.Discard}
+		args := append([]string{"pack", "--root", absRoot, "--out", "recs.tar.gz", filepath.Join(absRoot, "frontends", "recs")}, tt.args...)
+		if err := m.Run(context.Background(), args); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open("recs.tar.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _, err := registry.ReadArchive(f, registry.ArchiveLimits{})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel.BFF != tt.target || rel.Settings["delay"] != "0s" {
+			t.Errorf("%v: BFF %q settings %v, want %q and collage.yaml's delay: 0s", tt.args, rel.BFF, rel.Settings, tt.target)
+		}
+	}
+}

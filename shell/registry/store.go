@@ -220,14 +220,19 @@ func precondition(format string, a ...any) error {
 }
 
 // DigestOf is the content digest of a release: everything that makes it
-// what it serves, not who published it when.
+// what it serves, not who published it when. No settings and empty
+// settings are the same.
 func DigestOf(r *Release) (string, error) {
+	settings := r.Settings
+	if len(settings) == 0 {
+		settings = nil
+	}
 	data, err := json.Marshal(struct {
 		Manifest *build.Manifest   `json:"manifest"`
 		Blobs    map[string]string `json:"blobs"`
 		BFF      string            `json:"bff"`
 		Settings bff.Settings      `json:"settings"`
-	}{r.Manifest, r.Blobs, r.BFF, r.Settings})
+	}{r.Manifest, r.Blobs, r.BFF, settings})
 	if err != nil {
 		return "", err
 	}
