@@ -190,6 +190,18 @@ func (s *Store) Load(ctx context.Context) (*registry.State, error) {
 	return st, nil
 }
 
+// Revision implements registry.Store.
+func (s *Store) Revision(ctx context.Context) (rev uint64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		rev, err = (&txn{tx: tx}).Revision()
+		return err
+	})
+	return rev, err
+}
+
 // PutToken implements registry.Store.
 func (s *Store) PutToken(ctx context.Context, t *registry.Token) error {
 	if err := ctx.Err(); err != nil {

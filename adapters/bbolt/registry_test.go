@@ -34,7 +34,7 @@ func open(t testing.TB, dir string) *bbolt.Store {
 }
 
 func TestConformance(t *testing.T) {
-	registrytest.Run(t, func(t *testing.T) registry.Store { return open(t, t.TempDir()) })
+	registrytest.Run(t, func(t *testing.T) registry.Store { return open(t, t.TempDir()) }, nil)
 }
 
 func TestSurvivesRestart(t *testing.T) {

@@ -168,6 +168,16 @@ func (s *MemStore) Load(ctx context.Context) (*State, error) {
 	return st, nil
 }
 
+// Revision implements Store.
+func (s *MemStore) Revision(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.revision, nil
+}
+
 // PutToken implements Store.
 func (s *MemStore) PutToken(ctx context.Context, t *Token) error {
 	if err := ctx.Err(); err != nil {

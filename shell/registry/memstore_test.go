@@ -9,5 +9,5 @@ import (
 
 func TestMemStoreConformance(t *testing.T) {
 	t.Parallel()
-	registrytest.Run(t, func(t *testing.T) registry.Store { return registry.NewMemStore() })
+	registrytest.Run(t, func(t *testing.T) registry.Store { return registry.NewMemStore() }, nil)
 }

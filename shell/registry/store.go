@@ -124,6 +124,9 @@ type Store interface {
 	History(ctx context.Context, since uint64) ([]Change, error)
 	// Load returns the whole state at the current revision.
 	Load(ctx context.Context) (*State, error)
+	// Revision returns the current revision in one cheap read, so that a
+	// replica can poll it and load the state only when it moved.
+	Revision(ctx context.Context) (uint64, error)
 
 	// PutToken adds t, or replaces the token of the same ID. Tokens are
 	// not part of the revision: they change who may publish, not what is
@@ -137,6 +140,18 @@ type Store interface {
 	// RevokeToken deletes the token id: not_found when there is none.
 	RevokeToken(ctx context.Context, id string) error
 	Close() error
+}
+
+// A Watcher tells of changes made by other processes. A store that
+// replicas share implements it beside Store.
+type Watcher interface {
+	// Watch calls changed after every change any process commits, and
+	// once each time it (re)connects, since what was sent while it was
+	// disconnected is lost; it returns when ctx is done. changed runs on
+	// Watch's goroutine, one call at a time: it should only note that the
+	// state moved. Watch returns nil when ctx is done, or the error that
+	// keeps it from watching at all, such as a closed store.
+	Watch(ctx context.Context, changed func()) error
 }
 
 // What a token may do.

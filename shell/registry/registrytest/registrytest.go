@@ -25,25 +25,41 @@ import (
 // Open returns a new, empty store, closed when t ends.
 type Open func(t *testing.T) registry.Store
 
-// Run runs the whole suite against the stores open makes.
-func Run(t *testing.T, open Open) {
+// Replicas returns two handles on one new, empty state, as two replicas
+// (two processes) open it, closed when t ends.
+type Replicas func(t *testing.T) (registry.Store, registry.Store)
+
+// Run runs the whole suite against the stores open makes, and its tests
+// of replicas against the pairs replicas makes. replicas is nil for a
+// store one process holds alone: its replicas are then one store twice.
+func Run(t *testing.T, open Open, replicas Replicas) {
+	if replicas == nil {
+		replicas = func(t *testing.T) (registry.Store, registry.Store) {
+			st := open(t)
+			return st, st
+		}
+	}
 	for _, tc := range []struct {
 		name string
-		test func(*testing.T, Open)
+		test func(*testing.T)
 	}{
-		{"Publish", TestPublish},
-		{"PublishBundle", TestPublishBundle},
-		{"PublishShared", TestPublishShared},
-		{"Promote", TestPromote},
-		{"ConcurrentPromotes", TestConcurrentPromotes},
-		{"Rollback", TestRollback},
-		{"RollbackAll", TestRollbackAll},
-		{"Yank", TestYank},
-		{"LoadAndHistory", TestLoadAndHistory},
-		{"Isolation", TestIsolation},
-		{"Tokens", TestTokens},
+		{"Publish", func(t *testing.T) { TestPublish(t, open) }},
+		{"PublishBundle", func(t *testing.T) { TestPublishBundle(t, open) }},
+		{"PublishShared", func(t *testing.T) { TestPublishShared(t, open) }},
+		{"Promote", func(t *testing.T) { TestPromote(t, open) }},
+		{"Rollback", func(t *testing.T) { TestRollback(t, open) }},
+		{"RollbackAll", func(t *testing.T) { TestRollbackAll(t, open) }},
+		{"Yank", func(t *testing.T) { TestYank(t, open) }},
+		{"LoadAndHistory", func(t *testing.T) { TestLoadAndHistory(t, open) }},
+		{"Revision", func(t *testing.T) { TestRevision(t, open) }},
+		{"Isolation", func(t *testing.T) { TestIsolation(t, open) }},
+		{"Tokens", func(t *testing.T) { TestTokens(t, open) }},
+		{"Replicas", func(t *testing.T) { TestReplicas(t, replicas) }},
+		{"ConcurrentPromotes", func(t *testing.T) { TestConcurrentPromotes(t, replicas) }},
+		{"ConcurrentPublishes", func(t *testing.T) { TestConcurrentPublishes(t, replicas) }},
+		{"Watch", func(t *testing.T) { TestWatch(t, replicas) }},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
+		t.Run(tc.name, tc.test)
 	}
 }
 
@@ -105,13 +121,22 @@ func promote(t *testing.T, st registry.Store, frontend, label string) registry.C
 	return c
 }
 
+// revision returns the store's revision, which Revision and Load must
+// agree on.
 func revision(t *testing.T, st registry.Store) uint64 {
 	t.Helper()
+	rev, err := st.Revision(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := st.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Revision
+	if s.Revision != rev {
+		t.Fatalf("Revision says %d, Load says %d", rev, s.Revision)
+	}
+	return rev
 }
 
 func active(t *testing.T, st registry.Store, frontend string) string {
@@ -292,9 +317,11 @@ func TestPromote(t *testing.T, open Open) {
 }
 
 // TestConcurrentPromotes checks that of two promotes expecting the same
-// active version, exactly one wins and the other is told so.
-func TestConcurrentPromotes(t *testing.T, open Open) {
-	st := open(t)
+// active version, one through each replica, exactly one wins and the
+// other is told so.
+func TestConcurrentPromotes(t *testing.T, replicas Replicas) {
+	st, other := replicas(t)
+	sides := []registry.Store{st, other}
 	ctx := context.Background()
 	for _, l := range []string{"v1", "v2", "v3"} {
 		publish(t, st, release("catalog", l, "http://127.0.0.1:9001/"+l))
@@ -314,7 +341,7 @@ func TestConcurrentPromotes(t *testing.T, open Open) {
 		for i, l := range others {
 			wg.Go(func() {
 				<-start
-				_, errs[i] = st.Promote(ctx, registry.Move{Frontend: "catalog", Label: l, Expect: from, By: l})
+				_, errs[i] = sides[i].Promote(ctx, registry.Move{Frontend: "catalog", Label: l, Expect: from, By: l})
 			})
 		}
 		close(start)
