@@ -330,13 +330,26 @@ func (h *Handler) WriteError(resp Response, id, path string, err error) {
 	resp.Send(status, e.JSON())
 }
 
+// health answers how the shell is: "ok", or "degraded" while the
+// registry's store does not answer, the pages being served from the last
+// snapshot. Either is a 200: the shell serves pages. The store's own error
+// goes to the log, not to whoever asks.
 func (h *Handler) health(sh *Shell, resp Response) {
 	snap := sh.Registry().Current()
 	versions := snap.Versions
 	if versions == nil {
 		versions = map[string]string{}
 	}
-	body, _ := json.Marshal(map[string]any{"status": "ok", "revision": snap.Revision, "frontends": versions, "routes": len(sh.Pages())})
+	out := map[string]any{"status": "ok", "revision": snap.Revision, "frontends": versions, "routes": len(sh.Pages())}
+	if s := sh.Registry().Sync(); s.Err != nil {
+		out["status"] = "degraded"
+		out["registry"] = map[string]any{
+			"error":   "the registry's store does not answer: pages are served from the last snapshot, and publishing is refused",
+			"failing": s.Failing.UTC().Format(time.RFC3339),
+			"checked": s.Checked.UTC().Format(time.RFC3339),
+		}
+	}
+	body, _ := json.Marshal(out)
 	resp.SetHeader("Content-Type", "application/json")
 	resp.Send(http.StatusOK, body)
 }

@@ -2,6 +2,8 @@ package shell_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
 )
 
 // exchange is an in-memory Request and Response.
@@ -190,5 +193,40 @@ func TestHandlerRoutes(t *testing.T) {
 		if id := x.out.Get("X-Request-Id"); len(id) != 32 {
 			t.Errorf("%s %s: X-Request-Id %q, want one made by the shell", tt.method, tt.path, id)
 		}
+	}
+}
+
+func TestHealthDegraded(t *testing.T) {
+	reg := registry.New(&registry.Snapshot{Revision: 4, Versions: map[string]string{"x": "v1"}})
+	sh, err := shell.New(shell.Options{Registry: reg, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := shell.NewHandler(sh, shell.EdgeConfig{})
+	health := func() map[string]any {
+		t.Helper()
+		x := newExchange("GET", shell.HealthPath)
+		h.Serve(x, x)
+		var got map[string]any
+		if err := json.Unmarshal(x.body.Bytes(), &got); err != nil || x.status != 200 {
+			t.Fatalf("health = %d %q: %v", x.status, x.body.String(), err)
+		}
+		return got
+	}
+	reg.Checked(time.Now())
+	if got := health(); got["status"] != "ok" || got["revision"] != 4.0 || got["registry"] != nil {
+		t.Errorf("health = %v, want ok at revision 4", got)
+	}
+	reg.Failed(errors.New("dial tcp 10.1.2.3:6379: connection refused"), time.Now())
+	got := health()
+	if got["status"] != "degraded" || got["revision"] != 4.0 {
+		t.Errorf("health = %v, want degraded, still at revision 4", got)
+	}
+	if body, _ := json.Marshal(got); strings.Contains(string(body), "10.1.2.3") {
+		t.Errorf("health shows the store's error to anyone: %s", body)
+	}
+	reg.Checked(time.Now())
+	if got := health(); got["status"] != "ok" {
+		t.Errorf("health = %v once the store answers again", got)
 	}
 }

@@ -1,6 +1,7 @@
 // Package prometheus exports the shell's metrics in the Prometheus format:
 // page and slot latency histograms, slot outcomes (ok, timeout, error,
-// cache) and fragment fetches in flight. It is the only package that
+// cache), fragment fetches in flight, and the registry snapshot's revision
+// and age. It is the only package that
 // imports client_golang.
 package prometheus
 
@@ -12,6 +13,7 @@ import (
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
 	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -83,3 +85,31 @@ func (f fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Requ
 }
 
 var _ shell.Observer = (*Metrics)(nil)
+
+// WatchRegistry exports how reg's snapshot keeps up with its store: the
+// revision served, the seconds since it was last found current (its age,
+// which grows while the store does not answer), and whether the store
+// answers.
+func (m *Metrics) WatchRegistry(reg *registry.Registry) {
+	m.registry.MustRegister(
+		prom.NewGaugeFunc(prom.GaugeOpts{
+			Name: "collage_registry_revision", Help: "The registry revision of the snapshot served.",
+		}, func() float64 { return float64(reg.Current().Revision) }),
+		prom.NewGaugeFunc(prom.GaugeOpts{
+			Name: "collage_registry_snapshot_age_seconds", Help: "Seconds since the snapshot served was last found current in the store.",
+		}, func() float64 {
+			if c := reg.Sync().Checked; !c.IsZero() {
+				return time.Since(c).Seconds()
+			}
+			return 0
+		}),
+		prom.NewGaugeFunc(prom.GaugeOpts{
+			Name: "collage_registry_store_up", Help: "1 while the registry's store answers, 0 while the last snapshot is served without it.",
+		}, func() float64 {
+			if reg.Sync().Err != nil {
+				return 0
+			}
+			return 1
+		}),
+	)
+}

@@ -200,6 +200,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
+	metrics.WatchRegistry(a.registry)
 	// The store's file is locked to this process: no publish is in flight,
 	// and what a crash left behind can go now.
 	if _, err := a.replica.Collect(ctx, 0); err != nil {

@@ -5,6 +5,7 @@ package registry
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/collage-dev/collage/build"
 )
@@ -44,9 +45,47 @@ func (s *Snapshot) Blob(frontend, version, file string) (string, bool) {
 	return key, ok
 }
 
-// Registry holds the current Snapshot.
+// Registry holds the current Snapshot, and how well it keeps up with its
+// store.
 type Registry struct {
-	cur atomic.Pointer[Snapshot]
+	cur  atomic.Pointer[Snapshot]
+	sync atomic.Pointer[Sync]
+}
+
+// Sync says how the snapshot keeps up with the store.
+type Sync struct {
+	// Checked is when the snapshot was last found current: made from the
+	// store, or its revision found to be the store's.
+	Checked time.Time
+	// Err is why the store could not be read since, if it could not.
+	Err error
+	// Failing is when the store began to fail; zero while it answers.
+	Failing time.Time
+}
+
+// Checked records that the snapshot is current at t.
+func (r *Registry) Checked(t time.Time) { r.sync.Store(&Sync{Checked: t}) }
+
+// Failed records that the store could not be read at t, because of err:
+// the snapshot served may be stale.
+func (r *Registry) Failed(err error, t time.Time) {
+	s := Sync{Err: err, Failing: t}
+	if old := r.sync.Load(); old != nil {
+		s.Checked = old.Checked
+		if !old.Failing.IsZero() {
+			s.Failing = old.Failing
+		}
+	}
+	r.sync.Store(&s)
+}
+
+// Sync returns how the snapshot keeps up with the store; zero before the
+// first check.
+func (r *Registry) Sync() Sync {
+	if s := r.sync.Load(); s != nil {
+		return *s
+	}
+	return Sync{}
 }
 
 // New returns a Registry serving s.

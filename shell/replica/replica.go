@@ -24,6 +24,9 @@ type Options struct {
 	// Retention is how long versions stay servable once replaced.
 	// Optional. Default: registry.Retention's defaults.
 	Retention registry.Retention
+	// Poll is how often the replica checks the store's revision, to catch
+	// what a watch missed. Optional. Default: 2s.
+	Poll time.Duration
 	// Every is how often the replica remakes its snapshot (versions age
 	// out of the retention) and collects blobs. Optional. Default: 10m.
 	Every time.Duration
@@ -46,6 +49,9 @@ type Replica struct {
 
 // New returns a replica; call Reload before serving.
 func New(o Options) *Replica {
+	if o.Poll == 0 {
+		o.Poll = 2 * time.Second
+	}
 	if o.Every == 0 {
 		o.Every = 10 * time.Minute
 	}
@@ -79,7 +85,42 @@ func (r *Replica) Reload(ctx context.Context) error {
 		r.o.Log.Info("registry snapshot", "revision", snap.Revision, "versions", snap.Versions)
 	}
 	r.o.Registry.Set(snap)
+	r.checked()
 	return nil
+}
+
+// checked records that the snapshot is current, and says so in the log if
+// the store had failed.
+func (r *Replica) checked() {
+	if s := r.o.Registry.Sync(); s.Err != nil {
+		r.o.Log.Info("the registry's store answers again", "failed_for", r.o.Now().Sub(s.Failing).Round(time.Millisecond))
+	}
+	r.o.Registry.Checked(r.o.Now())
+}
+
+// failed records that the store could not be read, and says so in the log
+// when it begins.
+func (r *Replica) failed(err error) {
+	if r.o.Registry.Sync().Err == nil {
+		r.o.Log.Error("the registry's store does not answer: serving the last snapshot", "revision", r.o.Registry.Current().Revision, "err", err)
+	}
+	r.o.Registry.Failed(err, r.o.Now())
+}
+
+// sync reloads the snapshot when the store's revision is not its own, or
+// always when remake is set.
+func (r *Replica) sync(ctx context.Context, remake bool) {
+	rev, err := r.o.Store.Revision(ctx)
+	switch {
+	case err != nil:
+		r.failed(err)
+	case !remake && rev == r.o.Registry.Current().Revision:
+		r.checked()
+	default:
+		if err := r.Reload(ctx); err != nil {
+			r.failed(err)
+		}
+	}
 }
 
 // Collect deletes the blobs that no version of the store references and
@@ -100,21 +141,56 @@ func (r *Replica) Collect(ctx context.Context, grace time.Duration) (registry.Sw
 	return swept, err
 }
 
-// Run reloads and collects every Options.Every until ctx is done.
+// Run keeps the snapshot current until ctx is done. It reloads when the
+// store's revision moves: at once when the store tells (a
+// registry.Watcher), and within Options.Poll in any case, since a watch
+// misses what is sent while it is disconnected. Every Options.Every it
+// remakes the snapshot (versions age out of the retention) and collects
+// blobs. While the store does not answer, the last snapshot keeps serving
+// and the registry says why (Registry.Sync).
 func (r *Replica) Run(ctx context.Context) {
-	t := time.NewTicker(r.o.Every)
-	defer t.Stop()
+	changed := make(chan struct{}, 1)
+	if w, ok := r.o.Store.(registry.Watcher); ok {
+		go r.watch(ctx, w, changed)
+	}
+	poll, every := time.NewTicker(r.o.Poll), time.NewTicker(r.o.Every)
+	defer poll.Stop()
+	defer every.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-changed:
+			r.sync(ctx, false)
+		case <-poll.C:
+			r.sync(ctx, false)
+		case <-every.C:
+			r.sync(ctx, true)
+			if _, err := r.Collect(ctx, r.o.Grace); err != nil {
+				r.o.Log.Error("collecting blobs", "err", err)
+			}
 		}
-		if err := r.Reload(ctx); err != nil {
-			r.o.Log.Error("reloading the registry", "err", err)
+	}
+}
+
+// watch tells changed of every change w reports, watching again a second
+// after each failure, until ctx is done.
+func (r *Replica) watch(ctx context.Context, w registry.Watcher, changed chan struct{}) {
+	for {
+		err := w.Watch(ctx, func() {
+			select {
+			case changed <- struct{}{}:
+			default: // a reload is due already
+			}
+		})
+		if ctx.Err() != nil {
+			return
 		}
-		if _, err := r.Collect(ctx, r.o.Grace); err != nil {
-			r.o.Log.Error("collecting blobs", "err", err)
+		r.o.Log.Warn("watching the registry's store", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }
