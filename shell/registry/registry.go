@@ -21,9 +21,12 @@ type Snapshot struct {
 	// versions a page is rendered with. Shared by every page: read only.
 	Versions map[string]string
 	// Served are the releases a page may still reach, by frontend and
-	// label: the active ones and those the retention keeps, so that a page
-	// rendered before a promote keeps its assets and its BFF.
+	// label: the active ones, those in a canary, and those the retention
+	// keeps, so that a page rendered before a promote keeps its assets and
+	// its BFF.
 	Served map[string]map[string]*Release
+	// Canaries are the canaries running, by frontend.
+	Canaries map[string]Canary
 	// bundles index Served by frontend and manifest version, for the
 	// assets.
 	bundles map[string]map[string]*Release

@@ -11,7 +11,7 @@ import (
 // with them.
 func NewSnapshot(st *State, keep Retention, now time.Time) *Snapshot {
 	s := &Snapshot{Revision: st.Revision, Frontends: map[string]*build.Manifest{},
-		Versions: map[string]string{}, Served: map[string]map[string]*Release{}}
+		Versions: map[string]string{}, Served: map[string]map[string]*Release{}, Canaries: map[string]Canary{}}
 	for name, f := range st.Frontends {
 		rels := st.Releases[name]
 		served := map[string]*Release{}
@@ -29,6 +29,10 @@ func NewSnapshot(st *State, keep Retention, now time.Time) *Snapshot {
 		}
 		for _, label := range keep.Retained(f, rels, now) {
 			served[label] = rels[label]
+		}
+		if c := f.Canary; c != nil && rels[c.Label] != nil && name != build.SharedName {
+			served[c.Label] = rels[c.Label]
+			s.Canaries[name] = *c
 		}
 		if len(served) > 0 {
 			s.Served[name] = served

@@ -47,6 +47,11 @@ const (
 	KindRollback    = "rollback"
 	KindRollbackAll = "rollback_all"
 	KindYank        = "yank"
+	// KindCanary starts a canary, or changes its share of users.
+	KindCanary = "canary"
+	// KindCanaryAbort ends a canary without promoting it: by a rollback,
+	// or by the shell when the canary fails more than the active version.
+	KindCanaryAbort = "canary_abort"
 )
 
 // A Change is one entry of the history: what moved, who moved it, when, and
@@ -57,8 +62,12 @@ type Change struct {
 	By       string    `json:"by"`
 	Kind     string    `json:"kind"`
 	Frontend string    `json:"frontend"`
-	Label    string    `json:"label"`          // the version published, activated or yanked
-	From     string    `json:"from,omitempty"` // the version active before, for an activation
+	Label    string    `json:"label"`          // the version published, activated, canaried or yanked
+	From     string    `json:"from,omitempty"` // the version active before, for an activation or a canary
+	// Percent is the share of users a canary serves, for KindCanary.
+	Percent int `json:"percent,omitempty"`
+	// Reason says why, when the shell made the change by itself.
+	Reason string `json:"reason,omitempty"`
 }
 
 // activates reports whether c made c.Label the active version.
@@ -73,6 +82,17 @@ type FrontendState struct {
 	Active   string   `json:"active,omitempty"` // the label served, "" before the first promote
 	Versions []string `json:"versions"`         // labels in publish order
 	History  []Change `json:"history"`          // this frontend's changes, oldest first
+	// Canary is the version served to a share of users besides Active;
+	// nil when none runs.
+	Canary *Canary `json:"canary,omitempty"`
+}
+
+// A Canary serves a version to a share of users, the rest being served the
+// active version, each user staying on the side they were given.
+type Canary struct {
+	Label   string    `json:"label"`
+	Percent int       `json:"percent"` // 1 to 99
+	Since   time.Time `json:"since"`   // when it started, whatever its share since
 }
 
 // State is the whole registry at one revision: what a replica builds its
@@ -94,7 +114,13 @@ type Move struct {
 	// got there first the move fails as precondition_failed. Optional.
 	// Default: no check.
 	Expect string
-	By     string // who asks, for the history
+	// Percent, from 1 to 99, makes Promote start a canary of Label (or
+	// change its share) instead of activating it. Optional. Default: 0,
+	// every user; 100 is the same.
+	Percent int
+	By      string // who asks, for the history
+	// Reason says why, when the shell moves by itself. Optional.
+	Reason string
 }
 
 // Store keeps releases and history. Every change is atomic and increments
@@ -408,8 +434,8 @@ func activate(tx Tx, m Move, kind string, now time.Time) (Change, error) {
 	if m.Expect != "" && f.Active != m.Expect {
 		return Change{}, precondition("%s: expected %s active, found %s: another change got there first", m.Frontend, m.Expect, orNone(f.Active))
 	}
-	c := Change{At: now.UTC(), By: m.By, Kind: kind, Frontend: m.Frontend, Label: m.Label, From: f.Active}
-	if f.Active == m.Label {
+	c := Change{At: now.UTC(), By: m.By, Kind: kind, Frontend: m.Frontend, Label: m.Label, From: f.Active, Reason: m.Reason}
+	if f.Active == m.Label && f.Canary == nil {
 		rev, err := tx.Revision()
 		c.Revision = rev
 		return c, err
@@ -417,7 +443,43 @@ func activate(tx Tx, m Move, kind string, now time.Time) (Change, error) {
 	if c.Revision, err = next(tx); err != nil {
 		return Change{}, err
 	}
-	f.Active = m.Label
+	// A canary is measured against the active version: a new active one
+	// ends it.
+	f.Active, f.Canary = m.Label, nil
+	return c, record(tx, f, c)
+}
+
+// canary starts a canary of m.Label at m.Percent, or changes its share.
+func canary(tx Tx, m Move, now time.Time) (Change, error) {
+	if m.Frontend == build.SharedName {
+		return Change{}, badRequest("the shared dependencies are served to every page at once: they cannot be canaried")
+	}
+	f, err := servable(tx, m.Frontend, m.Label)
+	if err != nil {
+		return Change{}, err
+	}
+	if m.Expect != "" && f.Active != m.Expect {
+		return Change{}, precondition("%s: expected %s active, found %s: another change got there first", m.Frontend, m.Expect, orNone(f.Active))
+	}
+	if f.Active == "" {
+		return Change{}, conflict("%s has no active version to compare a canary with: promote one first", m.Frontend)
+	}
+	if f.Active == m.Label {
+		return Change{}, conflict("%s %s is active already: a canary serves another version", m.Frontend, m.Label)
+	}
+	c := Change{At: now.UTC(), By: m.By, Kind: KindCanary, Frontend: m.Frontend, Label: m.Label, From: f.Active, Percent: m.Percent, Reason: m.Reason}
+	since := c.At
+	if old := f.Canary; old != nil && old.Label == m.Label {
+		if old.Percent == m.Percent {
+			c.Revision, err = tx.Revision()
+			return c, err
+		}
+		since = old.Since
+	}
+	if c.Revision, err = next(tx); err != nil {
+		return Change{}, err
+	}
+	f.Canary = &Canary{Label: m.Label, Percent: m.Percent, Since: since}
 	return c, record(tx, f, c)
 }
 
@@ -432,6 +494,12 @@ func orNone(label string) string {
 func ApplyPromote(tx Tx, m Move, now time.Time) (Change, error) {
 	if m.Label == "" {
 		return Change{}, badRequest("promote %s: which version?", m.Frontend)
+	}
+	switch {
+	case m.Percent < 0 || m.Percent > 100:
+		return Change{}, badRequest("promote %s %s: a canary's share is a percentage, 1 to 99 (100: every user), not %d", m.Frontend, m.Label, m.Percent)
+	case m.Percent > 0 && m.Percent < 100:
+		return canary(tx, m, now)
 	}
 	return activate(tx, m, KindPromote, now)
 }
@@ -448,6 +516,16 @@ func ApplyRollback(tx Tx, m Move, now time.Time) (Change, error) {
 		}
 		if m.Expect != "" && f.Active != m.Expect {
 			return Change{}, precondition("%s: expected %s active, found %s: another change got there first", m.Frontend, m.Expect, orNone(f.Active))
+		}
+		if f.Canary != nil {
+			// Rolling back a canary ends it: every user gets the active
+			// version again.
+			c := Change{At: now.UTC(), By: m.By, Kind: KindCanaryAbort, Frontend: m.Frontend, Label: f.Canary.Label, From: f.Active, Reason: m.Reason}
+			if c.Revision, err = next(tx); err != nil {
+				return Change{}, err
+			}
+			f.Canary = nil
+			return c, record(tx, f, c)
 		}
 		for i := len(f.History) - 1; i >= 0 && m.Label == ""; i-- {
 			c := f.History[i]
@@ -493,6 +571,12 @@ func ApplyRollbackAll(tx Tx, to time.Time, by string, now time.Time) ([]Change, 
 				label = c.Label
 			}
 		}
+		if f.Canary != nil {
+			// Back to how things were: no canary runs.
+			changes = append(changes, Change{At: now.UTC(), By: by, Kind: KindCanaryAbort, Frontend: name, Label: f.Canary.Label, From: f.Active})
+			f.Canary = nil
+			states = append(states, f)
+		}
 		if label == "" || label == f.Active {
 			continue
 		}
@@ -536,6 +620,9 @@ func ApplyYank(tx Tx, frontend, label, by string, now time.Time) (Change, error)
 	}
 	if f.Active == label {
 		return Change{}, conflict("%s %s is active: promote or roll back to another version first", frontend, label)
+	}
+	if f.Canary != nil && f.Canary.Label == label {
+		return Change{}, conflict("%s %s is in a canary: roll it back first (collage rollback %s)", frontend, label, frontend)
 	}
 	c := Change{At: now.UTC(), By: by, Kind: KindYank, Frontend: frontend, Label: label}
 	if r.Yanked {

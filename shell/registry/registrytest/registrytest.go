@@ -47,6 +47,8 @@ func Run(t *testing.T, open Open, replicas Replicas) {
 		{"PublishBundle", func(t *testing.T) { TestPublishBundle(t, open) }},
 		{"PublishShared", func(t *testing.T) { TestPublishShared(t, open) }},
 		{"Promote", func(t *testing.T) { TestPromote(t, open) }},
+		{"Canary", func(t *testing.T) { TestCanary(t, open) }},
+		{"CanaryShared", func(t *testing.T) { TestCanaryShared(t, open) }},
 		{"Rollback", func(t *testing.T) { TestRollback(t, open) }},
 		{"RollbackAll", func(t *testing.T) { TestRollbackAll(t, open) }},
 		{"Yank", func(t *testing.T) { TestYank(t, open) }},
