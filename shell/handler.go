@@ -373,7 +373,15 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		ID:     id,
 		Origin: origin(req),
 	}
-	render, done := sh.Compose(p, creq)
+	snap := sh.Registry().Current()
+	if len(snap.Canaries) > 0 {
+		bucket, setCookie := bucketOf(req)
+		if setCookie != "" {
+			resp.AddHeader("Set-Cookie", setCookie)
+		}
+		creq.Versions = versionsFor(snap, bucket)
+	}
+	render, done := sh.compose(p, creq, snap)
 	status, header := render.Status()
 	for k, vs := range header {
 		for _, v := range vs {

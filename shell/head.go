@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell/compose"
@@ -51,23 +52,40 @@ func parseAssetsURL(raw string) (base, origin string, err error) {
 	return origin + strings.TrimSuffix(u.EscapedPath(), "/") + "/", origin, nil
 }
 
-// headCache is a page's head for one registry snapshot.
+// headCache is a page's head for one registry snapshot: of its active
+// versions, and of each mix of canaries asked for.
 type headCache struct {
-	snap *registry.Snapshot
-	head compose.Head
+	snap     *registry.Snapshot
+	head     compose.Head
+	variants sync.Map // of canaries: string → compose.Head
 }
 
 const noncePlaceholder = "\x00nonce\x00"
 
-// headFor returns p's head for snap, its asset URLs under base, building
-// it once per snapshot.
-func (p *Page) headFor(snap *registry.Snapshot, base string) compose.Head {
-	if c := p.head.Load(); c != nil && c.snap == snap {
+// headFor returns p's head for versions of snap, its asset URLs under
+// base, building it once per snapshot and mix of canaries.
+func (p *Page) headFor(snap *registry.Snapshot, versions map[string]string, base string) compose.Head {
+	c := p.head.Load()
+	if c == nil || c.snap != snap {
+		c = &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, snap.Versions, base), noncePlaceholder)}
+		p.head.Store(c)
+	}
+	// The frontends of the page in a canary, with their versions.
+	var variant strings.Builder
+	for _, s := range p.Layout.Slots {
+		if v := versions[s.Frontend]; v != snap.Versions[s.Frontend] {
+			variant.WriteString(s.Frontend + "=" + v + "&")
+		}
+	}
+	if variant.Len() == 0 {
 		return c.head
 	}
-	c := &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, base), noncePlaceholder)}
-	p.head.Store(c)
-	return c.head
+	if h, ok := c.variants.Load(variant.String()); ok {
+		return h.(compose.Head)
+	}
+	h := compose.NewHead(renderHead(p.Layout.Slots, snap, versions, base), noncePlaceholder)
+	c.variants.Store(variant.String(), h)
+	return h
 }
 
 // assetURL is the URL of a file of a manifest's version under base.
@@ -88,11 +106,17 @@ type importMap struct {
 // version (/bff/NAME@LABEL). Assets on another origin than
 // "/assets/" are fetched in CORS mode without credentials (crossorigin):
 // a stylesheet fetched otherwise is opaque, and fails its integrity check.
-func renderHead(slots []*layout.Slot, snap *registry.Snapshot, base string) string {
+func renderHead(slots []*layout.Slot, snap *registry.Snapshot, versions map[string]string, base string) string {
 	var used []*build.Manifest
 	seen := map[string]bool{}
 	for _, s := range slots {
-		if m := snap.Frontends[s.Frontend]; m != nil && !seen[m.Name] {
+		m := snap.Frontends[s.Frontend]
+		if v := versions[s.Frontend]; v != snap.Versions[s.Frontend] {
+			if r := snap.Release(s.Frontend, v); r != nil {
+				m = r.Manifest
+			}
+		}
+		if m != nil && !seen[m.Name] {
 			seen[m.Name] = true
 			used = append(used, m)
 		}
@@ -135,7 +159,7 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot, base string) stri
 	}
 	pins := url.Values{}
 	for _, m := range used {
-		if label := snap.Versions[m.Name]; label != "" {
+		if label := versions[m.Name]; label != "" {
 			pins.Set(m.Name, label)
 		}
 	}

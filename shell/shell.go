@@ -233,14 +233,23 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 // written, or as soon as it knows it writes no more (a redirect, an answer
 // to HEAD, a client gone): it cancels the slots still running without
 // waiting for them, and logs the page.
+//
+// The page is rendered with req.Versions, of the registry's current
+// snapshot; nil: its active versions.
 func (s *Shell) Compose(p *Page, req *compose.Request) (r *compose.Render, done func()) {
+	return s.compose(p, req, s.opts.Registry.Current())
+}
+
+// compose is Compose with the versions of snap.
+func (s *Shell) compose(p *Page, req *compose.Request, snap *registry.Snapshot) (r *compose.Render, done func()) {
 	start := time.Now()
 	if req.Deadline.IsZero() {
 		req.Deadline = start.Add(s.opts.PageTimeout)
 	}
-	snap := s.opts.Registry.Current()
-	req.Versions = snap.Versions
-	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(snap, s.assetsBase), req)
+	if req.Versions == nil {
+		req.Versions = snap.Versions
+	}
+	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
 	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
 	return r, func() {
 		r.Cancel()
