@@ -13,13 +13,15 @@ import (
 type move struct {
 	Version string `json:"version,omitempty"`
 	Expect  string `json:"expect,omitempty"`
+	Percent int    `json:"percent,omitempty"`
 }
 
 func (m *Main) promote(ctx context.Context, args []string) error {
-	fset := m.flags("promote NAME VERSION", "Makes a published version of a frontend the active one: the next page serves it.")
+	fset := m.flags("promote NAME VERSION", "Makes a published version of a frontend the active one: the next page serves it.\nWith --canary N, serves it to N% of users only, each kept on their side; run it again with\nanother share to change it (everyone in stays in when it grows), without --canary to promote\nit to everyone, or collage rollback NAME to end it.")
 	var api apiFlags
 	api.register(fset)
 	expect := fset.String("expect", "", "the version you believe active; if another is, nothing changes (412)")
+	percent := fset.Int("canary", 0, "serve the version to this share of users, 1 to 99, as a canary beside the active version")
 	pos, err := parseAnywhere(fset, args)
 	if err != nil {
 		return err
@@ -27,6 +29,9 @@ func (m *Main) promote(ctx context.Context, args []string) error {
 	if len(pos) != 2 {
 		fset.Usage()
 		return fmt.Errorf("promote: want a frontend and a version, such as cart v2; got %d arguments", len(pos))
+	}
+	if *percent < 0 || *percent > 99 {
+		return fmt.Errorf("promote: --canary %d: give a share of users from 1 to 99 (without --canary, every user)", *percent)
 	}
 	name, label := pos[0], pos[1]
 	c, err := api.client()
@@ -36,7 +41,7 @@ func (m *Main) promote(ctx context.Context, args []string) error {
 	var res struct {
 		Change registry.Change `json:"change"`
 	}
-	if err := c.call(ctx, http.MethodPost, "frontends/"+url.PathEscape(name)+"/promote", move{Version: label, Expect: *expect}, &res); err != nil {
+	if err := c.call(ctx, http.MethodPost, "frontends/"+url.PathEscape(name)+"/promote", move{Version: label, Expect: *expect, Percent: *percent}, &res); err != nil {
 		return fmt.Errorf("promote %s %s: %w", name, label, err)
 	}
 	fmt.Fprintln(m.Stdout, changeLine(res.Change))
@@ -50,6 +55,14 @@ func changeLine(c registry.Change) string {
 		return fmt.Sprintf("%s: %s published (revision %d)", c.Frontend, c.Label, c.Revision)
 	case registry.KindYank:
 		return fmt.Sprintf("%s: %s yanked (revision %d)", c.Frontend, c.Label, c.Revision)
+	case registry.KindCanary:
+		return fmt.Sprintf("%s: %s for %d%% of users, %s for the rest (revision %d)", c.Frontend, c.Label, c.Percent, c.From, c.Revision)
+	case registry.KindCanaryAbort:
+		line := fmt.Sprintf("%s: canary of %s ended, %s for every user (revision %d)", c.Frontend, c.Label, c.From, c.Revision)
+		if c.Reason != "" {
+			line += ": " + c.Reason
+		}
+		return line
 	}
 	if c.From == c.Label {
 		return fmt.Sprintf("%s: %s was active already (revision %d)", c.Frontend, c.Label, c.Revision)

@@ -20,6 +20,7 @@ type version struct {
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by"`
 	Active      bool      `json:"active"`
+	Canary      int       `json:"canary,omitempty"` // its share of users in a canary
 	Yanked      bool      `json:"yanked"`
 	Files       int       `json:"files"`
 	Bytes       int64     `json:"bytes"`
@@ -62,6 +63,8 @@ func (m *Main) versions(ctx context.Context, args []string) error {
 		switch {
 		case v.Active:
 			state = "active"
+		case v.Canary > 0:
+			state = fmt.Sprintf("canary %d%%", v.Canary)
 		case v.Yanked:
 			state = "yanked"
 		}

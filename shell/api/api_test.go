@@ -148,21 +148,7 @@ func (e *env) reload(ctx context.Context) {
 		e.t.Error(err)
 		return
 	}
-	s := &registry.Snapshot{Frontends: map[string]*build.Manifest{}}
-	for name, f := range st.Frontends {
-		if f.Active == "" {
-			continue
-		}
-		m := st.Releases[name][f.Active].Manifest
-		switch {
-		case m == nil:
-		case name == build.SharedName:
-			s.Shared = m
-		default:
-			s.Frontends[name] = m
-		}
-	}
-	e.reg.Set(s)
+	e.reg.Set(registry.NewSnapshot(st, registry.Retention{}, time.Now()))
 }
 
 // answer is an HTTP answer of the API.
@@ -1073,5 +1059,55 @@ func TestUploadTimeout(t *testing.T) {
 	want(t, a, http.StatusRequestTimeout, "request_timeout", "the body did not arrive in time")
 	if n, rev := e.blobCount(), e.revision(); n != 0 || rev != 0 {
 		t.Errorf("after the timeout: %d blobs, revision %d; want none", n, rev)
+	}
+}
+
+// TestCanary starts a canary, raises it, lists it, and ends it by a
+// rollback: the active version stays, and the shell is told each time.
+func TestCanary(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, api.Options{})
+	e.publish("cart", "v1", "a")
+	e.publish("cart", "v2", "b")
+	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]any{"version": "v1"}), 200, "", "")
+	canary := func(percent int) registry.Change {
+		t.Helper()
+		a := e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]any{"version": "v2", "percent": percent})
+		want(t, a, 200, "", "")
+		var out struct{ Change registry.Change }
+		a.decode(t, &out)
+		return out.Change
+	}
+	if c := canary(10); c.Kind != registry.KindCanary || c.Percent != 10 || c.From != "v1" {
+		t.Errorf("canary = %+v", c)
+	}
+	canary(40)
+	if c := e.reg.Current().Canaries["cart"]; c.Label != "v2" || c.Percent != 40 {
+		t.Errorf("the shell serves canaries %+v, want v2 at 40%%", e.reg.Current().Canaries)
+	}
+	a := e.call(http.MethodGet, "frontends/cart/versions", e.admin, nil)
+	var list struct {
+		Active   string
+		Canary   *registry.Canary
+		Versions []struct {
+			Label  string
+			Active bool
+			Canary int
+		}
+	}
+	a.decode(t, &list)
+	if list.Active != "v1" || list.Canary == nil || list.Canary.Percent != 40 || list.Versions[1].Canary != 40 || list.Versions[0].Canary != 0 {
+		t.Errorf("versions = %s", a.body)
+	}
+	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]any{"version": "v2", "percent": 120}), 400, "bad_request", "1 to 99")
+	a = e.call(http.MethodPost, "frontends/cart/rollback", e.admin, nil)
+	want(t, a, 200, "", "")
+	var out struct{ Change registry.Change }
+	a.decode(t, &out)
+	if out.Change.Kind != registry.KindCanaryAbort || out.Change.Label != "v2" {
+		t.Errorf("rollback during a canary = %+v, want its end", out.Change)
+	}
+	if l, _ := e.active("cart"); l != "v1" || len(e.reg.Current().Canaries) != 0 {
+		t.Errorf("after the rollback: active %s, canaries %v", l, e.reg.Current().Canaries)
 	}
 }

@@ -23,6 +23,9 @@ func (a *API) promote(c *call) error {
 	var in struct {
 		Version string `json:"version"`
 		Expect  string `json:"expect"`
+		// Percent, from 1 to 99, starts a canary of Version, or changes
+		// its share.
+		Percent int `json:"percent"`
 	}
 	if err := a.decode(c, &in, false); err != nil {
 		return err
@@ -33,7 +36,7 @@ func (a *API) promote(c *call) error {
 	if err := c.may(registry.CanPromote); err != nil {
 		return err
 	}
-	ch, err := a.activate(c, registry.KindPromote, registry.Move{Frontend: c.name, Label: in.Version, Expect: in.Expect, By: c.by})
+	ch, err := a.activate(c, registry.KindPromote, registry.Move{Frontend: c.name, Label: in.Version, Expect: in.Expect, Percent: in.Percent, By: c.by})
 	if err != nil {
 		return err
 	}
@@ -101,6 +104,9 @@ func (a *API) checkMove(ctx context.Context, m *registry.Move) error {
 	}
 	if m.Expect != "" && m.Expect != f.Active {
 		return nil // the store refuses it as precondition_failed
+	}
+	if m.Label == "" && f.Canary != nil {
+		return nil // the rollback ends the canary
 	}
 	if m.Label == "" {
 		if m.Label = previous(f, rs); m.Label == "" {

@@ -28,14 +28,20 @@ type version struct {
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by"`
 	Active      bool      `json:"active"`
-	Yanked      bool      `json:"yanked"`
-	Files       int       `json:"files"` // of its bundle
-	Bytes       int64     `json:"bytes"` // of its bundle's files
+	// Canary is the share of users it is served to in a canary; 0 when
+	// it is in none.
+	Canary int   `json:"canary,omitempty"`
+	Yanked bool  `json:"yanked"`
+	Files  int   `json:"files"` // of its bundle
+	Bytes  int64 `json:"bytes"` // of its bundle's files
 }
 
-func versionOf(r *registry.Release, active string) version {
+func versionOf(r *registry.Release, f *registry.FrontendState) version {
 	v := version{Frontend: r.Frontend, Label: r.Label, Digest: r.Digest, BFF: r.BFF, PublishedAt: r.PublishedAt,
-		PublishedBy: r.PublishedBy, Active: r.Label == active, Yanked: r.Yanked}
+		PublishedBy: r.PublishedBy, Active: r.Label == f.Active, Yanked: r.Yanked}
+	if c := f.Canary; c != nil && c.Label == r.Label {
+		v.Canary = c.Percent
+	}
 	if r.Manifest != nil {
 		v.Files = len(r.Manifest.Files)
 		for _, f := range r.Manifest.Files {
@@ -112,7 +118,7 @@ func (a *API) upload(c *call) error {
 		Version version          `json:"version"`
 		Change  *registry.Change `json:"change,omitempty"`
 	}{Created: created}
-	active := f.Active
+	after := *f
 	if promote {
 		ch, err := a.activate(c, registry.KindPromote, registry.Move{Frontend: c.name, Label: stored.Label, Expect: expect, By: c.by})
 		if err != nil {
@@ -121,11 +127,12 @@ func (a *API) upload(c *call) error {
 			}
 			return notPromoted(stored, created, err)
 		}
-		out.Change, active = &ch, ch.Label
+		out.Change = &ch
+		after.Active, after.Canary = ch.Label, nil
 	} else if created {
 		a.changed(c.ctx)
 	}
-	out.Version = versionOf(stored, active)
+	out.Version = versionOf(stored, &after)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -248,9 +255,10 @@ func (a *API) listFrontends(c *call) error {
 		return err
 	}
 	type summary struct {
-		Name     string `json:"name"`
-		Active   string `json:"active"`
-		Versions int    `json:"versions"`
+		Name     string           `json:"name"`
+		Active   string           `json:"active"`
+		Canary   *registry.Canary `json:"canary,omitempty"`
+		Versions int              `json:"versions"`
 	}
 	out := struct {
 		Revision  uint64    `json:"revision"`
@@ -263,7 +271,7 @@ func (a *API) listFrontends(c *call) error {
 	for _, name := range names {
 		s := summary{Name: name}
 		if f := st.Frontends[name]; f != nil {
-			s.Active, s.Versions = f.Active, len(f.Versions)
+			s.Active, s.Canary, s.Versions = f.Active, f.Canary, len(f.Versions)
 		}
 		out.Frontends = append(out.Frontends, s)
 	}
@@ -283,12 +291,13 @@ func (a *API) listVersions(c *call) error {
 		return err
 	}
 	out := struct {
-		Frontend string    `json:"frontend"`
-		Active   string    `json:"active"`
-		Versions []version `json:"versions"`
-	}{Frontend: c.name, Active: f.Active, Versions: make([]version, 0, len(rs))}
+		Frontend string           `json:"frontend"`
+		Active   string           `json:"active"`
+		Canary   *registry.Canary `json:"canary,omitempty"`
+		Versions []version        `json:"versions"`
+	}{Frontend: c.name, Active: f.Active, Canary: f.Canary, Versions: make([]version, 0, len(rs))}
 	for _, r := range rs {
-		out.Versions = append(out.Versions, versionOf(r, f.Active))
+		out.Versions = append(out.Versions, versionOf(r, f))
 	}
 	return reply(c, http.StatusOK, out)
 }
@@ -314,7 +323,7 @@ func (a *API) showVersion(c *call) error {
 		version
 		Manifest *build.Manifest `json:"manifest"`
 		Settings bff.Settings    `json:"settings"`
-	}{versionOf(r, f.Active), r.Manifest, r.Settings}
+	}{versionOf(r, f), r.Manifest, r.Settings}
 	if out.Settings == nil {
 		out.Settings = bff.Settings{}
 	}
