@@ -90,6 +90,15 @@ func (h *Handler) callBFF(sh *Shell, req Request, resp Response, id, rest string
 	sh.ScopeCall(name, r.Header)
 	r.RemoteAddr = strings.Clone(req.RemoteAddr())
 	answer, err := inv.RoundTrip(r)
+	if obs := sh.opts.Canary; obs != nil {
+		snap := sh.Registry().Current()
+		if _, ok := snap.Canaries[name]; ok {
+			if snap.Release(name, label) == nil {
+				label = snap.Versions[name] // the version that answered
+			}
+			obs.ObserveVersion(name, label, err != nil || answer.StatusCode >= 500)
+		}
+	}
 	// The BFF may stop reading before the end: nothing reads the
 	// connection once the handler has returned.
 	body.finish()

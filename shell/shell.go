@@ -61,6 +61,10 @@ type Options struct {
 	Fetcher compose.Fetcher
 	// Observer is told of every page composed, for metrics. Optional.
 	Observer Observer
+	// Canary is told, by version, of every slot and /bff call of a
+	// frontend in a canary, so that a canary that fails more than its
+	// active version can end itself. Optional. Default: none.
+	Canary CanaryObserver
 	// Log receives a line per page and per failed slot.
 	// Optional. Default: slog.Default().
 	Log *slog.Logger
@@ -69,6 +73,15 @@ type Options struct {
 // Observer is told of every page once it is written.
 type Observer interface {
 	ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration)
+}
+
+// A CanaryObserver is told of the outcomes of the versions of a frontend in
+// a canary: the canary's and the active version's alike. It is called on
+// the request path, and must not wait.
+type CanaryObserver interface {
+	// ObserveVersion says that a slot or a /bff call of version label of
+	// frontend failed (an error, a timeout, a 5xx) or not.
+	ObserveVersion(frontend, label string, failed bool)
 }
 
 // Route is one entry of collage.yaml's routes.
@@ -256,6 +269,13 @@ func (s *Shell) compose(p *Page, req *compose.Request, snap *registry.Snapshot) 
 		results := r.Results()
 		r.Close()
 		took := time.Since(start)
+		if s.opts.Canary != nil && len(snap.Canaries) > 0 {
+			for i, slot := range p.Layout.Slots {
+				if _, ok := snap.Canaries[slot.Frontend]; ok && results[i].Outcome != compose.Canceled {
+					s.opts.Canary.ObserveVersion(slot.Frontend, req.Versions[slot.Frontend], results[i].Err != nil)
+				}
+			}
+		}
 		s.logPage(p, req, results, took)
 		if s.opts.Observer != nil {
 			s.opts.Observer.ObservePage(p.Pattern, p.Layout.Slots, results, took)

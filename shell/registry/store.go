@@ -118,6 +118,11 @@ type Move struct {
 	// change its share) instead of activating it. Optional. Default: 0,
 	// every user; 100 is the same.
 	Percent int
+	// Canary is the version a Rollback expects in a canary: it ends that
+	// canary, and fails as precondition_failed when none or another runs,
+	// rather than roll the active version back. Optional. Default: no
+	// check.
+	Canary string
 	By      string // who asks, for the history
 	// Reason says why, when the shell moves by itself. Optional.
 	Reason string
@@ -483,6 +488,13 @@ func canary(tx Tx, m Move, now time.Time) (Change, error) {
 	return c, record(tx, f, c)
 }
 
+func canaryOrNone(c *Canary) string {
+	if c == nil {
+		return "none"
+	}
+	return c.Label
+}
+
 func orNone(label string) string {
 	if label == "" {
 		return "none"
@@ -516,6 +528,9 @@ func ApplyRollback(tx Tx, m Move, now time.Time) (Change, error) {
 		}
 		if m.Expect != "" && f.Active != m.Expect {
 			return Change{}, precondition("%s: expected %s active, found %s: another change got there first", m.Frontend, m.Expect, orNone(f.Active))
+		}
+		if m.Canary != "" && (f.Canary == nil || f.Canary.Label != m.Canary) {
+			return Change{}, precondition("%s: expected a canary of %s, found %s: another change got there first", m.Frontend, m.Canary, canaryOrNone(f.Canary))
 		}
 		if f.Canary != nil {
 			// Rolling back a canary ends it: every user gets the active
@@ -704,4 +719,13 @@ func ApplyRevokeToken(tx TokenTx, id string) error {
 		return notFound("there is no token %s", id)
 	}
 	return tx.DeleteToken(t)
+}
+
+// Counters add to counts that every replica shares, such as a canary's
+// outcomes. A store that one process holds alone needs none: its
+// replica's own counts are all there is.
+type Counters interface {
+	// Count adds deltas to the counts under key, kept for ttl after the
+	// last change, and returns the totals.
+	Count(ctx context.Context, key string, deltas map[string]int64, ttl time.Duration) (map[string]int64, error)
 }

@@ -39,12 +39,15 @@ type Options struct {
 	Log *slog.Logger
 	// Now tells the time. Optional. Default: time.Now.
 	Now func() time.Time
+	// Judge says when a canary ends by itself.
+	Judge JudgeOptions
 }
 
 // Replica keeps a Registry in step with a Store.
 type Replica struct {
-	o  Options
-	mu sync.Mutex // one reload at a time, so that snapshots go forward
+	o     Options
+	mu    sync.Mutex // one reload at a time, so that snapshots go forward
+	judge judge
 }
 
 // New returns a replica; call Reload before serving.
@@ -64,7 +67,8 @@ func New(o Options) *Replica {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Replica{o: o}
+	o.Judge = o.Judge.withDefaults()
+	return &Replica{o: o, judge: judge{o: o.Judge, totals: map[string]map[string]int64{}}}
 }
 
 // Reload makes the snapshot of the store's state and serves it. A version
@@ -153,9 +157,10 @@ func (r *Replica) Run(ctx context.Context) {
 	if w, ok := r.o.Store.(registry.Watcher); ok {
 		go r.watch(ctx, w, changed)
 	}
-	poll, every := time.NewTicker(r.o.Poll), time.NewTicker(r.o.Every)
+	poll, every, judge := time.NewTicker(r.o.Poll), time.NewTicker(r.o.Every), time.NewTicker(r.o.Judge.Every)
 	defer poll.Stop()
 	defer every.Stop()
+	defer judge.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -164,6 +169,8 @@ func (r *Replica) Run(ctx context.Context) {
 			r.sync(ctx, false)
 		case <-poll.C:
 			r.sync(ctx, false)
+		case <-judge.C:
+			r.judgeCanaries(ctx)
 		case <-every.C:
 			r.sync(ctx, true)
 			if _, err := r.Collect(ctx, r.o.Grace); err != nil {

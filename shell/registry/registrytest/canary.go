@@ -63,12 +63,20 @@ func TestCanary(t *testing.T, open Open) {
 	wantCode(t, err, "conflict", "yank of the canary's version")
 
 	// A rollback ends the canary; the active version stays.
-	c, err = st.Rollback(ctx, registry.Move{Frontend: "cart", Expect: "v1", By: "shell", Reason: "errors"})
+	_, err = st.Rollback(ctx, registry.Move{Frontend: "cart", Canary: "v3", By: "shell"})
+	wantCode(t, err, "precondition_failed", "a rollback of a canary that does not run")
+	c, err = st.Rollback(ctx, registry.Move{Frontend: "cart", Expect: "v1", Canary: "v2", By: "shell", Reason: "errors"})
 	if err != nil || c.Kind != registry.KindCanaryAbort || c.Label != "v2" || c.Reason != "errors" {
 		t.Fatalf("rollback of the canary = %+v, %v", c, err)
 	}
 	if canaryOf(t, st, "cart") != nil || active(t, st, "cart") != "v1" {
 		t.Errorf("after the rollback: canary %+v, active %s", canaryOf(t, st, "cart"), active(t, st, "cart"))
+	}
+	// A second replica's abort of the same canary changes nothing more.
+	_, err = st.Rollback(ctx, registry.Move{Frontend: "cart", Expect: "v1", Canary: "v2", By: "shell"})
+	wantCode(t, err, "precondition_failed", "a second abort of an ended canary")
+	if active(t, st, "cart") != "v1" {
+		t.Errorf("a second abort rolled the active version back to %s", active(t, st, "cart"))
 	}
 	// A promote of any version ends a canary too.
 	if _, err := move("v2", 50); err != nil {
