@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/registry/registrytest"
 )
@@ -181,13 +182,17 @@ func TestLoadIsConsistent(t *testing.T) {
 	t.Logf("%d loads during 100 promotes", loads)
 }
 
-// TestUnavailable checks that every call to a store whose Redis does not
-// answer fails fast, as service_unavailable (503),
+// TestUnavailable checks that every call to a store and a blob store
+// whose Redis does not answer fails fast, as service_unavailable (503),
 // naming the Redis.
 func TestUnavailable(t *testing.T) {
 	t.Parallel()
 	rdb, addr := deadClient(t)
 	st := NewStore(rdb, "")
+	blobs, err := NewBlobs(rdb, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	r := &registry.Release{Frontend: "cart", Label: "v1", BFF: "local"}
 	m := registry.Move{Frontend: "cart", Label: "v1"}
@@ -208,6 +213,12 @@ func TestUnavailable(t *testing.T) {
 		{"TokenByHash", func() error { _, err := st.TokenByHash(ctx, strings.Repeat("ab", 32)); return err }},
 		{"Tokens", func() error { _, err := st.Tokens(ctx); return err }},
 		{"RevokeToken", func() error { return st.RevokeToken(ctx, "ci") }},
+		{"Put", func() error {
+			_, err := blobs.Put(ctx, strings.NewReader("x"), build.Integrity([]byte("x")))
+			return err
+		}},
+		{"Open", func() error { _, err := blobs.Open(ctx, strings.Repeat("0", 64)); return err }},
+		{"Sweep", func() error { _, err := blobs.Sweep(ctx, func(string) bool { return false }, time.Now()); return err }},
 	} {
 		start := time.Now()
 		err := tc.call()
