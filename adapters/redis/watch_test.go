@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,5 +120,45 @@ func TestWatchEndsWithItsClient(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Watch still runs 10s after its client was closed")
+	}
+}
+
+// BenchmarkPromoteTold promotes through one replica and waits until
+// another's Watch tells of it, and reports the p50 and p99 of the promote
+// alone and of the whole.
+func BenchmarkPromoteTold(b *testing.B) {
+	a, other := openClient(b), openClient(b)
+	prefix := freshPrefix(b, a, true)
+	writer, watcher := NewStore(a, prefix), NewStore(other, prefix)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, l := range []string{"v1", "v2"} {
+		if _, _, err := writer.Publish(ctx, &registry.Release{Frontend: "cart", Label: l, BFF: "http://127.0.0.1:9001/" + l}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	calls := make(chan struct{}, 1)
+	go watcher.Watch(ctx, func() { calls <- struct{}{} })
+	<-calls
+	var promote, told []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		if _, err := writer.Promote(ctx, registry.Move{Frontend: "cart", Label: []string{"v1", "v2"}[i%2]}); err != nil {
+			b.Fatal(err)
+		}
+		promote = append(promote, time.Since(start))
+		<-calls
+		told = append(told, time.Since(start))
+	}
+	b.StopTimer()
+	for _, m := range []struct {
+		name string
+		d    []time.Duration
+	}{{"promote", promote}, {"told", told}} {
+		slices.Sort(m.d)
+		at := func(p int) float64 { return float64(m.d[(len(m.d)-1)*p/100].Microseconds()) / 1000 }
+		b.ReportMetric(at(50), m.name+"-p50-ms")
+		b.ReportMetric(at(99), m.name+"-p99-ms")
 	}
 }
