@@ -120,12 +120,16 @@ export function layoutFrontends(file) {
  * `collage dev` (mode "dev", which builds into .collage/dev) on a free port
  * and resolves once it listens. options.set are --set overrides
  * ("recs.delay=2s"); options.config a config file (default: the repo's);
- * options.args more flags ("--assets-url", URL).
+ * options.args more flags ("--assets-url", URL). Each server gets a registry
+ * of its own, in a new folder of the scratch folder, unless options.args
+ * give --data: two servers cannot share one store, and no run sees what
+ * another published.
  */
 export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml"), args: more = [] } = {}) {
   const { bin, dist } = await build();
   const args = [mode, "--config", config, "--addr", "127.0.0.1:0"];
   if (mode === "serve") args.push("--dist", dist);
+  if (!more.includes("--data")) args.push("--data", mkdtempSync(path.join(tempDir(), "data-")));
   for (const s of set) args.push("--set", s);
   args.push(...more);
   const child = spawn(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
@@ -285,6 +289,15 @@ export async function waitForSlots(page, { frontends = null, timeout = 10_000 } 
   return settled();
 }
 
+/**
+ * bffPath matches the path of a page's call to frontend's BFF whose rest
+ * (after /bff/NAME/) matches the regular expression rest: pinned to the
+ * version the page was rendered with (/bff/NAME@LABEL/…) or not.
+ */
+export function bffPath(frontend, rest) {
+  return new RegExp(`^/bff/${frontend}(?:@[^/]+)?/${rest}$`);
+}
+
 /** cartBadge is the header's cart count. */
 export function cartBadge(page) {
   return page.locator("collage-slot[frontend=header] .header-cart-count");
@@ -295,7 +308,7 @@ export function cartBadge(page) {
  * cart BFF's answer and the header's badge to show count.
  */
 export async function addToCart(page, name, count, assert) {
-  const answered = page.waitForResponse((r) => r.url().includes("/bff/cart/items") && r.request().method() === "POST");
+  const answered = page.waitForResponse((r) => bffPath("cart", "items").test(new URL(r.url()).pathname) && r.request().method() === "POST");
   await page.locator("collage-slot[frontend=catalog]").getByRole("button", { name: `Add ${name} to cart` }).click();
   const res = await answered;
   assert.equal(res.status(), 200, `POST /bff/cart/items answered ${res.status()}`);
