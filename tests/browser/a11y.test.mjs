@@ -2,7 +2,7 @@
 // accessibility tree computes them, and adding to the cart with the keyboard.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { cartBadge, close, launch, newContext, skip, start, waitForSlots } from "./server.mjs";
+import { bffPath, cartBadge, close, launch, newContext, skip, start, waitForSlots } from "./server.mjs";
 
 const landmarks = ["banner", "navigation", "main", "contentinfo"];
 
@@ -68,7 +68,7 @@ describe("accessibility", { skip, timeout: 180_000 }, () => {
         focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? null);
       }
       assert.equal(focused, label, `Tab never reached "${label}"`);
-      const answered = page.waitForResponse((r) => r.url().includes("/bff/cart/items") && r.request().method() === "POST");
+      const answered = page.waitForResponse((r) => bffPath("cart", "items").test(new URL(r.url()).pathname) && r.request().method() === "POST");
       await page.keyboard.press("Enter");
       assert.equal((await answered).status(), 200);
       await page.waitForFunction(
@@ -78,7 +78,7 @@ describe("accessibility", { skip, timeout: 180_000 }, () => {
       );
       assert.equal((await cartBadge(page).textContent()).trim(), "1");
       // Focus stays on the button, so a second Enter adds another.
-      const again = page.waitForResponse((r) => r.url().includes("/bff/cart/items") && r.request().method() === "POST");
+      const again = page.waitForResponse((r) => bffPath("cart", "items").test(new URL(r.url()).pathname) && r.request().method() === "POST");
       await page.keyboard.press("Enter");
       await again;
       await page.waitForFunction(

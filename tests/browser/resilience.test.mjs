@@ -2,7 +2,7 @@
 // back, the rest of the page mounts and works, and the footer is not held up.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { addToCart, close, launch, newContext, skip, start, waitForSlots, watch, writeConfig } from "./server.mjs";
+import { addToCart, bffPath, close, launch, newContext, skip, start, waitForSlots, watch, writeConfig } from "./server.mjs";
 
 /** The recs BFF's delay, well past the recs slot's timeout (300ms in the layouts). */
 const delayMs = 2_000;
@@ -102,7 +102,7 @@ describe("resilience", { skip, timeout: 240_000 }, () => {
         try {
           const page = await context.newPage();
           // The recs frontend's own call to its BFF fails too; nothing else may.
-          const w = watch(page, { expected: (url, status) => url.pathname.startsWith("/bff/recs/") && (status === 0 || status >= 500) });
+          const w = watch(page, { expected: (url, status) => bffPath("recs", ".*").test(url.pathname) && (status === 0 || status >= 500) });
           const res = await page.goto(server.url + path);
           assert.equal(res.status(), 200);
           const fb = await recsFallback(page);

@@ -1,7 +1,8 @@
 // Shared helpers of the browser tests: they build the collage binary and the
 // demo's dist once per test file, run real `collage serve` / `collage dev`
-// servers on 127.0.0.1:0, launch Debian's Chromium through playwright-core,
-// and watch a page for console errors, failed requests and CSP violations.
+// servers on 127.0.0.1:0 and collage's other commands, launch Debian's
+// Chromium through playwright-core, and watch a page for console errors,
+// failed requests and CSP violations.
 //
 // Every child process is killed when the test process exits, even when a
 // test forgets to stop it, and nothing here keeps the process alive by itself.
@@ -56,16 +57,31 @@ export function tempDir() {
   return tmp;
 }
 
-function run(file, args, { timeout, cwd = root } = {}) {
+function run(file, args, { timeout, cwd = root, env = {} } = {}) {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, timeout, killSignal: "SIGKILL", maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    const options = { cwd, timeout, killSignal: "SIGKILL", env: { ...process.env, ...env }, maxBuffer: 16 << 20 };
+    execFile(file, args, options, (err, stdout, stderr) => {
       if (err) reject(new Error(`${path.basename(file)} ${args.join(" ")}: ${err.message}\n${stdout}${stderr}`));
       else resolve(stdout);
     });
   });
 }
 
+let compiled = null;
 let built = null;
+
+/**
+ * binary builds the collage binary into the scratch folder, once per
+ * process, and returns its path.
+ */
+export function binary() {
+  compiled ??= (async () => {
+    const bin = path.join(tempDir(), "collage");
+    await run("go", ["build", "-o", bin, "./cmd/collage"], { timeout: 180_000 });
+    return bin;
+  })();
+  return compiled;
+}
 
 /**
  * build builds the collage binary and the demo's dist into the scratch
@@ -73,14 +89,21 @@ let built = null;
  */
 export function build() {
   built ??= (async () => {
-    const dir = tempDir();
-    const bin = path.join(dir, "collage");
-    const dist = path.join(dir, "dist");
-    await run("go", ["build", "-o", bin, "./cmd/collage"], { timeout: 180_000 });
+    const bin = await binary();
+    const dist = path.join(tempDir(), "dist");
     await run(bin, ["build", "--root", root, "--out", dist, "--lambda=false"], { timeout: 60_000 });
     return { bin, dist };
   })();
   return built;
+}
+
+/**
+ * collage runs the collage binary with args (and env added to this
+ * process's environment) in cwd, and resolves to its standard output.
+ * It fails with both outputs when the command fails or outlasts timeout ms.
+ */
+export async function collage(args, { env = {}, cwd = root, timeout = 60_000 } = {}) {
+  return run(await binary(), args, { env, cwd, timeout });
 }
 
 /**
@@ -120,15 +143,20 @@ export function layoutFrontends(file) {
  * `collage dev` (mode "dev", which builds into .collage/dev) on a free port
  * and resolves once it listens. options.set are --set overrides
  * ("recs.delay=2s"); options.config a config file (default: the repo's);
- * options.args more flags ("--assets-url", URL).
+ * options.dist the folder serve imports (default: the demo's, built once);
+ * options.args more flags ("--assets-url", URL); options.env variables added
+ * to the server's environment. Each server gets a registry of its own, in a
+ * new folder of the scratch folder, unless options.args give --data: two
+ * servers cannot share one store, and no run sees what another published.
  */
-export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml"), args: more = [] } = {}) {
-  const { bin, dist } = await build();
+export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml"), dist = null, args: more = [], env = {} } = {}) {
+  const bin = await binary();
   const args = [mode, "--config", config, "--addr", "127.0.0.1:0"];
-  if (mode === "serve") args.push("--dist", dist);
+  if (mode === "serve") args.push("--dist", dist ?? (await build()).dist);
+  if (!more.includes("--data")) args.push("--data", mkdtempSync(path.join(tempDir(), "data-")));
   for (const s of set) args.push("--set", s);
   args.push(...more);
-  const child = spawn(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let log = "";
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -285,6 +313,15 @@ export async function waitForSlots(page, { frontends = null, timeout = 10_000 } 
   return settled();
 }
 
+/**
+ * bffPath matches the path of a page's call to frontend's BFF whose rest
+ * (after /bff/NAME/) matches the regular expression rest: pinned to the
+ * version the page was rendered with (/bff/NAME@LABEL/…) or not.
+ */
+export function bffPath(frontend, rest) {
+  return new RegExp(`^/bff/${frontend}(?:@[^/]+)?/${rest}$`);
+}
+
 /** cartBadge is the header's cart count. */
 export function cartBadge(page) {
   return page.locator("collage-slot[frontend=header] .header-cart-count");
@@ -295,7 +332,7 @@ export function cartBadge(page) {
  * cart BFF's answer and the header's badge to show count.
  */
 export async function addToCart(page, name, count, assert) {
-  const answered = page.waitForResponse((r) => r.url().includes("/bff/cart/items") && r.request().method() === "POST");
+  const answered = page.waitForResponse((r) => bffPath("cart", "items").test(new URL(r.url()).pathname) && r.request().method() === "POST");
   await page.locator("collage-slot[frontend=catalog]").getByRole("button", { name: `Add ${name} to cart` }).click();
   const res = await answered;
   assert.equal(res.status(), 200, `POST /bff/cart/items answered ${res.status()}`);

@@ -3,7 +3,7 @@
 // unknown product is a 404, and the server's HTML stands without JavaScript.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { addToCart, cartBadge, close, demoFrontends, launch, layoutFrontends, newContext, skip, start, waitForSlots, watch } from "./server.mjs";
+import { addToCart, bffPath, cartBadge, close, demoFrontends, launch, layoutFrontends, newContext, skip, start, waitForSlots, watch } from "./server.mjs";
 
 const shared = ["preact", "preact/hooks", "preact/jsx-runtime"];
 
@@ -114,7 +114,7 @@ describe("shop", { skip, timeout: 240_000 }, () => {
         await addToCart(page, "House Blend Beans", 1, assert);
         const rec = page.locator("collage-slot[frontend=recs] .recs-item").first();
         const name = (await rec.locator(".recs-name").textContent()).trim();
-        const answered = page.waitForResponse((r) => r.url().includes("/bff/cart/items") && r.request().method() === "POST");
+        const answered = page.waitForResponse((r) => bffPath("cart", "items").test(new URL(r.url()).pathname) && r.request().method() === "POST");
         await rec.getByRole("button", { name: `Add ${name} to cart` }).click();
         assert.equal((await answered).status(), 200);
         await page.locator("#cart .cart-item-name", { hasText: name }).waitFor();
@@ -147,7 +147,7 @@ describe("shop", { skip, timeout: 240_000 }, () => {
       try {
         const page = await context.newPage();
         const notFound = (url, status) =>
-          (url.pathname === "/products/nope" || url.pathname === "/bff/catalog/products/nope") && (status === 404 || status === 0);
+          (url.pathname === "/products/nope" || bffPath("catalog", "products/nope").test(url.pathname)) && (status === 404 || status === 0);
         const w = watch(page, { expected: notFound });
         const res = await page.goto(server.url + "/products/nope");
         assert.equal(res.status(), 404);
