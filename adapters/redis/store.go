@@ -57,6 +57,7 @@ type Store struct {
 // keys are the names of a Store's keys and channel.
 type keys struct {
 	revision, frontends, releases, history, tokens, hashes, changes string
+	counts                                                          string // the prefix of Counters' keys
 }
 
 // NewStore returns the store whose keys begin with prefix, in the Redis
@@ -73,6 +74,7 @@ func NewStore(rdb goredis.UniversalClient, prefix string) *Store {
 		tokens:    prefix + "tokens",
 		hashes:    prefix + "tokenhashes",
 		changes:   prefix + "changes",
+		counts:    prefix + "counts:",
 	}}
 }
 
