@@ -123,7 +123,7 @@ type Move struct {
 	// rather than roll the active version back. Optional. Default: no
 	// check.
 	Canary string
-	By      string // who asks, for the history
+	By     string // who asks, for the history
 	// Reason says why, when the shell moves by itself. Optional.
 	Reason string
 }
