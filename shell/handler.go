@@ -341,6 +341,9 @@ func (h *Handler) health(sh *Shell, resp Response) {
 		versions = map[string]string{}
 	}
 	out := map[string]any{"status": "ok", "revision": snap.Revision, "frontends": versions, "routes": len(sh.Pages())}
+	if len(snap.Canaries) > 0 {
+		out["canaries"] = snap.Canaries
+	}
 	if s := sh.Registry().Sync(); s.Err != nil {
 		out["status"] = "degraded"
 		out["registry"] = map[string]any{

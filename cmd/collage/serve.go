@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/adapters/nethttp"
 	"github.com/collage-dev/collage/adapters/prometheus"
+	"github.com/collage-dev/collage/adapters/redis"
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
@@ -43,6 +46,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !flagSet(fs, "redis") {
+		o.redis = os.Getenv(envRedis)
 	}
 	return m.listenAndServe(ctx, *cfgPath, *dist, *addr, o)
 }
@@ -74,8 +80,10 @@ type serveOptions struct {
 
 	// The registry.
 	data         string
+	redis        string
 	keepVersions int
 	keepFor      time.Duration
+	judge        replica.JudgeOptions
 }
 
 // retention is the registry's retention of the flags, where 0 keeps none
@@ -106,7 +114,10 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&o.maxBody, "max-body", fiber.DefaultMaxBody, "bytes of a /bff request's body, counted as sent and decoded (gzip, deflate); more is a 413")
 	fs.Int64Var(&o.maxBFFResponse, "max-bff-response", fiber.DefaultMaxBFFResponse, "bytes of a BFF's answer to a /bff call; a longer declared one is a 502, a longer streamed one is cut")
 	fs.StringVar(&o.server, "server", "fiber", "the HTTP server binding: fiber (the default) or nethttp (net/http); both answer alike")
-	fs.StringVar(&o.data, "data", filepath.Join(".collage", "data"), "the folder of the embedded registry: its store and the published files")
+	fs.StringVar(&o.data, "data", filepath.Join(".collage", "data"), "the folder of the embedded registry (its store and the published files), or with --redis of this replica's cache of the published files")
+	fs.StringVar(&o.redis, "redis", "", "keep the registry in Redis, shared by every replica: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (default $COLLAGE_REDIS_URL; none: the embedded store)")
+	fs.Int64Var(&o.judge.MinSample, "canary-min-sample", 200, "slots and /bff calls of a canary's version seen, on every replica together, before the shell judges it")
+	fs.Float64Var(&o.judge.MaxExcess, "canary-max-excess", 5, "percentage points by which a canary's failure rate may exceed the active version's before the shell ends it by itself")
 	fs.IntVar(&o.keepVersions, "keep-versions", registry.DefaultRetention.Versions, "how many versions active before the current one stay servable to the pages rendered with them")
 	fs.DurationVar(&o.keepFor, "keep-for", registry.DefaultRetention.Age, "how long a replaced version stays servable to the pages rendered with it (whichever of --keep-versions and --keep-for keeps more)")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
@@ -151,6 +162,9 @@ func (o *serveOptions) shellOptions() (shell.Options, error) {
 	if o.cacheBytes < 0 {
 		return shell.Options{}, fmt.Errorf("--fragment-cache %d: want a number of bytes, or 0 for no cache", o.cacheBytes)
 	}
+	if o.judge.MinSample < 0 || o.judge.MaxExcess < 0 {
+		return shell.Options{}, fmt.Errorf("--canary-min-sample %d --canary-max-excess %g: neither may be negative", o.judge.MinSample, o.judge.MaxExcess)
+	}
 	if o.keepVersions < 0 || o.keepFor < 0 {
 		return shell.Options{}, fmt.Errorf("--keep-versions %d --keep-for %s: neither may be negative (0 keeps none by that rule)", o.keepVersions, o.keepFor)
 	}
@@ -178,15 +192,11 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err := o.sets.apply(cfg); err != nil {
 		return err
 	}
-	st, err := bbolt.Open(o.data)
+	st, blobs, err := o.openRegistry()
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	blobs, err := registry.NewDiskBlobs(filepath.Join(o.data, "blobs"))
-	if err != nil {
-		return err
-	}
 	first, err := api.Bootstrap(ctx, st, os.Getenv(envAdminToken), time.Now())
 	if err != nil {
 		return fmt.Errorf("%s: %w", envAdminToken, err)
@@ -201,10 +211,12 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return err
 	}
 	metrics.WatchRegistry(a.registry)
-	// The store's file is locked to this process: no publish is in flight,
-	// and what a crash left behind can go now.
-	if _, err := a.replica.Collect(ctx, 0); err != nil {
-		return err
+	if o.redis == "" {
+		// The store's file is locked to this process: no publish is in
+		// flight, and what a crash left behind can go now.
+		if _, err := a.replica.Collect(ctx, 0); err != nil {
+			return err
+		}
 	}
 	for _, im := range a.imported {
 		if im.Promoted {
@@ -228,7 +240,11 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, o.data)
+	where := o.data
+	if o.redis != "" {
+		where = redacted(o.redis)
+	}
+	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, where)
 	if m.Listening != nil {
 		m.Listening <- url
 	}
@@ -242,6 +258,54 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 // envAdminToken is the variable whose value serve accepts as an admin
 // token of the publish API.
 const envAdminToken = "COLLAGE_ADMIN_TOKEN"
+
+// envRedis is the variable --redis defaults to.
+const envRedis = "COLLAGE_REDIS_URL"
+
+// openRegistry opens the registry's store and blobs: in Redis with
+// --redis, the files cached under --data; else the embedded store under
+// --data, locked to this process.
+func (o *serveOptions) openRegistry() (registry.Store, registry.Blobs, error) {
+	if o.redis == "" {
+		st, err := bbolt.Open(o.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		blobs, err := registry.NewDiskBlobs(filepath.Join(o.data, "blobs"))
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		return st, blobs, nil
+	}
+	rdb, err := redis.Open(o.redis)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis: %w", err)
+	}
+	blobs, err := redis.NewBlobs(rdb, "", filepath.Join(o.data, "blob-cache"))
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return closing{redis.NewStore(rdb, ""), rdb}, blobs, nil
+}
+
+// closing is a store that closes its client with itself.
+type closing struct {
+	*redis.Store
+	client io.Closer
+}
+
+func (c closing) Close() error { return c.client.Close() }
+
+// redacted is a URL without its password, for the log.
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "Redis"
+	}
+	return u.Redacted()
+}
 
 // app is a shell with the registry it serves from.
 type app struct {
@@ -275,7 +339,8 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, st registry
 	a := &app{registry: registry.New(&registry.Snapshot{})}
 	releases := shell.NewReleases(frontends, b.bind)
 	a.replica = replica.New(replica.Options{Store: st, Blobs: blobs, Registry: a.registry, Releases: releases,
-		Retention: o.retention(), Log: opts.Log})
+		Retention: o.retention(), Log: opts.Log, Judge: o.judge})
+	opts.Canary = a.replica
 	if a.imported, err = registry.ImportDir(ctx, st, blobs, dist, descriptors, "collage serve --dist "+dist); err != nil {
 		return nil, err
 	}
