@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/internal/syncbuf"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/registry"
@@ -34,37 +35,19 @@ func bind(frontend string, r *registry.Release) (invoke.Invoker, error) {
 	return named(frontend + " " + r.BFF), nil
 }
 
-// logBuffer is a log a test reads while a replica writes it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is a replica of a MemStore and the registry it serves.
 type fixture struct {
 	st       *registry.MemStore
 	blobs    registry.Blobs
 	reg      *registry.Registry
 	releases *shell.Releases
-	log      *logBuffer
+	log      *syncbuf.Buffer
 	r        *replica.Replica
 }
 
 func newFixture(t *testing.T, o replica.Options) *fixture {
 	t.Helper()
-	f := &fixture{st: registry.NewMemStore(), reg: registry.New(&registry.Snapshot{}), log: &logBuffer{}}
+	f := &fixture{st: registry.NewMemStore(), reg: registry.New(&registry.Snapshot{}), log: &syncbuf.Buffer{}}
 	f.blobs = o.Blobs
 	if f.blobs == nil {
 		f.blobs = registry.NewMemBlobs()
