@@ -17,8 +17,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -530,20 +528,17 @@ func (r *release) archive(t testing.TB) []byte {
 	return tarGz(t, r.entries(t, "local"))
 }
 
-// keys are the blob keys of the release's files.
-func (r *release) keys() []string {
+// newKeys are the blob keys of the files newRelease made at random,
+// which no other release holds.
+func (r *release) newKeys() []string {
 	var out []string
-	for _, data := range r.files {
-		sum := sha256.Sum256(data)
-		out = append(out, hex.EncodeToString(sum[:]))
+	for name, data := range r.files {
+		if strings.HasPrefix(name, "extra-") {
+			sum := sha256.Sum256(data)
+			out = append(out, hex.EncodeToString(sum[:]))
+		}
 	}
 	return out
-}
-
-// integrity is the sha384 subresource integrity of data.
-func integrity(data []byte) string {
-	sum := sha512.Sum384(data)
-	return "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // tokenID is the ID the registry gives the token of secret.
