@@ -143,4 +143,22 @@ func TestPublishPromoteRollback(t *testing.T) {
 	}
 	s.checkAssets(t, back)
 	s.checkBlobs(t)
+
+	// A yanked version is never served again, and a restart undoes no
+	// move: it serves what was active, and collects the yanked files.
+	s.must(t, adminToken, "yank", "recs", "v2")
+	if status, _ := s.get(t, newJS); status != http.StatusNotFound {
+		t.Errorf("GET %s of the yanked v2: %d, want 404", newJS, status)
+	}
+	status, body := s.get(t, "/bff/recs@v2/recs")
+	if status != http.StatusOK || !strings.Contains(string(body), "Popular right now") {
+		t.Errorf("GET /bff/recs@v2/recs once v2 is yanked: %d %s; want the active version's answer", status, body)
+	}
+	s.kill()
+	s = start(t, s.data)
+	if again := s.page(t, "/"); again.versions.Encode() != back.versions.Encode() {
+		t.Errorf("after a restart: versions %v, want %v as before it", again.versions, back.versions)
+	}
+	s.checkAssets(t, back)
+	s.checkBlobs(t)
 }

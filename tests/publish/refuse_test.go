@@ -166,11 +166,32 @@ func TestRefusals(t *testing.T) {
 
 	// The same upload, valid, adds a version and its new files' blobs: what
 	// the checks above would have seen.
-	status, body := s.upload(t, adminToken, "recs", with())
+	good := fresh()
+	status, body := s.upload(t, adminToken, "recs", good.archive(t))
 	if status != http.StatusCreated {
 		t.Fatalf("a valid archive: %d %s", status, body)
 	}
 	if s.versions(t, "recs") == versions || len(blobFiles(t, s.data)) != len(blobs)+3 {
 		t.Errorf("a valid archive: versions unchanged or %d blob files, want %d", len(blobFiles(t, s.data)), len(blobs)+3)
 	}
+	versions, blobs = s.versions(t, "recs"), blobFiles(t, s.data)
+
+	// The same content again is a 200 that changes nothing; other content
+	// under its label, a 409 that writes nothing.
+	t.Run("published again", func(t *testing.T) {
+		status, body := s.upload(t, adminToken, "recs", good.archive(t))
+		if status != http.StatusOK || !strings.Contains(string(body), `"created":false`) {
+			t.Errorf("status %d %s, want 200 and created false", status, body)
+		}
+		unchanged(t)
+	})
+	t.Run("label taken by other content", func(t *testing.T) {
+		other := fresh()
+		other.label = good.label
+		status, body := s.upload(t, adminToken, "recs", other.archive(t))
+		if status != http.StatusConflict || !strings.Contains(string(body), `"conflict"`) {
+			t.Errorf("status %d %s, want 409 conflict", status, body)
+		}
+		unchanged(t)
+	})
 }
