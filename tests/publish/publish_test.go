@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,7 +26,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -437,11 +437,20 @@ type entry struct {
 	link string
 }
 
-// tarGz makes a gzip-compressed tar of entries, in order.
-func tarGz(t testing.TB, entries []entry) []byte {
+// tarGz makes a gzip-compressed tar of entries, in order, at the gzip
+// level: gzip.NoCompression for random content, which cannot shrink.
+func tarGz(t testing.TB, level int, entries []entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // the content is random: nothing to gain
+	size := 1024
+	for _, e := range entries {
+		size += 1024 + len(e.data)
+	}
+	buf.Grow(size) // once: large archives are slow to copy under the race detector
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tw := tar.NewWriter(zw)
 	for _, e := range entries {
 		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Size: int64(len(e.data)), Linkname: e.link, ModTime: time.Unix(0, 0)}
@@ -490,12 +499,7 @@ func newRelease(t testing.TB, label string, count, size int) *release {
 	}
 	for i := range count {
 		data := make([]byte, size)
-		for j := 0; j < size; j += 8 {
-			v := rand.Uint64()
-			for k := 0; k < 8 && j+k < size; k++ {
-				data[j+k] = byte(v >> (8 * k))
-			}
-		}
+		rand.Read(data) // never fails
 		name := fmt.Sprintf("extra-%02d.bin", i)
 		r.files[name] = data
 		m.Files[name] = build.File{Size: int64(size), Integrity: build.Integrity(data)}
@@ -525,7 +529,7 @@ func (r *release) entries(t testing.TB, bff string) []entry {
 // archive is the release's archive, its BFF linked into the shell.
 func (r *release) archive(t testing.TB) []byte {
 	t.Helper()
-	return tarGz(t, r.entries(t, "local"))
+	return tarGz(t, gzip.NoCompression, r.entries(t, "local"))
 }
 
 // newKeys are the blob keys of the files newRelease made at random,

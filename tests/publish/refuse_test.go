@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -56,7 +57,7 @@ func TestRefusals(t *testing.T) {
 		return newRelease(t, fmt.Sprintf("bad-%d", n), 3, 4096)
 	}
 	with := func(extra ...entry) []byte {
-		return tarGz(t, append(fresh().entries(t, "local"), extra...))
+		return tarGz(t, gzip.NoCompression, append(fresh().entries(t, "local"), extra...))
 	}
 	tests := []struct {
 		name     string
@@ -83,7 +84,7 @@ func TestRefusals(t *testing.T) {
 		}, status: 400, code: "bad_request"},
 		{name: "duplicate entry", archive: func() []byte {
 			es := fresh().entries(t, "local")
-			return tarGz(t, append(es, es[extra(es, 0)]))
+			return tarGz(t, gzip.NoCompression, append(es, es[extra(es, 0)]))
 		}, status: 400, code: "bad_request"},
 		{name: "sha384 differs", archive: func() []byte {
 			// The second new file: had the first been stored before the
@@ -92,17 +93,17 @@ func TestRefusals(t *testing.T) {
 			bad := &es[extra(es, 1)]
 			bad.data = slices.Clone(bad.data)
 			bad.data[0]++
-			return tarGz(t, es)
+			return tarGz(t, gzip.NoCompression, es)
 		}, status: 400, code: "bad_request"},
 		{name: "over the decoded limit", archive: func() []byte {
 			// 70 MiB of zeros, a few hundred kB of gzip: refused once
 			// 64 MiB are decoded, never held whole.
 			pad := make([]byte, 1<<20)
-			var es []entry
+			es := fresh().entries(t, "local")
 			for i := range 70 {
 				es = append(es, entry{name: fmt.Sprintf("files/pad-%02d.bin", i), data: pad})
 			}
-			return with(es...)
+			return tarGz(t, gzip.BestSpeed, es)
 		}, status: 413, code: "payload_too_large"},
 		{name: "unknown frontend", frontend: "nosuch", archive: func() []byte { return with() }, status: 404, code: "not_found"},
 		{name: "token of another frontend", token: cartToken, archive: func() []byte { return with() }, status: 403, code: "forbidden"},
