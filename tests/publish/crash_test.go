@@ -80,8 +80,8 @@ const (
 
 // TestCrashMidPublish kills the server (SIGKILL) while it takes a 6 MiB
 // upload: in the middle of the body, at its last byte, and at points of
-// the blob writes and the store's commit that it watches the blob folder
-// for. After each kill the server is restarted on the same folder, and the
+// the blob writes and the store's commit, which it watches the blob folder
+// and the store's file for. After each kill the server is restarted on the same folder, and the
 // version is either absent, or present with every file servable and whole
 // (present for certain when its 201 had come); the blob folder holds no
 // temporary file and no blob that no version names.
@@ -99,12 +99,13 @@ func TestCrashMidPublish(t *testing.T) {
 	answer := s.sendUpload(t, archive, len(archive))
 	sent := time.Now()
 	var firstPut, everyBlob time.Duration
-	for status := 0; status == 0; {
+	for done := false; !done; {
 		select {
-		case status = <-answer:
+		case status := <-answer:
 			if status != http.StatusCreated {
 				t.Fatalf("the uncut upload: status %d", status)
 			}
+			done = true
 		case <-time.After(100 * time.Microsecond):
 			blobs, temp := onDisk(t, data, r.newKeys())
 			if firstPut == 0 && blobs+temp > 0 {
