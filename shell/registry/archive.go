@@ -99,8 +99,12 @@ func ReadArchive(r io.Reader, lim ArchiveLimits) (*Release, fs.FS, error) {
 			dirs[name] = true
 			continue
 		}
-		if h.Size < 0 || h.Size > lim.MaxSize-held {
+		if h.Size < 0 || h.Size > lim.MaxSize {
 			return nil, nil, tooLarge("archive: entry %q: %d bytes, over the limit of %d decoded bytes", h.Name, h.Size, lim.MaxSize)
+		}
+		if h.Size > lim.MaxSize-held {
+			return nil, nil, tooLarge("archive: entry %q: %d bytes after %d of the entries before it, over the limit of %d decoded bytes",
+				h.Name, h.Size, held, lim.MaxSize)
 		}
 		held += h.Size
 		data := make([]byte, h.Size)

@@ -320,6 +320,7 @@ func TestReadArchiveRefuses(t *testing.T) {
 		{"truncated", gz[:len(gz)/2], registry.ArchiveLimits{}, "bad_request", "archive:"},
 		{"over the compressed limit", gz, registry.ArchiveLimits{MaxCompressed: 100}, "payload_too_large", "over the limit of 100 compressed bytes"},
 		{"over the decoded limit in a header", tgz(t, append([]entry{file("files/big.txt", big)}, valid(t)...)), registry.ArchiveLimits{MaxSize: 1000}, "payload_too_large", `"files/big.txt": 2000 bytes, over the limit of 1000 decoded bytes`},
+		{"over the decoded limit in the entries", tgz(t, append([]entry{file("files/a.txt", big[:1000]), file("files/b.txt", big+big[:500])}, valid(t)...)), registry.ArchiveLimits{MaxSize: 3000}, "payload_too_large", `"files/b.txt": 2500 bytes after 1000 of the entries before it, over the limit of 3000 decoded bytes`},
 		{"over the decoded limit in the stream", tgz(t, valid(t)), registry.ArchiveLimits{MaxSize: 1500}, "payload_too_large", "over the limit of 1500 decoded bytes"},
 		{"absolute path", tgz(t, with(t, file("/etc/passwd", "x"))), registry.ArchiveLimits{}, "bad_request", `entry "/etc/passwd": an absolute path`},
 		{"dot dot", tgz(t, with(t, file("files/../../x.js", "x"))), registry.ArchiveLimits{}, "bad_request", `entry "files/../../x.js": a path that leaves the archive`},
