@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of collage, with the race detector, and govulncheck.
 # Installs what the tests need when it is missing: npm packages (npm ci),
-# Debian's chromium, and the AWS Lambda Runtime Interface Emulator (go
+# Debian's chromium and redis-server (started on 127.0.0.1:6379 when none
+# answers there), and the AWS Lambda Runtime Interface Emulator (go
 # install, pinned). With "check" it only runs the static checks.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3 # the toolchain every build and test uses
@@ -27,6 +28,27 @@ ensure_apt() { # ensure_apt PACKAGE: installs a Debian package when it is missin
   fi
 }
 
+# redis_answers reports whether a Redis answers PING on 127.0.0.1:6379.
+redis_answers() {
+  exec 3<>/dev/tcp/127.0.0.1/6379 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  local reply
+  read -r -t 2 reply <&3 || true
+  exec 3>&-
+  [ "${reply%$'\r'}" = "+PONG" ]
+}
+
+ensure_redis() {
+  if redis_answers; then return; fi
+  ensure_apt redis-server
+  step "redis-server on 127.0.0.1:6379"
+  # Nothing on disk: the tests' keys live as long as this server.
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes
+  for _ in $(seq 50); do redis_answers && return; sleep 0.1; done
+  echo "redis-server did not answer on 127.0.0.1:6379" >&2
+  exit 1
+}
+
 checks() {
   step "gofmt"
   unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -41,6 +63,7 @@ if [ "${1:-}" = "check" ]; then checks; exit 0; fi
 
 ensure_npm
 ensure_apt chromium
+ensure_redis
 checks
 step "typecheck frontends"
 npm run --silent typecheck
