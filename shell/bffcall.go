@@ -36,6 +36,13 @@ func (h *Handler) callBFF(sh *Shell, req Request, resp Response, id, rest string
 	resp.SetHeader("Content-Security-Policy", bffCSP)
 	name, raw, _ := strings.Cut(rest, "/")
 	name, label, _ := strings.Cut(strings.Clone(name), "@")
+	if snap := sh.Registry().Current(); label != "" && snap.PreviewOnly(name, label) {
+		// A version not yet served to everyone: only its preview's holders
+		// reach its BFF.
+		if f, l, ok := previewOf(snap, cookie(req, PreviewCookie), time.Now()); !ok || f != name || l != label {
+			label = ""
+		}
+	}
 	inv, ok := sh.Invoker(name, label)
 	if !ok {
 		return &bff.Error{Code: bff.CodeNotFound, Message: "no frontend called " + name}

@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -383,6 +384,30 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 			resp.AddHeader("Set-Cookie", setCookie)
 		}
 		creq.Versions = versionsFor(snap, bucket)
+	}
+	if q := req.RawQuery(); strings.Contains(q, PreviewParam) {
+		if vals, err := url.ParseQuery(q); err == nil && vals.Get(PreviewParam) != "" {
+			// A preview link: its cookie, then the page without it.
+			token := vals.Get(PreviewParam)
+			f, l, ok := previewOf(snap, token, time.Now())
+			if !ok {
+				return &bff.Error{Code: bff.CodeForbidden, Message: "this preview link has ended, or is not one this shell made"}
+			}
+			resp.AddHeader("Set-Cookie", previewCookie(req, token, snap.Previews[f][l].Until))
+			resp.SetHeader("Location", withoutPreview(req, vals))
+			resp.SetHeader("Cache-Control", "no-store")
+			resp.Send(http.StatusSeeOther, nil)
+			return nil
+		}
+	}
+	if len(snap.Previews) > 0 {
+		if f, l, ok := previewOf(snap, cookie(req, PreviewCookie), time.Now()); ok {
+			if creq.Versions == nil {
+				creq.Versions = snap.Versions
+			}
+			creq.Versions = maps.Clone(creq.Versions)
+			creq.Versions[f] = l
+		}
 	}
 	render, done := sh.compose(p, creq, snap)
 	status, header := render.Status()

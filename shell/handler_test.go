@@ -22,21 +22,22 @@ import (
 
 // exchange is an in-memory Request and Response.
 type exchange struct {
-	method, path string
-	header       http.Header
+	method, path, query string
+	header              http.Header
 
 	status int
 	out    http.Header
 	body   bytes.Buffer
 }
 
-func newExchange(method, path string) *exchange {
-	return &exchange{method: method, path: path, header: http.Header{}, out: http.Header{}}
+func newExchange(method, target string) *exchange {
+	path, query, _ := strings.Cut(target, "?")
+	return &exchange{method: method, path: path, query: query, header: http.Header{}, out: http.Header{}}
 }
 
 func (x *exchange) Method() string               { return x.method }
 func (x *exchange) Path() string                 { return x.path }
-func (x *exchange) RawQuery() string             { return "" }
+func (x *exchange) RawQuery() string             { return x.query }
 func (x *exchange) Host() string                 { return "shop.example" }
 func (x *exchange) Scheme() string               { return "http" }
 func (x *exchange) Header(name string) string    { return x.header.Get(name) }

@@ -27,9 +27,15 @@ type Snapshot struct {
 	Served map[string]map[string]*Release
 	// Canaries are the canaries running, by frontend.
 	Canaries map[string]Canary
+	// Previews are the versions open to the holders of a preview link, by
+	// frontend and label. A preview's version is served (its files, its
+	// BFF) but reaches a page, or a pinned /bff call, only with its link.
+	Previews map[string]map[string]Preview
 	// bundles index Served by frontend and manifest version, for the
 	// assets.
 	bundles map[string]map[string]*Release
+	// previewOnly are the versions in Served for a preview alone.
+	previewOnly map[string]map[string]bool
 }
 
 // Release returns the release frontend/label if it is served, or nil.

@@ -11,7 +11,8 @@ import (
 // with them.
 func NewSnapshot(st *State, keep Retention, now time.Time) *Snapshot {
 	s := &Snapshot{Revision: st.Revision, Frontends: map[string]*build.Manifest{},
-		Versions: map[string]string{}, Served: map[string]map[string]*Release{}, Canaries: map[string]Canary{}}
+		Versions: map[string]string{}, Served: map[string]map[string]*Release{}, Canaries: map[string]Canary{},
+		Previews: map[string]map[string]Preview{}, previewOnly: map[string]map[string]bool{}}
 	for name, f := range st.Frontends {
 		rels := st.Releases[name]
 		served := map[string]*Release{}
@@ -34,12 +35,34 @@ func NewSnapshot(st *State, keep Retention, now time.Time) *Snapshot {
 			served[c.Label] = rels[c.Label]
 			s.Canaries[name] = *c
 		}
+		for label, p := range f.Previews {
+			if r := rels[label]; r != nil && !r.Yanked && p.Until.After(now) {
+				if s.Previews[name] == nil {
+					s.Previews[name] = map[string]Preview{}
+				}
+				s.Previews[name][label] = p
+				if served[label] == nil {
+					served[label] = r
+					if s.previewOnly[name] == nil {
+						s.previewOnly[name] = map[string]bool{}
+					}
+					s.previewOnly[name][label] = true
+				}
+			}
+		}
 		if len(served) > 0 {
 			s.Served[name] = served
 		}
 	}
 	s.index()
 	return s
+}
+
+// PreviewOnly reports whether version label of frontend is served only to
+// the holders of its preview link: neither active, nor in a canary, nor
+// retained.
+func (s *Snapshot) PreviewOnly(frontend, label string) bool {
+	return s.previewOnly[frontend][label]
 }
 
 // index makes bundles from Served.

@@ -52,6 +52,9 @@ const (
 	// KindCanaryAbort ends a canary without promoting it: by a rollback,
 	// or by the shell when the canary fails more than the active version.
 	KindCanaryAbort = "canary_abort"
+	// KindPreview opens a version to whoever holds a preview link, until
+	// a time.
+	KindPreview = "preview"
 )
 
 // A Change is one entry of the history: what moved, who moved it, when, and
@@ -68,6 +71,8 @@ type Change struct {
 	Percent int `json:"percent,omitempty"`
 	// Reason says why, when the shell made the change by itself.
 	Reason string `json:"reason,omitempty"`
+	// Until is when a preview ends, for KindPreview.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // activates reports whether c made c.Label the active version.
@@ -85,6 +90,18 @@ type FrontendState struct {
 	// Canary is the version served to a share of users besides Active;
 	// nil when none runs.
 	Canary *Canary `json:"canary,omitempty"`
+	// Previews are the versions open to the holders of a preview link, by
+	// label; those past their end are dropped at the next change.
+	Previews map[string]Preview `json:"previews,omitempty"`
+}
+
+// A Preview opens a version, active or not, to the browsers that hold its
+// link, until a time.
+type Preview struct {
+	// Nonce is the link's secret: 32 random hex digits, which the shell
+	// compares with the one a browser brings.
+	Nonce string    `json:"nonce"`
+	Until time.Time `json:"until"`
 }
 
 // A Canary serves a version to a share of users, the rest being served the
@@ -126,6 +143,12 @@ type Move struct {
 	By     string // who asks, for the history
 	// Reason says why, when the shell moves by itself. Optional.
 	Reason string
+	// Until, when set, makes Promote open a preview of Label until then,
+	// to the holders of a link with Nonce, instead of activating it.
+	// Optional. Default: no preview.
+	Until time.Time
+	// Nonce is the preview link's secret, 32 hex digits, for Until.
+	Nonce string
 }
 
 // Store keeps releases and history. Every change is atomic and increments
@@ -488,6 +511,38 @@ func canary(tx Tx, m Move, now time.Time) (Change, error) {
 	return c, record(tx, f, c)
 }
 
+// preview opens m.Label to the holders of a link with m.Nonce until
+// m.Until, dropping the previews of the frontend that have ended.
+func preview(tx Tx, m Move, now time.Time) (Change, error) {
+	if len(m.Nonce) != 32 || strings.Trim(m.Nonce, "0123456789abcdef") != "" {
+		return Change{}, badRequest("preview %s %s: the nonce is not 32 hex digits", m.Frontend, m.Label)
+	}
+	if !m.Until.After(now) {
+		return Change{}, badRequest("preview %s %s: it would end at %s, already past", m.Frontend, m.Label, m.Until.UTC().Format(time.RFC3339))
+	}
+	if m.Frontend == build.SharedName {
+		return Change{}, badRequest("the shared dependencies are served to every page at once: they cannot be previewed")
+	}
+	f, err := servable(tx, m.Frontend, m.Label)
+	if err != nil {
+		return Change{}, err
+	}
+	c := Change{At: now.UTC(), By: m.By, Kind: KindPreview, Frontend: m.Frontend, Label: m.Label, From: f.Active, Until: m.Until.UTC()}
+	if c.Revision, err = next(tx); err != nil {
+		return Change{}, err
+	}
+	for label, p := range f.Previews {
+		if !p.Until.After(now) {
+			delete(f.Previews, label)
+		}
+	}
+	if f.Previews == nil {
+		f.Previews = map[string]Preview{}
+	}
+	f.Previews[m.Label] = Preview{Nonce: m.Nonce, Until: m.Until.UTC()}
+	return c, record(tx, f, c)
+}
+
 func canaryOrNone(c *Canary) string {
 	if c == nil {
 		return "none"
@@ -508,6 +563,8 @@ func ApplyPromote(tx Tx, m Move, now time.Time) (Change, error) {
 		return Change{}, badRequest("promote %s: which version?", m.Frontend)
 	}
 	switch {
+	case !m.Until.IsZero():
+		return preview(tx, m, now)
 	case m.Percent < 0 || m.Percent > 100:
 		return Change{}, badRequest("promote %s %s: a canary's share is a percentage, 1 to 99 (100: every user), not %d", m.Frontend, m.Label, m.Percent)
 	case m.Percent > 0 && m.Percent < 100:
@@ -648,6 +705,7 @@ func ApplyYank(tx Tx, frontend, label, by string, now time.Time) (Change, error)
 		return Change{}, err
 	}
 	r.Yanked = true
+	delete(f.Previews, label) // never served again, even to a preview
 	if err := tx.PutRelease(r); err != nil {
 		return Change{}, err
 	}

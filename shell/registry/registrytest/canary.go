@@ -130,3 +130,51 @@ func TestCanaryShared(t *testing.T, open Open) {
 	_, err := st.Promote(ctx, registry.Move{Frontend: build.SharedName, Label: "s2", Percent: 10})
 	wantCode(t, err, "bad_request", "a canary of the shared dependencies")
 }
+
+// TestPreview opens versions to preview links: a malformed nonce or a past
+// end is refused, an ended preview is dropped at the next one, and a
+// yanked version's preview ends.
+func TestPreview(t *testing.T, open Open) {
+	ctx := context.Background()
+	st := open(t)
+	for _, l := range []string{"v1", "v2", "v3"} {
+		publish(t, st, release("cart", l, "https://cart.example/"+l))
+	}
+	promote(t, st, "cart", "v1")
+	const nonce = "0123456789abcdef0123456789abcdef"
+	now := time.Now()
+	preview := func(label, nonce string, until time.Time) (registry.Change, error) {
+		return st.Promote(ctx, registry.Move{Frontend: "cart", Label: label, Until: until, Nonce: nonce, By: "ci"})
+	}
+	_, err := preview("v2", "short", now.Add(time.Hour))
+	wantCode(t, err, "bad_request", "a preview with a malformed nonce")
+	_, err = preview("v2", nonce, now.Add(-time.Second))
+	wantCode(t, err, "bad_request", "a preview that ended already")
+	_, err = preview("v9", nonce, now.Add(time.Hour))
+	wantCode(t, err, "not_found", "a preview of a version that is not there")
+
+	c, err := preview("v2", nonce, now.Add(30*time.Millisecond))
+	if err != nil || c.Kind != registry.KindPreview || c.Label != "v2" || c.Until.IsZero() {
+		t.Fatalf("preview v2 = %+v, %v", c, err)
+	}
+	if active(t, st, "cart") != "v1" {
+		t.Errorf("a preview changed the active version to %s", active(t, st, "cart"))
+	}
+	time.Sleep(40 * time.Millisecond)
+	if _, err := preview("v3", nonce, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := st.List(ctx, "cart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Previews["v2"]; ok || f.Previews["v3"].Nonce != nonce {
+		t.Errorf("previews %+v: want v3's alone, v2's ended", f.Previews)
+	}
+	if _, err := st.Yank(ctx, "cart", "v3", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, _ := st.List(ctx, "cart"); len(f.Previews) != 0 {
+		t.Errorf("a yanked version is still previewed: %+v", f.Previews)
+	}
+}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Open, replicas Replicas) {
 		{"Promote", func(t *testing.T) { TestPromote(t, open) }},
 		{"Canary", func(t *testing.T) { TestCanary(t, open) }},
 		{"CanaryShared", func(t *testing.T) { TestCanaryShared(t, open) }},
+		{"Preview", func(t *testing.T) { TestPreview(t, open) }},
 		{"Rollback", func(t *testing.T) { TestRollback(t, open) }},
 		{"RollbackAll", func(t *testing.T) { TestRollbackAll(t, open) }},
 		{"Yank", func(t *testing.T) { TestYank(t, open) }},
