@@ -26,14 +26,15 @@ const usage = `collage builds, composes, hosts and ships micro-frontends.
 Usage:
   collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
   collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
-  collage serve   [--config collage.yaml] [--data .collage/data] [--dist dist] [--addr 127.0.0.1:3000]
+  collage serve   [--config collage.yaml] [--data .collage/data] [--redis URL] [--dist dist] [--addr 127.0.0.1:3000]
   collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
-  collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET]
+  collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET] | --shared
   collage publish frontends/NAME [--promote] [--expect V] [--label L] [--bff TARGET] [--root .]
   collage versions NAME [--json]
-  collage promote NAME VERSION [--expect V]
+  collage promote NAME VERSION [--expect V] [--canary PERCENT]
   collage rollback NAME [--to VERSION] [--expect V]
   collage rollback --all --to TIME   (RFC 3339, or how long ago: 15m)
+  collage preview NAME VERSION [--for 1h] [--path /]
   collage yank    NAME VERSION
   collage history [NAME] [--since REV] [--json]
   collage token   create --frontend NAME[,NAME] --can publish,promote [--expires 720h] [--name N]
@@ -100,6 +101,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.promote(ctx, args[1:])
 	case "rollback":
 		return m.rollback(ctx, args[1:])
+	case "preview":
+		return m.preview(ctx, args[1:])
 	case "yank":
 		return m.yank(ctx, args[1:])
 	case "history":

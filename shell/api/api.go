@@ -189,6 +189,9 @@ func (a *API) route(c *call, p []string) (route, bool) {
 	case len(p) == 4 && p[2] == "versions":
 		c.label = p[3]
 		return route{get: a.showVersion}, true
+	case len(p) == 5 && p[2] == "versions" && p[4] == "preview":
+		c.label = p[3]
+		return route{post: a.preview}, true
 	case len(p) == 5 && p[2] == "versions" && p[4] == "yank":
 		c.label = p[3]
 		return route{post: a.yank}, true

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -1110,4 +1111,41 @@ func TestCanary(t *testing.T) {
 	if l, _ := e.active("cart"); l != "v1" || len(e.reg.Current().Canaries) != 0 {
 		t.Errorf("after the rollback: active %s, canaries %v", l, e.reg.Current().Canaries)
 	}
+}
+
+// TestPreview makes a preview link: the shell serves its version to the
+// link's holders, and the nonce is in the link alone.
+func TestPreview(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, api.Options{})
+	e.publish("cart", "v1", "a")
+	e.publish("cart", "v2", "b")
+	want(t, e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]any{"version": "v1"}), 200, "", "")
+	a := e.call(http.MethodPost, "frontends/cart/versions/v2/preview", e.admin, map[string]any{"for": "2h"})
+	want(t, a, 200, "", "")
+	var out struct {
+		Change registry.Change
+		Path   string
+		Until  time.Time
+	}
+	a.decode(t, &out)
+	u, err := url.Parse(out.Path)
+	if err != nil || u.Path != "/" || out.Change.Kind != registry.KindPreview || time.Until(out.Until) < 119*time.Minute {
+		t.Fatalf("preview = %s", a.body)
+	}
+	token := u.Query().Get(shell.PreviewParam)
+	p, ok := e.reg.Current().Previews["cart"]["v2"]
+	if !ok || token != shell.PreviewToken("cart", "v2", p.Nonce) {
+		t.Errorf("the link %q does not open the preview the shell serves (%+v)", out.Path, p)
+	}
+	if strings.Contains(e.log.String(), p.Nonce) {
+		t.Errorf("the log holds the preview's nonce:\n%s", e.log)
+	}
+	if l, _ := e.active("cart"); l != "v1" {
+		t.Errorf("a preview changed the active version to %s", l)
+	}
+	want(t, e.call(http.MethodPost, "frontends/cart/versions/v2/preview", e.admin, map[string]any{"for": "200h"}), 400, "bad_request", "at most 168h")
+	want(t, e.call(http.MethodPost, "frontends/cart/versions/v9/preview", e.admin, nil), 404, "not_found", "cart has no version v9")
+	publisher, _ := e.token("ci", []string{"cart"}, []string{"publish"}, "")
+	want(t, e.call(http.MethodPost, "frontends/cart/versions/v2/preview", publisher, nil), 403, "forbidden", "")
 }

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/registry"
 )
 
@@ -252,4 +256,48 @@ func (a *API) history(c *call) error {
 		}
 	}
 	return reply(c, http.StatusOK, out)
+}
+
+// MaxPreview is the longest a preview link lasts.
+const MaxPreview = 7 * 24 * time.Hour
+
+// preview answers POST /frontends/NAME/versions/LABEL/preview: a link that
+// shows the version to whoever holds it, on this shell, for "for" (a Go
+// duration; default 1h, at most MaxPreview).
+func (a *API) preview(c *call) error {
+	if err := a.frontend(c); err != nil {
+		return err
+	}
+	var in struct {
+		For string `json:"for"`
+	}
+	if err := a.decode(c, &in, true); err != nil {
+		return err
+	}
+	d := time.Hour
+	if in.For != "" {
+		var err error
+		if d, err = time.ParseDuration(in.For); err != nil || d <= 0 || d > MaxPreview {
+			return badRequest("for", "for %q: give a duration such as 30m or 24h, at most %s", in.For, MaxPreview)
+		}
+	}
+	if err := c.may(registry.CanPromote); err != nil {
+		return err
+	}
+	var b [16]byte
+	rand.Read(b[:]) // never fails
+	nonce := hex.EncodeToString(b[:])
+	until := a.o.Now().Add(d)
+	ch, err := a.o.Store.Promote(c.ctx, registry.Move{Frontend: c.name, Label: c.label, Until: until, Nonce: nonce, By: c.by})
+	if err != nil {
+		return err
+	}
+	a.logChange(ch)
+	a.changed(c.ctx)
+	return reply(c, http.StatusOK, struct {
+		Change registry.Change `json:"change"`
+		// Path is the link, on the shell's origin.
+		Path  string    `json:"path"`
+		Until time.Time `json:"until"`
+	}{ch, "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken(c.name, c.label, nonce)}}.Encode(), ch.Until})
 }
