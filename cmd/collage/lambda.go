@@ -178,7 +178,7 @@ func (l *lambdaBuild) shellFiles() ([]buildlambda.ShellFile, error) {
 	files = append(files, more...)
 	if _, err := os.Stat(filepath.Join(l.out, build.IndexFile)); err == nil {
 		files = append(files, buildlambda.ShellFile{Name: "dist/" + build.IndexFile, Path: filepath.Join(l.out, build.IndexFile)})
-		assets, err := buildlambda.DirFiles(filepath.Join(l.out, "assets"), "dist/assets", isSourceMap)
+		assets, err := buildlambda.DirFiles(filepath.Join(l.out, "assets"), "dist/assets", isCompressedCopy)
 		if err != nil {
 			return nil, err
 		}
@@ -187,10 +187,12 @@ func (l *lambdaBuild) shellFiles() ([]buildlambda.ShellFile, error) {
 	return files, nil
 }
 
-// isSourceMap says whether name is a source map or a compressed copy of one.
-func isSourceMap(name string) bool {
-	name = strings.TrimSuffix(strings.TrimSuffix(name, ".br"), ".gz")
-	return strings.HasSuffix(name, ".map")
+// isCompressedCopy says whether name is a compressed copy collage build
+// wrote beside a file. The shell imports the build as published versions,
+// every file its manifest names (source maps too, served only with
+// --source-maps), and compresses them itself.
+func isCompressedCopy(name string) bool {
+	return strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz")
 }
 
 // discard removes what was packaged, after the bundles' build failed.
