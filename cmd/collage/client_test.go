@@ -38,6 +38,10 @@ type fakeShell struct {
 	refuse    *bff.Error // when set, the answer to every upload
 }
 
+// fakeNow is the fake shell's clock: after the changes seed makes, the
+// same in every run, so that a rollback to a time finds the same history.
+var fakeNow = time.Date(2026, 11, 30, 11, 20, 0, 0, time.UTC)
+
 type fakeFrontend struct {
 	active   string
 	versions []version
@@ -246,11 +250,11 @@ func (f *fakeShell) upload(r *http.Request) (int, any, error) {
 		}
 		v, status = fr.versions[i], http.StatusOK
 	} else {
-		f.publish(fr, v, time.Now().UTC())
+		f.publish(fr, v, fakeNow)
 	}
 	out := map[string]any{"created": status == http.StatusCreated, "version": v}
 	if promote {
-		c, err := f.activate(name, v.Label, r.URL.Query().Get("expect"), registry.KindPromote, by, time.Now().UTC())
+		c, err := f.activate(name, v.Label, r.URL.Query().Get("expect"), registry.KindPromote, by, fakeNow)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -295,7 +299,7 @@ func (f *fakeShell) promote(r *http.Request) (int, any, error) {
 	if err := decode(r, &m); err != nil {
 		return 0, nil, err
 	}
-	c, err := f.activate(name, m.Version, m.Expect, registry.KindPromote, by, time.Now().UTC())
+	c, err := f.activate(name, m.Version, m.Expect, registry.KindPromote, by, fakeNow)
 	return http.StatusOK, map[string]any{"change": c}, err
 }
 
@@ -321,7 +325,7 @@ func (f *fakeShell) rollback(r *http.Request) (int, any, error) {
 	if m.Version == "" {
 		return 0, nil, fakeError("conflict", "%s: no earlier version to roll back to", name)
 	}
-	c, err := f.activate(name, m.Version, m.Expect, registry.KindRollback, by, time.Now().UTC())
+	c, err := f.activate(name, m.Version, m.Expect, registry.KindRollback, by, fakeNow)
 	return http.StatusOK, map[string]any{"change": c}, err
 }
 
@@ -351,7 +355,7 @@ func (f *fakeShell) rollbackAll(r *http.Request) (int, any, error) {
 			}
 		}
 		if label != "" && label != f.frontends[name].active {
-			c, err := f.activate(name, label, "", registry.KindRollbackAll, by, time.Now().UTC())
+			c, err := f.activate(name, label, "", registry.KindRollbackAll, by, fakeNow)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -380,7 +384,7 @@ func (f *fakeShell) yank(r *http.Request) (int, any, error) {
 	}
 	fr.versions[i].Yanked = true
 	f.revision++
-	c := f.record(registry.Change{Revision: f.revision, At: time.Now().UTC(), By: by, Kind: registry.KindYank, Frontend: name, Label: label})
+	c := f.record(registry.Change{Revision: f.revision, At: fakeNow, By: by, Kind: registry.KindYank, Frontend: name, Label: label})
 	return http.StatusOK, map[string]any{"change": c}, nil
 }
 
@@ -414,7 +418,7 @@ func (f *fakeShell) createToken(r *http.Request) (int, any, error) {
 	if err := decode(r, &body); err != nil {
 		return 0, nil, err
 	}
-	now := time.Now().UTC()
+	now := fakeNow
 	t := fakeToken{apiToken{ID: fmt.Sprintf("%012d", len(f.tokens)), Name: body.Name, Frontends: body.Frontends, Can: body.Can, CreatedBy: by, CreatedAt: now},
 		fmt.Sprintf("collage_secret%d", len(f.tokens))}
 	if body.Expires != "" {
