@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 )
 
 // DefaultMaxBodyBytes is the default of BFF.MaxBodyBytes: 1 MiB.
@@ -19,6 +20,7 @@ type BFF struct {
 	name     string
 	mux      *http.ServeMux
 	fragment func(context.Context, *exchange, *FragmentRequest) // set by Fragment
+	state    atomic.Pointer[bound]                              // set by UseState, or on first use
 
 	// Log receives a line for every panic and internal error.
 	// Optional. Default: slog.Default().

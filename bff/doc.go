@@ -16,18 +16,31 @@
 // byte: past it the answer is a 413. The bound holds wherever the BFF runs,
 // since over HTTP or Lambda nothing in front of it need bound the body.
 //
+// A BFF keeps data between requests in its State (BFF.State): byte values
+// under keys, each with an optional time to live, and an atomic Update.
+// The State is the BFF's own, in the namespace of its name: no BFF reaches
+// another's keys. Whoever runs the BFF gives it the store (BFF.UseState):
+// the shell keeps the state of the BFFs linked into it in memory
+// (MemState), and a bootstrap on Lambda in Redis, which all its instances
+// share. A BFF given no store keeps its state in memory of its own.
+//
 // A *BFF is an http.Handler, so one value is served in every place a BFF runs:
 // called in-process by the shell, as a local HTTP server, or inside AWS Lambda
 // behind an event codec. Nothing in a BFF knows which.
 //
 //	b := bff.New("cart")
+//	carts := b.State()
 //	bff.Handle(b, "POST /items", func(ctx context.Context, in AddItem) (Cart, error) {
 //		if in.Qty <= 0 {
 //			return Cart{}, bff.BadRequest("qty", "must be at least 1")
 //		}
-//		return store.Add(sessionOf(ctx), in.ProductID, in.Qty), nil
+//		v, err := carts.Update(ctx, sessionOf(ctx), week, func(old []byte, ok bool) ([]byte, error) {
+//			return addTo(old, in)
+//		})
+//		return cartOf(v), err
 //	})
 //	bff.Fragment(b, tmpl, func(ctx context.Context, f *bff.FragmentRequest) (Cart, error) {
-//		return store.Get(sessionOf(ctx)), nil
+//		v, _, err := carts.Touch(ctx, sessionOf(ctx), week)
+//		return cartOf(v), err
 //	})
 package bff

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 )
@@ -33,4 +35,28 @@ func ExampleHandle() {
 	// Output:
 	// 201 {"sku-1":2}
 	// 400 {"error":{"code":"bad_request","message":"must be at least 1","field":"qty"}}
+}
+
+func ExampleBFF_State() {
+	b := bff.New("visits")
+	visits := b.State()
+	bff.Handle(b, "POST /visits", func(ctx context.Context, _ struct{}) (int, error) {
+		v, err := visits.Update(ctx, "count", 24*time.Hour, func(old []byte, _ bool) ([]byte, error) {
+			n, _ := strconv.Atoi(string(old))
+			return strconv.AppendInt(nil, int64(n+1), 10), nil
+		})
+		n, _ := strconv.Atoi(string(v))
+		return n, err
+	})
+	b.UseState(bff.NewMemState()) // what the runtime does: the shell, a bootstrap
+
+	for range 3 {
+		rec := httptest.NewRecorder()
+		b.ServeHTTP(rec, httptest.NewRequest("POST", "/visits", nil))
+		fmt.Println(rec.Code, rec.Body)
+	}
+	// Output:
+	// 200 1
+	// 200 2
+	// 200 3
 }

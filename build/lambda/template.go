@@ -3,16 +3,22 @@ package lambda
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
+// EnvRedisURL gives every BFF, in the template, the address of the Redis
+// it keeps its state in: the template's RedisURL parameter, empty for
+// state in each instance's own memory.
+const EnvRedisURL = "COLLAGE_REDIS_URL"
+
 // Template returns the AWS SAM template declaring every BFF of opts as a
 // function of the provided.al2023 runtime with a Function URL, its code
-// the zip under Dir and its settings as environment variables; and the
-// shell's own function when opts.Shell is set.
+// the zip under Dir, and its settings and EnvRedisURL as environment
+// variables; and the shell's own function when opts.Shell is set.
 func Template(opts Options) []byte {
 	opts = opts.withDefaults()
 	var b bytes.Buffer
@@ -31,6 +37,11 @@ Parameters:
     Default: AWS_IAM
     AllowedValues: [AWS_IAM, NONE]
     Description: "NONE makes the Function URLs public, for a shell that reaches them with bff: https://…"
+  RedisURL:
+    Type: String
+    Default: ""
+    NoEcho: true
+    Description: "The Redis every BFF keeps its state in (redis://… or rediss://…); empty: each instance keeps its own in memory, shared with no other"
 `)
 	if opts.Shell != nil {
 		b.WriteString(`  AssetsURL:
@@ -52,16 +63,10 @@ Parameters:
 		fmt.Fprintf(&b, "      Architectures:\n        - %s\n", armName(opts.Arch))
 		fmt.Fprintf(&b, "      MemorySize: %d\n", opts.MemoryMB)
 		fmt.Fprintf(&b, "      Timeout: %d\n", int(opts.Timeout.Seconds()+0.999))
-		if len(f.Settings) > 0 {
-			b.WriteString("      Environment:\n        Variables:\n")
-			keys := make([]string, 0, len(f.Settings))
-			for k := range f.Settings {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(&b, "          %s: %s\n", SettingPrefix+k, quote(f.Settings[k]))
-			}
+		b.WriteString("      Environment:\n        Variables:\n")
+		fmt.Fprintf(&b, "          %s: !Ref RedisURL\n", EnvRedisURL)
+		for _, k := range slices.Sorted(maps.Keys(f.Settings)) {
+			fmt.Fprintf(&b, "          %s: %s\n", SettingPrefix+k, quote(f.Settings[k]))
 		}
 		b.WriteString("      FunctionUrlConfig:\n        AuthType: !Ref FunctionUrlAuthType\n")
 	}

@@ -396,6 +396,7 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 		if err != nil {
 			return nil, err
 		}
+		h.UseState(localState)
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
 		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)

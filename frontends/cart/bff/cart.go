@@ -62,17 +62,17 @@ type RemoveItem struct {
 	ProductID string `path:"productId"`
 }
 
-// New returns the cart BFF, with an empty store. Its one setting,
-// session_key, is the key that signs session ids, as hex of at least 32
-// bytes; without it the BFF draws a key of its own and logs that its
-// carts end with the process.
+// New returns the cart BFF. Its carts are in the BFF's State, which the
+// runtime gives (bff.BFF.UseState). Its one setting, session_key, is the
+// key that signs session ids, as hex of at least 32 bytes; without it
+// the BFF draws a key of its own and logs that its sessions end with the
+// process.
 func New(s bff.Settings) (*bff.BFF, error) {
-	return newCart(s, slog.Default(), newStore(maxCarts))
+	return newCart(s, slog.Default())
 }
 
-// newCart returns the cart BFF over store st, logging to log while it
-// starts.
-func newCart(s bff.Settings, log *slog.Logger, st *store) (*bff.BFF, error) {
+// newCart returns the cart BFF, logging to log while it starts.
+func newCart(s bff.Settings, log *slog.Logger) (*bff.BFF, error) {
 	key, set, err := sessionKey(s)
 	if err != nil {
 		return nil, err
@@ -83,17 +83,18 @@ func newCart(s bff.Settings, log *slog.Logger, st *store) (*bff.BFF, error) {
 	}
 	sg := signer{key: key}
 	b := bff.New("cart")
+	st := store{state: b.State()}
 	bff.Handle(b, "GET /cart", func(ctx context.Context, _ struct{}) (Cart, error) {
 		noStore(ctx)
-		return st.get(sg.session(ctx)), nil
+		return st.get(ctx, sg.session(ctx))
 	})
 	bff.Handle(b, "POST /items", func(ctx context.Context, in AddItem) (Cart, error) {
 		noStore(ctx)
-		return st.add(sg.session(ctx), in.ProductID, in.Qty)
+		return st.add(ctx, sg.session(ctx), in.ProductID, in.Qty)
 	})
 	bff.Handle(b, "DELETE /items/{productId}", func(ctx context.Context, in RemoveItem) (Cart, error) {
 		noStore(ctx)
-		return st.remove(sg.session(ctx), in.ProductID), nil
+		return st.remove(ctx, sg.session(ctx), in.ProductID)
 	})
 	bff.Fragment(b, tmpl, func(ctx context.Context, _ *bff.FragmentRequest) (Cart, error) {
 		// A shared cache must never hand one shopper's cart to another.
@@ -104,7 +105,7 @@ func newCart(s bff.Settings, log *slog.Logger, st *store) (*bff.BFF, error) {
 		if !ok {
 			return cartOf(nil), nil
 		}
-		return st.get(visit{id: id, returning: true}), nil
+		return st.get(ctx, visit{id: id, returning: true})
 	})
 	return b, nil
 }

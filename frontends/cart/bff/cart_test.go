@@ -240,7 +240,7 @@ func TestSessionKeySetting(t *testing.T) {
 			if tt.value != "" {
 				s["session_key"] = tt.value
 			}
-			_, err := newCart(s, slog.New(slog.NewTextHandler(&logs, nil)), newStore(10))
+			_, err := newCart(s, slog.New(slog.NewTextHandler(&logs, nil)))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("error %v, want none", err)
@@ -263,7 +263,7 @@ func TestSessionKeyShared(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	build := func(s bff.Settings) *bff.BFF {
 		t.Helper()
-		b, err := newCart(s, quiet, newStore(10))
+		b, err := newCart(s, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,33 +390,4 @@ func TestConcurrentAdds(t *testing.T) {
 	if c := do(t, shopper, shoptest.JSONRequest(http.MethodGet, "/cart", nil), 200); c.Count != 40 {
 		t.Errorf("count %d after 40 concurrent adds, want 40", c.Count)
 	}
-}
-
-// BenchmarkAddFullStore sends adds without a cookie to a cart whose store
-// is full, as a flood does: each starts a session and drops a cart.
-func BenchmarkAddFullStore(b *testing.B) {
-	h, err := New(keyed)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for range maxCarts {
-		shoptest.Serve(h, add("1", 1))
-	}
-	b.Run("serial", func(b *testing.B) {
-		for b.Loop() {
-			if w := shoptest.Serve(h, add("1", 1)); w.Code != 200 {
-				b.Fatalf("status %d", w.Code)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if w := shoptest.Serve(h, add("1", 1)); w.Code != 200 {
-					b.Errorf("status %d", w.Code)
-					return
-				}
-			}
-		})
-	})
 }

@@ -1,7 +1,7 @@
-// Package cart is the BFF of the demo shop's cart. Carts live in memory,
-// keyed by a session id that the BFF issues in the collage_cart cookie
-// (HttpOnly, SameSite=Lax, Path=/) on the first API call that comes
-// without a valid one.
+// Package cart is the BFF of the demo shop's cart. Carts live in the
+// BFF's State (bff.BFF.State), keyed by a session id that the BFF issues
+// in the collage_cart cookie (HttpOnly, SameSite=Lax, Path=/) on the
+// first API call that comes without a valid one.
 //
 // # Sessions
 //
@@ -14,33 +14,23 @@
 // are not shared with other processes, which then reject each other's
 // cookies.
 //
-// # Eviction
+// # Storage
 //
-// The store holds at most 10,000 carts, and anyone can start a session,
-// so it must drop some carts without letting one-off requests drop the
-// carts of shoppers. It is a segmented LRU of two lists, each from the
-// most recently used cart to the least:
+// A cart is one JSON value in the State, under "cart:" and the session
+// id: {"lines":[{"productId":"1","qty":2}]}, priced from the catalogue
+// when read. Where the State is shared (Redis, for the shell's replicas
+// and the BFF's Lambda instances), so are the carts, and with a
+// session_key they survive a restart. Every change is one State.Update,
+// so two adds at once, in one process or two, both count.
 //
-//   - probation holds the carts of sessions started by a request without
-//     a cookie, which have not come back since;
-//   - protected holds the carts of sessions that came back with their
-//     signed cookie: any call, or a page view, that carries it moves the
-//     cart to the front of protected. Protected holds at most 4/5 of the
-//     store; past that, its least recent cart moves to the front of
-//     probation rather than being dropped.
-//
-// When the store is full, a new cart drops the least recent cart of
-// probation, which is never empty then. Every step is O(1) under one
-// lock. So requests without a cookie, however many, only ever replace
-// each other in probation: they never drop or demote a cart in
-// protected, and a shopper's cart is there from the first call that
-// carries the cookie (in the demo, the add that follows the frontend's
-// GET /cart). A client that keeps its cookies looks like a shopper: many
-// such clients can push the least recently active shoppers out of
-// protected, so a shop facing them limits the rate of new sessions per
-// client in front of the BFF.
-//
-// A memory store is the simplest thing that shows the contract; it is lost
-// on restart and not shared between replicas, so a real shop keeps carts in
-// a database.
+// A cart expires after a week idle: each request of its session that
+// reads it (the API or a page that shows the cart) or changes it starts
+// the week again. Anyone can start a session, so the cart of a session
+// started by a request without a cookie, which has not come back with
+// it, expires after an hour instead. A flood of such requests then holds
+// an hour's worth of carts, and a full store, which drops the values
+// that expire soonest (bff.MemState; Redis with the volatile-ttl policy),
+// drops theirs before any shopper's. In the demo a shopper's first call
+// is GET /cart, which sets the cookie and stores nothing, so the first
+// add already carries it.
 package cart
