@@ -101,6 +101,7 @@ func writeShell(b *bytes.Buffer, s Shell, arch string) {
 	b.WriteString("      Environment:\n        Variables:\n")
 	fmt.Fprintf(b, "          %s: %s\n", EnvInvokeMode, InvokeModeStream)
 	fmt.Fprintf(b, "          %s: !Ref AssetsURL\n", EnvAssetsURL)
+	fmt.Fprintf(b, "          %s: !Ref RedisURL\n", EnvRedisURL) // for the BFFs linked into the shell
 	for _, n := range names {
 		fmt.Fprintf(b, "          %s: !Sub %s\n", EnvBFF(n), quote("lambda://${"+logicalID(n)+"}"))
 	}

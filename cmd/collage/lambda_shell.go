@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/collage-dev/collage/adapters/brotli"
 	lambdacodec "github.com/collage-dev/collage/adapters/lambda"
 	"github.com/collage-dev/collage/adapters/nethttp"
+	"github.com/collage-dev/collage/adapters/redis"
 	"github.com/collage-dev/collage/adapters/yaml"
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	buildlambda "github.com/collage-dev/collage/build/lambda"
 	"github.com/collage-dev/collage/shell/cache"
@@ -54,7 +57,18 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	// The function serves the build it was packaged with, imported into
 	// memory at its cold start.
 	blobs := registry.NewMemBlobs()
-	a, err := o.newApp(ctx, cfg, registry.NewMemStore(), blobs, *dist, nil)
+	back := &backing{store: registry.NewMemStore(), blobs: blobs, state: bff.NewMemState(), close: func() error { return nil }}
+	if url := getenv(environ, buildlambda.EnvRedisURL); url != "" {
+		// The BFFs linked into the shell keep their state where every
+		// instance of the function finds it.
+		rdb, err := redis.Open(url)
+		if err != nil {
+			return fmt.Errorf("%s: %w", buildlambda.EnvRedisURL, err)
+		}
+		defer rdb.Close()
+		back.state = redis.NewState(rdb, "")
+	}
+	a, err := o.newApp(ctx, cfg, back, *dist, nil)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"net/url"
@@ -192,11 +191,12 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err := o.sets.apply(cfg); err != nil {
 		return err
 	}
-	st, blobs, err := o.openRegistry()
+	back, err := o.openBacking()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer back.close()
+	st, blobs := back.store, back.blobs
 	first, err := api.Bootstrap(ctx, st, os.Getenv(envAdminToken), time.Now())
 	if err != nil {
 		return fmt.Errorf("%s: %w", envAdminToken, err)
@@ -206,7 +206,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 			"  Keep it secret (export COLLAGE_TOKEN=...), or set %s before serve to choose your own.\n", first, envAdminToken)
 	}
 	metrics := prometheus.New()
-	a, err := o.newApp(ctx, cfg, st, blobs, dist, metrics)
+	a, err := o.newApp(ctx, cfg, back, dist, metrics)
 	if err != nil {
 		return err
 	}
@@ -262,41 +262,42 @@ const envAdminToken = "COLLAGE_ADMIN_TOKEN"
 // envRedis is the variable --redis defaults to.
 const envRedis = "COLLAGE_REDIS_URL"
 
-// openRegistry opens the registry's store and blobs: in Redis with
-// --redis, the files cached under --data; else the embedded store under
-// --data, locked to this process.
-func (o *serveOptions) openRegistry() (registry.Store, registry.Blobs, error) {
+// backing is where a shell keeps what outlives a request: the registry's
+// store and files, and the state of the BFFs linked into it.
+type backing struct {
+	store registry.Store
+	blobs registry.Blobs
+	state bff.StateStore
+	close func() error
+}
+
+// openBacking opens the shell's backing: in Redis with --redis, shared by
+// every replica, the files cached under --data; else the embedded store
+// under --data, locked to this process, and the BFFs' state in memory.
+func (o *serveOptions) openBacking() (*backing, error) {
 	if o.redis == "" {
 		st, err := bbolt.Open(o.data)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		blobs, err := registry.NewDiskBlobs(filepath.Join(o.data, "blobs"))
 		if err != nil {
 			st.Close()
-			return nil, nil, err
+			return nil, err
 		}
-		return st, blobs, nil
+		return &backing{store: st, blobs: blobs, state: bff.NewMemState(), close: st.Close}, nil
 	}
 	rdb, err := redis.Open(o.redis)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis: %w", err)
+		return nil, fmt.Errorf("--redis: %w", err)
 	}
 	blobs, err := redis.NewBlobs(rdb, "", filepath.Join(o.data, "blob-cache"))
 	if err != nil {
 		rdb.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return closing{redis.NewStore(rdb, ""), rdb}, blobs, nil
+	return &backing{store: redis.NewStore(rdb, ""), blobs: blobs, state: redis.NewState(rdb, ""), close: rdb.Close}, nil
 }
-
-// closing is a store that closes its client with itself.
-type closing struct {
-	*redis.Store
-	client io.Closer
-}
-
-func (c closing) Close() error { return c.client.Close() }
 
 // redacted is a URL without its password, for the log.
 func redacted(raw string) string {
@@ -319,12 +320,13 @@ type app struct {
 // as serve and the shell's Lambda entry both run it, after importing dist
 // as published versions; metrics, if not nil, observes its pages and
 // fragment fetches.
-func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, st registry.Store, blobs registry.Blobs, dist string, metrics *prometheus.Metrics) (*app, error) {
+func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
+	st, blobs := back.store, back.blobs
 	opts, err := o.shellOptions()
 	if err != nil {
 		return nil, err
 	}
-	b := newBinder()
+	b := newBinder(back.state)
 	frontends := map[string]shell.Frontend{}
 	descriptors := map[string]registry.Descriptor{}
 	for name, f := range cfg.Frontends {
@@ -362,13 +364,17 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, st registry
 }
 
 // binder makes the invokers of BFF targets, once per frontend, target and
-// settings.
+// settings, giving the BFFs linked into the shell their state in state:
+// the versions of a frontend share it under the frontend's name.
 type binder struct {
-	mu   sync.Mutex
-	made map[string]invoke.Invoker
+	state bff.StateStore
+	mu    sync.Mutex
+	made  map[string]invoke.Invoker
 }
 
-func newBinder() *binder { return &binder{made: map[string]invoke.Invoker{}} }
+func newBinder(state bff.StateStore) *binder {
+	return &binder{state: state, made: map[string]invoke.Invoker{}}
+}
 
 // bind implements shell.BindFunc.
 func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) {
@@ -396,7 +402,7 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 		if err != nil {
 			return nil, err
 		}
-		h.UseState(localState)
+		h.UseState(b.state)
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
 		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)

@@ -17,7 +17,7 @@ import (
 func TestLocalState(t *testing.T) {
 	t.Parallel()
 	key := strings.Repeat("5e", 32)
-	b := newBinder()
+	b := newBinder(bff.NewMemState())
 	v1, err := b.bind("cart", &registry.Release{BFF: "local", Settings: bff.Settings{"session_key": key}})
 	if err != nil {
 		t.Fatal(err)
