@@ -225,7 +225,12 @@ func (a *API) fail(c *call, err error) {
 	}
 	if status >= 500 {
 		a.o.Log.Error("publish API call failed", "method", c.req.Method(), "path", c.req.Path(), "by", c.by, "err", err)
-		e = &bff.Error{Status: status, Code: e.Code, Message: http.StatusText(status)}
+		message := http.StatusText(status)
+		if e.Code == bff.CodeServiceUnavailable {
+			// The store's own error names where it is: the log has it.
+			message = "the registry's store does not answer: nothing was changed; pages are still served from the last snapshot; try again once it is back"
+		}
+		e = &bff.Error{Status: status, Code: e.Code, Message: message}
 	}
 	if status == http.StatusUnauthorized {
 		c.resp.SetHeader("WWW-Authenticate", `Bearer realm="collage"`)

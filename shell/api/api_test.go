@@ -24,6 +24,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
@@ -110,14 +111,25 @@ type env struct {
 // newEnv returns an env whose API has the limits of o.
 func newEnv(t *testing.T, o api.Options) *env {
 	t.Helper()
+	return newEnvWith(t, o, nil)
+}
+
+// newEnvWith is newEnv whose API reaches the store through wrap, if not
+// nil.
+func newEnvWith(t *testing.T, o api.Options, wrap func(registry.Store) registry.Store) *env {
+	t.Helper()
 	e := &env{t: t, st: registry.NewMemStore(), blobDir: t.TempDir(), reg: registry.New(&registry.Snapshot{}), log: &syncBuffer{}}
 	t.Cleanup(func() { e.st.Close() })
 	blobs, err := registry.NewDiskBlobs(e.blobDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := registry.Store(e.st)
+	if wrap != nil {
+		st = wrap(e.st)
+	}
 	a := api.New(api.Options{
-		Store:       e.st,
+		Store:       st,
 		Blobs:       blobs,
 		Frontends:   []string{"header", "cart"},
 		Current:     e.reg.Current,
@@ -1148,4 +1160,24 @@ func TestPreview(t *testing.T) {
 	want(t, e.call(http.MethodPost, "frontends/cart/versions/v9/preview", e.admin, nil), 404, "not_found", "cart has no version v9")
 	publisher, _ := e.token("ci", []string{"cart"}, []string{"publish"}, "")
 	want(t, e.call(http.MethodPost, "frontends/cart/versions/v2/preview", publisher, nil), 403, "forbidden", "")
+}
+
+// downStore is a store whose moves fail as Redis's do when it is away.
+type downStore struct{ registry.Store }
+
+func (downStore) Promote(context.Context, registry.Move) (registry.Change, error) {
+	return registry.Change{}, &bff.Error{Code: bff.CodeServiceUnavailable, Message: "the registry's store (Redis at 10.9.8.7:6379) does not answer: dial tcp: connection refused"}
+}
+
+// TestStoreAway answers a move while the store is away: a 503 that says
+// so, without the store's address.
+func TestStoreAway(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, api.Options{}, func(st registry.Store) registry.Store { return downStore{st} })
+	e.publish("cart", "v1", "a")
+	a := e.call(http.MethodPost, "frontends/cart/promote", e.admin, map[string]any{"version": "v1"})
+	want(t, a, http.StatusServiceUnavailable, bff.CodeServiceUnavailable, "the registry's store does not answer: nothing was changed")
+	if strings.Contains(string(a.body), "10.9.8.7") || !strings.Contains(e.log.String(), "10.9.8.7") {
+		t.Errorf("the answer %s shows the store's address, or the log lacks it:\n%s", a.body, e.log)
+	}
 }
