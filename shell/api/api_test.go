@@ -24,6 +24,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
@@ -1148,4 +1149,47 @@ func TestPreview(t *testing.T) {
 	want(t, e.call(http.MethodPost, "frontends/cart/versions/v9/preview", e.admin, nil), 404, "not_found", "cart has no version v9")
 	publisher, _ := e.token("ci", []string{"cart"}, []string{"publish"}, "")
 	want(t, e.call(http.MethodPost, "frontends/cart/versions/v2/preview", publisher, nil), 403, "forbidden", "")
+}
+
+// downStore is a store whose Redis went away: its token check fails as
+// the Redis store's calls then do.
+type downStore struct{ registry.Store }
+
+func (downStore) TokenByHash(context.Context, string) (*registry.Token, error) {
+	return nil, &bff.Error{Code: bff.CodeServiceUnavailable,
+		Message: "the registry's store (Redis at 10.0.0.7:6379) does not answer: dial tcp 10.0.0.7:6379: connect: connection refused"}
+}
+
+// TestStoreDown: while the store does not answer, every call is a 503
+// that says so, and the store's detail (where it is, how it failed) goes
+// to the log only.
+func TestStoreDown(t *testing.T) {
+	blobs, err := registry.NewDiskBlobs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	reg := registry.New(&registry.Snapshot{})
+	a := api.New(api.Options{Store: downStore{registry.NewMemStore()}, Blobs: blobs, Frontends: []string{"cart"},
+		Current: reg.Current, Log: slog.New(slog.NewTextHandler(log, nil))})
+	sh, err := shell.New(shell.Options{Registry: reg, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(binding{shell.NewHandler(sh, shell.EdgeConfig{API: a})})
+	t.Cleanup(srv.Close)
+	e := &env{t: t, url: srv.URL}
+	for _, got := range []answer{
+		e.call(http.MethodPost, "frontends/cart/promote", "collage_any", map[string]string{"version": "v1"}),
+		e.upload("cart", "", "collage_any", archive(t, "cart", "v1", "a")),
+		e.call(http.MethodGet, "frontends/cart/versions", "collage_any", nil),
+	} {
+		want(t, got, http.StatusServiceUnavailable, "service_unavailable", "the registry's store does not answer")
+		if strings.Contains(string(got.body), "10.0.0.7") {
+			t.Errorf("answer %s: it tells where the store is", got)
+		}
+	}
+	if !strings.Contains(log.String(), "Redis at 10.0.0.7:6379") {
+		t.Errorf("the log does not say what failed:\n%s", log)
+	}
 }
