@@ -39,8 +39,9 @@ redis_answers() {
 }
 
 ensure_redis() {
-  if redis_answers; then return; fi
+  # tests/replicas start (and kill) redis-servers of their own.
   ensure_apt redis-server
+  if redis_answers; then return; fi
   step "redis-server on 127.0.0.1:6379"
   # Nothing on disk: the tests' keys live as long as this server.
   redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes

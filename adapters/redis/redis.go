@@ -12,8 +12,8 @@
 //	blobs, err := redis.NewBlobs(rdb, "", cacheDir) // keys collage:blob:…
 //
 // An error reaching Redis (refused, timed out, a server still loading) is
-// a *bff.Error of code service_unavailable that names the server, so the
-// publish API answers 503 with a message an operator can act on.
+// a *bff.Error of code service_unavailable whose message names the
+// server, for the log: the publish API answers it as a 503.
 package redis
 
 import (

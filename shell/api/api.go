@@ -212,8 +212,15 @@ func (a *API) unknown(name string) string {
 	return fmt.Sprintf("no frontend %q: this shell's are %s", name, strings.Join(append(slices.Clone(a.names), build.SharedName), ", "))
 }
 
+// unavailable is what a caller is told while the store or the blobs do
+// not answer (a service_unavailable error); what failed, and where, goes
+// to the log.
+const unavailable = "the registry's store does not answer, so nothing can be published, changed or listed now; " +
+	"the shell keeps serving its pages, and its log says why. Try again once the store is back"
+
 // fail answers err in the shell's JSON error shape. A failure that is not
-// the caller's is logged and answered as a 500 without its detail.
+// the caller's is logged and answered without its detail: a 503 with what
+// it means for the caller, any other status with its name.
 func (a *API) fail(c *call, err error) {
 	var e *bff.Error
 	if !errors.As(err, &e) {
@@ -225,12 +232,11 @@ func (a *API) fail(c *call, err error) {
 	}
 	if status >= 500 {
 		a.o.Log.Error("publish API call failed", "method", c.req.Method(), "path", c.req.Path(), "by", c.by, "err", err)
-		message := http.StatusText(status)
+		msg := http.StatusText(status)
 		if e.Code == bff.CodeServiceUnavailable {
-			// The store's own error names where it is: the log has it.
-			message = "the registry's store does not answer: nothing was changed; pages are still served from the last snapshot; try again once it is back"
+			msg = unavailable
 		}
-		e = &bff.Error{Status: status, Code: e.Code, Message: message}
+		e = &bff.Error{Status: status, Code: e.Code, Message: msg}
 	}
 	if status == http.StatusUnauthorized {
 		c.resp.SetHeader("WWW-Authenticate", `Bearer realm="collage"`)
