@@ -72,7 +72,11 @@ func TestAssetsURLFlags(t *testing.T) {
 			t.Setenv(buildlambda.EnvAssetsURL, tt.env)
 			var out bytes.Buffer
 			m := &Main{Stdout: &out, Stderr: &out}
-			err := m.Run(context.Background(), append(tt.args, "--config", cfg, "--dist", filepath.Join(dir, "dist")))
+			args := append(tt.args, "--config", cfg, "--dist", filepath.Join(dir, "dist"))
+			if tt.args[0] == "serve" {
+				args = append(args, "--data", t.TempDir())
+			}
+			err := m.Run(context.Background(), args)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("collage %s = %v, want %s\n%s", strings.Join(tt.args, " "), err, tt.want, out.String())
 			}

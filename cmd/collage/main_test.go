@@ -373,7 +373,7 @@ func TestBadConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte("routes:\n  /: home.html\nfrontends:\n  header: { bff: \"http://127.0.0.1:1\" }\n"), 0o644)
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out}
-	err := m.Run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0"})
+	err := m.Run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0", "--data", t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "home.html:2: unknown frontend \"nope\"") {
 		t.Errorf("serve with an unknown frontend: err = %v", err)
 	}

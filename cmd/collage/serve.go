@@ -228,6 +228,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	}
 	names := slices.Sorted(maps.Keys(cfg.Frontends))
 	edge.API = api.New(api.Options{Store: st, Blobs: blobs, Frontends: names, Current: a.registry.Current,
+		Stale: func() error { return a.registry.Sync().Err },
 		Changed: func(ctx context.Context) {
 			if err := a.replica.Reload(ctx); err != nil {
 				a.shell.Log().Error("reloading the registry after a change", "err", err)

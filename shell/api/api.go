@@ -41,6 +41,11 @@ type Options struct {
 	// answer, so that the answer comes once the shell serves the change.
 	// Optional. Default: nothing is called.
 	Changed func(ctx context.Context)
+	// Stale returns why the shell's snapshot cannot be trusted to follow
+	// the store, such as a store that lost changes: then every change is
+	// refused (503), so that nothing is built on what the shell does not
+	// serve. Optional. Default: never.
+	Stale func() error
 	// Limits bound an uploaded archive. Optional. Default: the defaults of
 	// registry.ArchiveLimits.
 	Limits registry.ArchiveLimits
@@ -155,6 +160,11 @@ func (a *API) serve(c *call) error {
 	for name := range c.q {
 		if !slices.Contains(rt.query, name) {
 			return &bff.Error{Code: bff.CodeBadRequest, Field: name, Message: fmt.Sprintf("%s %s takes no query parameter %q", c.req.Method(), path, name)}
+		}
+	}
+	if c.req.Method() != http.MethodGet && c.req.Method() != http.MethodHead && a.o.Stale != nil {
+		if err := a.o.Stale(); err != nil {
+			return &bff.Error{Code: bff.CodeServiceUnavailable, Message: "nothing was changed: " + err.Error()}
 		}
 	}
 	return h(c)

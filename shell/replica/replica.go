@@ -7,6 +7,7 @@ package replica
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -81,6 +82,9 @@ func (r *Replica) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cur := r.o.Registry.Current().Revision; st.Revision < cur {
+		return behind(st.Revision, cur)
+	}
 	snap := registry.NewSnapshot(st, r.o.Retention, r.o.Now())
 	if err := r.o.Releases.Install(snap); err != nil {
 		r.o.Log.Error("binding the BFFs of the registry's versions", "revision", snap.Revision, "err", err)
@@ -91,6 +95,14 @@ func (r *Replica) Reload(ctx context.Context) error {
 	r.o.Registry.Set(snap)
 	r.checked()
 	return nil
+}
+
+// behind is the error of a store whose revision went back: it lost
+// changes, as a Redis restarted without persistence does. The replica keeps
+// the snapshot it serves rather than drop every version, and says why.
+func behind(rev, served uint64) error {
+	return fmt.Errorf("the store is at revision %d, behind the %d served: it lost changes (a Redis restarted without persistence?); "+
+		"serving the last snapshot, refusing changes; restore the store, or restart the shells to import their builds again", rev, served)
 }
 
 // checked records that the snapshot is current, and says so in the log if
@@ -118,6 +130,8 @@ func (r *Replica) sync(ctx context.Context, remake bool) {
 	switch {
 	case err != nil:
 		r.failed(err)
+	case rev < r.o.Registry.Current().Revision:
+		r.failed(behind(rev, r.o.Registry.Current().Revision))
 	case !remake && rev == r.o.Registry.Current().Revision:
 		r.checked()
 	default:
