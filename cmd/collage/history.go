@@ -55,10 +55,25 @@ func (m *Main) history(ctx context.Context, args []string) error {
 	fmt.Fprintln(tw, "REVISION\tAT\tFRONTEND\tKIND\tVERSION\tBY")
 	for _, ch := range res.Changes {
 		v := ch.Label
-		if ch.Kind != registry.KindPublish && ch.Kind != registry.KindYank {
+		switch ch.Kind {
+		case registry.KindPublish, registry.KindYank:
+		case registry.KindCanary:
+			v = fmt.Sprintf("%s at %d%%", ch.Label, ch.Percent)
+		case registry.KindPreview:
+			v = fmt.Sprintf("%s until %s", ch.Label, ch.Until.UTC().Format(minuteUTC))
+		default:
 			v = fromTo(ch)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", ch.Revision, ch.At.UTC().Format(minuteUTC), ch.Frontend, ch.Kind, v, ch.By)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Why the shell moved by itself: too long for a column.
+	for _, ch := range res.Changes {
+		if ch.Reason != "" {
+			fmt.Fprintf(m.Stdout, "revision %d: %s\n", ch.Revision, ch.Reason)
+		}
+	}
+	return nil
 }
