@@ -76,9 +76,22 @@ func run(m *testing.M) int {
 // of 300 MiB.
 func bffServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return slowBFFServer(t, nil)
+}
+
+// slowBFFServer is bffServer, telling slow each time a fragment of /slow
+// begins, so that a test knows the page is in flight.
+func slowBFFServer(t *testing.T, slow chan<- struct{}) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_fragment", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.Header.Get("Collage-Path"), "/slow") {
+			if slow != nil {
+				select {
+				case slow <- struct{}{}:
+				default:
+				}
+			}
 			time.Sleep(1500 * time.Millisecond)
 		}
 		io.WriteString(w, "<p>fragment</p>")
@@ -151,6 +164,7 @@ func start(t *testing.T, cfg string, nofile int, edge ...string) *server {
 	t.Helper()
 	args := []string{"serve", "--config", cfg, "--dist", filepath.Join(t.TempDir(), "dist"), "--addr", "127.0.0.1:0"}
 	if !old {
+		args = append(args, "--data", t.TempDir())
 		args = append(args, edge...)
 	}
 	name := bin
@@ -619,7 +633,8 @@ func TestLargeAnswer(t *testing.T) {
 // and the server exits 0 without waiting for the others.
 func TestShutdown(t *testing.T) {
 	forEachServer(t, func(t *testing.T, server string) {
-		bff := bffServer(t)
+		slow := make(chan struct{}, 1)
+		bff := slowBFFServer(t, slow)
 		s := start(t, project(t, bff.URL), 0, "--server", server, "--shutdown-timeout", "20s", "--header-timeout", "30s", "--idle-timeout", "60s")
 		idle := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 20}}
 		var wg sync.WaitGroup
@@ -644,7 +659,11 @@ func TestShutdown(t *testing.T) {
 			status, body, err := get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
 			page <- result{status, body, err}
 		}()
-		time.Sleep(300 * time.Millisecond) // the page is waiting for its fragment
+		select { // the page is waiting for its fragment
+		case <-slow:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the page's fragment was not asked for in 10s")
+		}
 		held := s.sockets(t)
 		began := time.Now()
 		s.cmd.Process.Signal(syscall.SIGTERM)
@@ -674,10 +693,15 @@ func TestShutdownCutsLatePages(t *testing.T) {
 		if old {
 			t.Skip("the old binary has no --shutdown-timeout")
 		}
-		bff := bffServer(t)
+		slow := make(chan struct{}, 1)
+		bff := slowBFFServer(t, slow)
 		s := start(t, project(t, bff.URL), 0, "--server", server, "--shutdown-timeout", "200ms")
 		go get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
-		time.Sleep(300 * time.Millisecond)
+		select { // the page is waiting for its fragment
+		case <-slow:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the page's fragment was not asked for in 10s")
+		}
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		status := s.exited(30 * time.Second)
 		t.Logf("figure: shutdown with a page outliving --shutdown-timeout: exit status %d", status)
