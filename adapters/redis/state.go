@@ -46,9 +46,17 @@ type State struct {
 	prefix string
 }
 
+// DefaultStatePrefix begins the keys of a State given no prefix: the same
+// as the files', so that the shell's linked BFFs and their Lambda
+// bootstraps find one another's state.
+const DefaultStatePrefix = DefaultBlobPrefix
+
 // NewState returns the State store of BFFs in rdb, under keys that start
-// with prefix (which may be empty).
+// with prefix. prefix: Optional. Default: DefaultStatePrefix.
 func NewState(rdb goredis.UniversalClient, prefix string) *State {
+	if prefix == "" {
+		prefix = DefaultStatePrefix
+	}
 	return &State{rdb: rdb, prefix: prefix}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -80,6 +81,7 @@ type serveOptions struct {
 	// The registry.
 	data         string
 	redis        string
+	redisName    string
 	keepVersions int
 	keepFor      time.Duration
 	judge        replica.JudgeOptions
@@ -115,6 +117,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.server, "server", "fiber", "the HTTP server binding: fiber (the default) or nethttp (net/http); both answer alike")
 	fs.StringVar(&o.data, "data", filepath.Join(".collage", "data"), "the folder of the embedded registry (its store and the published files), or with --redis of this replica's cache of the published files")
 	fs.StringVar(&o.redis, "redis", "", "keep the registry in Redis, shared by every replica: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (default $COLLAGE_REDIS_URL; none: the embedded store)")
+	fs.StringVar(&o.redisName, "redis-prefix", "collage", "the name that begins every key of this site in Redis ({NAME}: for the registry, NAME: for files and BFF state), so that several sites can share one Redis")
 	fs.Int64Var(&o.judge.MinSample, "canary-min-sample", 200, "slots and /bff calls of a canary's version seen, on every replica together, before the shell judges it")
 	fs.Float64Var(&o.judge.MaxExcess, "canary-max-excess", 5, "percentage points by which a canary's failure rate may exceed the active version's before the shell ends it by itself")
 	fs.IntVar(&o.keepVersions, "keep-versions", registry.DefaultRetention.Versions, "how many versions active before the current one stay servable to the pages rendered with them")
@@ -260,6 +263,9 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 // token of the publish API.
 const envAdminToken = "COLLAGE_ADMIN_TOKEN"
 
+// redisNameRE is what --redis-prefix takes.
+var redisNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 // envRedis is the variable --redis defaults to.
 const envRedis = "COLLAGE_REDIS_URL"
 
@@ -288,16 +294,22 @@ func (o *serveOptions) openBacking() (*backing, error) {
 		}
 		return &backing{store: st, blobs: blobs, state: bff.NewMemState(), close: st.Close}, nil
 	}
+	if !redisNameRE.MatchString(o.redisName) {
+		return nil, fmt.Errorf("--redis-prefix %q: use letters, digits, dashes and underscores", o.redisName)
+	}
 	rdb, err := redis.Open(o.redis)
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
-	blobs, err := redis.NewBlobs(rdb, "", filepath.Join(o.data, "blob-cache"))
+	name := o.redisName
+	blobs, err := redis.NewBlobs(rdb, name+":", filepath.Join(o.data, "blob-cache"))
 	if err != nil {
 		rdb.Close()
 		return nil, err
 	}
-	return &backing{store: redis.NewStore(rdb, ""), blobs: blobs, state: redis.NewState(rdb, ""), close: rdb.Close}, nil
+	// The registry's keys share a hash tag, so that its transactions work
+	// on Redis Cluster; files and state spread over the slots.
+	return &backing{store: redis.NewStore(rdb, "{"+name+"}:"), blobs: blobs, state: redis.NewState(rdb, name+":"), close: rdb.Close}, nil
 }
 
 // redacted is a URL without its password, for the log.
