@@ -44,55 +44,21 @@ RUN=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 BIN=$RUN/bin
 mkdir -p "$BIN" "$RUN/log" "$RUN/wrk" "$RUN/cpu" "$RUN/ttfb" "$RUN/open"
 
-say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-die() { say "error: $*" >&2; exit 1; }
-
-if ! command -v wrk >/dev/null 2>&1; then
-  say "installing wrk (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+LOGS=$RUN/log
+source bench/lib.sh
+need wrk
 
 say "building into $BIN"
 go build -o "$BIN/" ./bench/collage ./bench/fragserver ./bench/ttfb ./bench/report
 (cd bench/baseline && go build -o "../../$BIN/baseline" .)
 
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-declare -A URL PID UPSTREAM
-# start KEY PORT CMD... runs a server that listens on 127.0.0.1:PORT; ready waits for it.
-start() {
-  local key=$1 port=$2
-  shift 2
-  local url=http://127.0.0.1:$port
-  if curl -s -o /dev/null --max-time 1 "$url/"; then die "port $port is in use"; fi
-  "$@" >"$RUN/log/$key.log" 2>&1 &
-  PIDS+=($!)
-  PID[$key]=$!
-  URL[$key]=$url/
-}
-ready() { # ready URL
-  for _ in $(seq 100); do
-    curl -fs -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  die "$1 did not answer in 10 s; see $RUN/log/"
-}
+declare -A UPSTREAM
 
 say "starting servers on 127.0.0.1:$((BASE + 1))-$((BASE + 31))"
 start frag-fast $((BASE + 1)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 1)) --delays 0,0,0,0
 start frag-slow $((BASE + 2)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 2)) --delays $SLOW
-ready "${URL[frag-fast]}header/_fragment"
-ready "${URL[frag-slow]}header/_fragment"
+ready frag-fast header/_fragment
+ready frag-slow header/_fragment
 start a-fast $((BASE + 11)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 11))
 start a-slow $((BASE + 12)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 2))" --addr 127.0.0.1:$((BASE + 12))
 start ac-fast $((BASE + 15)) "$BIN/collage" --mode http --collapse --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 15))
@@ -101,7 +67,7 @@ start b-fast $((BASE + 13)) "$BIN/collage" --mode inproc --delays 0,0,0,0 --addr
 start b-slow $((BASE + 14)) "$BIN/collage" --mode inproc --delays $SLOW --addr 127.0.0.1:$((BASE + 14))
 start c-fast $((BASE + 21)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 21))
 start c-slow $((BASE + 22)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 22))
-for key in a-fast a-slow ac-fast ac-slow b-fast b-slow c-fast c-slow; do ready "${URL[$key]}"; done
+for key in a-fast a-slow ac-fast ac-slow b-fast b-slow c-fast c-slow; do ready "$key"; done
 for v in fast slow; do
   for s in a ac c; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
 done
@@ -112,7 +78,7 @@ for key in a-fast ac-fast c-fast a-slow ac-slow b-slow c-slow; do
   curl -fs --max-time 5 "${URL[$key]}" | cmp -s - "$RUN/page.html" || die "$key does not serve the page b-fast serves"
 done
 start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
-ready "${URL[d]}"
+ready d
 
 KEYS=(a-fast ac-fast b-fast c-fast d a-slow ac-slow b-slow c-slow)
 cat >"$RUN/meta.env" <<EOF

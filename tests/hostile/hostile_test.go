@@ -10,7 +10,6 @@
 package hostile
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -31,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collage-dev/collage/internal/syncbuf"
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // bin is the collage binary under test; old is whether it is the one of
@@ -61,10 +59,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "collage")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/collage").CombinedOutput()
-	if err != nil {
-		fmt.Printf("building collage: %v\n%s", err, out)
+	if bin, err = testbin.Build(dir); err != nil {
+		fmt.Println(err)
 		return 1
 	}
 	return m.Run()
@@ -145,17 +141,11 @@ func project(t *testing.T, bffURL string) string {
 	return filepath.Join(dir, "collage.yaml")
 }
 
-// server is a running collage serve.
+// server is a running collage serve. Under prlimit too, its Cmd's
+// process is collage: prlimit execs the command.
 type server struct {
-	url  string
-	pid  int
-	cmd  *exec.Cmd
-	out  *syncbuf.Buffer
-	done chan struct{} // closed once the process has exited
-	err  error         // its Wait error, once done
+	*testbin.Server
 }
-
-var servingRE = regexp.MustCompile(`serving \d+ route\(s\) on (http://\S+)`)
 
 // start runs collage serve on the project of cfg, with edge flags the old
 // binary is run without, under prlimit --nofile=nofile when nofile > 0. It
@@ -179,54 +169,15 @@ func start(t *testing.T, cfg string, nofile int, edge ...string) *server {
 		args = append([]string{fmt.Sprintf("--nofile=%d:%d", nofile, nofile), "--", bin}, args...)
 		name = prlimit
 	}
-	s := &server{out: &syncbuf.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(name, args...)
-	pr, pw := io.Pipe()
-	s.cmd.Stdout = io.MultiWriter(s.out, pw)
-	s.cmd.Stderr = s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.pid = s.cmd.Process.Pid // prlimit execs the command: the same process
-	go func() {
-		s.err = s.cmd.Wait()
-		pw.Close()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.done
-		if t.Failed() {
-			t.Logf("collage output:\n%s", s.out.String())
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case s.url = <-urls:
-	case <-s.done:
-		t.Fatalf("collage exited before listening: %v\n%s", s.err, s.out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("collage did not listen within 30s\n%s", s.out.String())
-	}
-	return s
+	return &server{testbin.Start(t, "collage", exec.Command(name, args...))}
 }
 
 // exited waits up to d for the process to end and returns its exit status,
 // or -1 if it still runs.
 func (s *server) exited(d time.Duration) int {
 	select {
-	case <-s.done:
-		return s.cmd.ProcessState.ExitCode()
+	case <-s.Done():
+		return s.Cmd.ProcessState.ExitCode()
 	case <-time.After(d):
 		return -1
 	}
@@ -235,7 +186,7 @@ func (s *server) exited(d time.Duration) int {
 // alive reports whether the process still runs.
 func (s *server) alive() bool {
 	select {
-	case <-s.done:
+	case <-s.Done():
 		return false
 	default:
 		return true
@@ -245,7 +196,7 @@ func (s *server) alive() bool {
 // memory is the process's VmRSS and VmHWM (its peak) in bytes.
 func (s *server) memory(t *testing.T) (rss, peak int64) {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatalf("reading the server's memory: %v", err)
 	}
@@ -266,7 +217,7 @@ func (s *server) memory(t *testing.T) (rss, peak int64) {
 // connections to the BFF and those of clients.
 func (s *server) sockets(t *testing.T) int {
 	t.Helper()
-	dir := fmt.Sprintf("/proc/%d/fd", s.pid)
+	dir := fmt.Sprintf("/proc/%d/fd", s.Cmd.Process.Pid)
 	fds, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("reading the server's descriptors: %v", err)
@@ -353,11 +304,11 @@ func TestSlowloris(t *testing.T) {
 		bff := bffServer(t)
 		s := start(t, project(t, bff.URL), 0, "--server", server, "--header-timeout", "1s", "--idle-timeout", "1s")
 		c := &http.Client{Timeout: 10 * time.Second}
-		if status, body, err := get(c, s.url+"/"); err != nil || status != 200 {
+		if status, body, err := get(c, s.URL+"/"); err != nil || status != 200 {
 			t.Fatalf("GET / before the attack = %d %v\n%s", status, err, body)
 		}
 		rss0, _ := s.memory(t)
-		conns, err := dialAll(t, s.url, 1000, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+		conns, err := dialAll(t, s.URL, 1000, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +318,7 @@ func TestSlowloris(t *testing.T) {
 		}
 		ok := 0
 		for range 20 {
-			if status, _, err := get(c, s.url+"/"); err == nil && status == 200 {
+			if status, _, err := get(c, s.URL+"/"); err == nil && status == 200 {
 				ok++
 			}
 		}
@@ -382,7 +333,7 @@ func TestSlowloris(t *testing.T) {
 		if closed != 1000 {
 			t.Errorf("the server closed %d of the 1000 half-sent connections within 15s (header timeout 1s)", closed)
 		}
-		if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
+		if status, _, err := get(c, s.URL+"/"); err != nil || status != 200 {
 			t.Errorf("GET / after the attack = %d %v", status, err)
 		}
 	})
@@ -396,10 +347,10 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 		bff := bffServer(t)
 		s := start(t, project(t, bff.URL), 64, "--server", server, "--header-timeout", "30s")
 		c := &http.Client{Timeout: 10 * time.Second}
-		if status, _, err := get(c, s.url+"/"); err != nil || status != 200 {
+		if status, _, err := get(c, s.URL+"/"); err != nil || status != 200 {
 			t.Fatalf("GET / before the attack = %d %v", status, err)
 		}
-		conns, dialErr := dialAll(t, s.url, 200, "")
+		conns, dialErr := dialAll(t, s.URL, 200, "")
 		time.Sleep(time.Second) // the server accepts until it runs out
 		held := -1
 		if s.alive() {
@@ -414,7 +365,7 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 		if status == -1 {
 			// Once the clients have gone, the server accepts again.
 			for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-				if got, _, err = get(c, s.url+"/"); err == nil && got == 200 {
+				if got, _, err = get(c, s.URL+"/"); err == nil && got == 200 {
 					break
 				}
 			}
@@ -422,13 +373,13 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 		t.Logf("figure: fd exhaustion (nofile 64, 200 conns): dialling %d made, stopped by %v; sockets held %d, exit status while exhausted %d (-1: still running), GET / after the clients left %d %v",
 			len(conns), dialErr, held, status, got, err)
 		if status != -1 {
-			t.Fatalf("the server exited with status %d when out of descriptors:\n%s", status, s.out.String())
+			t.Fatalf("the server exited with status %d when out of descriptors:\n%s", status, s.Out.String())
 		}
 		if got != 200 {
 			t.Errorf("GET / after the clients left = %d %v, want 200", got, err)
 		}
-		if !strings.Contains(s.out.String(), "too many open files") {
-			t.Errorf("the server never ran out of descriptors (the test did not test):\n%s", s.out.String())
+		if !strings.Contains(s.Out.String(), "too many open files") {
+			t.Errorf("the server never ran out of descriptors (the test did not test):\n%s", s.Out.String())
 		}
 	})
 }
@@ -442,21 +393,21 @@ func TestMaxConns(t *testing.T) {
 		}
 		bff := bffServer(t)
 		s := start(t, project(t, bff.URL), 0, "--server", server, "--max-conns", "20", "--header-timeout", "30s")
-		conns, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+		conns, err := dialAll(t, s.URL, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		status := 0
 		for end := time.Now().Add(10 * time.Second); status != http.StatusServiceUnavailable && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			status, _, _ = get(c, s.url+"/") // until the server has taken all 20
+			status, _, _ = get(c, s.URL+"/") // until the server has taken all 20
 		}
 		for _, c := range conns {
 			c.Close()
 		}
 		after := 0
 		for end := time.Now().Add(10 * time.Second); after != 200 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			after, _, _ = get(c, s.url+"/")
+			after, _, _ = get(c, s.URL+"/")
 		}
 		t.Logf("figure: --max-conns 20 with 20 held: one more gets %d; once they go, %d", status, after)
 		if status != http.StatusServiceUnavailable || after != 200 {
@@ -496,7 +447,7 @@ func TestDecompressionBomb(t *testing.T) {
 			if tt.chunked {
 				r = io.MultiReader(r) // no length: the client sends it chunked
 			}
-			req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/bff/sink/sink", r)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Content-Encoding", "gzip")
 			resp, err := c.Do(req)
@@ -556,7 +507,7 @@ func TestManyLargeBodies(t *testing.T) {
 					if i%2 == 1 {
 						r = io.MultiReader(r) // chunked
 					}
-					req, _ := http.NewRequest(http.MethodPost, s.url+"/bff/sink/sink", r)
+					req, _ := http.NewRequest(http.MethodPost, s.URL+"/bff/sink/sink", r)
 					req.Header.Set("Content-Type", "application/json")
 					if tt.multipart {
 						req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
@@ -607,7 +558,7 @@ func TestLargeAnswer(t *testing.T) {
 	} {
 		rss0, _ := s.memory(t)
 		status, got := 0, int64(0)
-		resp, err := c.Get(s.url + "/bff/sink/big" + tt.query)
+		resp, err := c.Get(s.URL + "/bff/sink/big" + tt.query)
 		if err == nil {
 			status = resp.StatusCode
 			got, err = io.Copy(io.Discard, resp.Body)
@@ -642,11 +593,11 @@ func TestShutdown(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				get(idle, s.url+"/")
+				get(idle, s.URL+"/")
 			}()
 		}
 		wg.Wait()
-		if _, err := dialAll(t, s.url, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); err != nil { // half-sent: no blank line
+		if _, err := dialAll(t, s.URL, 20, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); err != nil { // half-sent: no blank line
 			t.Fatal(err)
 		}
 		type result struct {
@@ -656,7 +607,7 @@ func TestShutdown(t *testing.T) {
 		}
 		page := make(chan result, 1)
 		go func() {
-			status, body, err := get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
+			status, body, err := get(&http.Client{Timeout: 30 * time.Second}, s.URL+"/slow")
 			page <- result{status, body, err}
 		}()
 		select { // the page is waiting for its fragment
@@ -666,7 +617,7 @@ func TestShutdown(t *testing.T) {
 		}
 		held := s.sockets(t)
 		began := time.Now()
-		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.Cmd.Process.Signal(syscall.SIGTERM)
 		status := s.exited(30 * time.Second)
 		took := time.Since(began)
 		p := <-page
@@ -676,7 +627,7 @@ func TestShutdown(t *testing.T) {
 			t.Errorf("the page in flight = %d %v, want it whole:\n%s", p.status, p.err, p.body)
 		}
 		if status != 0 {
-			t.Errorf("exit status %d, want 0:\n%s", status, s.out.String())
+			t.Errorf("exit status %d, want 0:\n%s", status, s.Out.String())
 		}
 		// The page takes 1.5s; waiting for the idle and stuck connections
 		// would take the whole 20s.
@@ -696,17 +647,17 @@ func TestShutdownCutsLatePages(t *testing.T) {
 		slow := make(chan struct{}, 1)
 		bff := slowBFFServer(t, slow)
 		s := start(t, project(t, bff.URL), 0, "--server", server, "--shutdown-timeout", "200ms")
-		go get(&http.Client{Timeout: 30 * time.Second}, s.url+"/slow")
+		go get(&http.Client{Timeout: 30 * time.Second}, s.URL+"/slow")
 		select { // the page is waiting for its fragment
 		case <-slow:
 		case <-time.After(10 * time.Second):
 			t.Fatal("the page's fragment was not asked for in 10s")
 		}
-		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.Cmd.Process.Signal(syscall.SIGTERM)
 		status := s.exited(30 * time.Second)
 		t.Logf("figure: shutdown with a page outliving --shutdown-timeout: exit status %d", status)
-		if status != 1 || !strings.Contains(s.out.String(), "1 request(s) still running") {
-			t.Errorf("exit status %d, want 1 with a message:\n%s", status, s.out.String())
+		if status != 1 || !strings.Contains(s.Out.String(), "1 request(s) still running") {
+			t.Errorf("exit status %d, want 1 with a message:\n%s", status, s.Out.String())
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // sendUpload sends the first cut bytes of archive to s as an upload of
@@ -94,8 +95,8 @@ func TestCrashMidPublish(t *testing.T) {
 	// byte. The kills after every blob spread over the time from there to
 	// the answer: the last puts (of files stored already), the store's
 	// commit, the snapshot's reload.
-	r := newRelease(t, "crash-ref", crashFiles, crashSize)
-	archive := r.archive(t)
+	r := demo.NewRelease(t, "crash-ref", crashFiles, crashSize)
+	archive := r.Archive(t)
 	answer := s.sendUpload(t, archive, len(archive))
 	sent := time.Now()
 	var firstPut, everyBlob time.Duration
@@ -107,7 +108,7 @@ func TestCrashMidPublish(t *testing.T) {
 			}
 			done = true
 		case <-time.After(100 * time.Microsecond):
-			blobs, temp := onDisk(t, data, r.newKeys())
+			blobs, temp := onDisk(t, data, newKeys(r))
 			if firstPut == 0 && blobs+temp > 0 {
 				firstPut = time.Since(sent)
 			}
@@ -118,7 +119,7 @@ func TestCrashMidPublish(t *testing.T) {
 	}
 	answered := time.Since(sent)
 	t.Logf("figure: crash: an uncut upload of %d bytes (%d new files), after its last byte: first put at %s, every new blob on disk at %s, answer at %s",
-		len(archive), crashFiles, ms(firstPut), ms(everyBlob), ms(answered))
+		len(archive), crashFiles, testbin.Millis(firstPut), testbin.Millis(everyBlob), testbin.Millis(answered))
 	tail := answered - everyBlob
 
 	type point struct {
@@ -143,15 +144,15 @@ func TestCrashMidPublish(t *testing.T) {
 	}
 	for _, f := range []float64{0, 0.25, 0.5, 0.75, 0.95} {
 		d := time.Duration(f * float64(tail))
-		points = append(points, point{name: ms(d) + " after every blob", blobs: crashFiles, delay: d})
+		points = append(points, point{name: testbin.Millis(d) + " after every blob", blobs: crashFiles, delay: d})
 	}
 	points = append(points, point{name: "at the store's first write", commit: true},
 		point{name: "after the answer", answered: true})
 	for i, p := range points {
 		label := fmt.Sprintf("crash-%02d", i)
-		r := newRelease(t, label, crashFiles, crashSize)
-		archive := r.archive(t)
-		keys := r.newKeys()
+		r := demo.NewRelease(t, label, crashFiles, crashSize)
+		archive := r.Archive(t)
+		keys := newKeys(r)
 		cut := len(archive)
 		if p.cut {
 			cut /= 2
@@ -178,7 +179,7 @@ func TestCrashMidPublish(t *testing.T) {
 			}
 		}
 		time.Sleep(p.delay)
-		s.kill()
+		s.Kill()
 		if !answered {
 			status = <-answer
 		}
@@ -206,10 +207,10 @@ func TestCrashMidPublish(t *testing.T) {
 
 // checkServable promotes v, a version of r that the registry holds, and
 // checks that every file of it is served whole.
-func checkServable(t *testing.T, s *server, v *apiVersion, r *release) {
+func checkServable(t *testing.T, s *server, v *apiVersion, r *testbin.Release) {
 	t.Helper()
-	if v.Manifest == nil || len(v.Manifest.Files) != len(r.files) {
-		t.Errorf("%s is present without its manifest's %d files", v.Label, len(r.files))
+	if v.Manifest == nil || len(v.Manifest.Files) != len(r.Files) {
+		t.Errorf("%s is present without its manifest's %d files", v.Label, len(r.Files))
 		return
 	}
 	s.must(t, adminToken, "promote", "recs", v.Label)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // TestFigurePublish measures the publish of a 5 MiB bundle over loopback,
@@ -19,7 +21,7 @@ func TestFigurePublish(t *testing.T) {
 	const uploads = 30
 	var archives [][]byte
 	for i := range uploads {
-		archives = append(archives, newRelease(t, fmt.Sprintf("p5-%02d", i), 20, 256<<10).archive(t))
+		archives = append(archives, demo.NewRelease(t, fmt.Sprintf("p5-%02d", i), 20, 256<<10).Archive(t))
 	}
 	var took []time.Duration
 	for i, a := range archives {
@@ -31,7 +33,8 @@ func TestFigurePublish(t *testing.T) {
 		}
 	}
 	t.Logf("figure: publish of a 5 MiB bundle over loopback (%d uploads of %.1f MiB archives, no build): p50 %s, p95 %s, max %s",
-		uploads, float64(len(archives[0]))/(1<<20), ms(percentile(took, 50)), ms(percentile(took, 95)), ms(percentile(took, 100)))
+		uploads, float64(len(archives[0]))/(1<<20),
+		testbin.Millis(testbin.Percentile(took, 50)), testbin.Millis(testbin.Percentile(took, 95)), testbin.Millis(testbin.Percentile(took, 100)))
 }
 
 // TestFigurePromote measures promote → served by the same shell: 100
@@ -43,7 +46,7 @@ func TestFigurePromote(t *testing.T) {
 	s := start(t, t.TempDir())
 	labels := []string{"pa", "pb"}
 	for _, label := range labels {
-		if status, body := s.upload(t, adminToken, "recs", newRelease(t, label, 1, 64).archive(t)); status != http.StatusCreated {
+		if status, body := s.upload(t, adminToken, "recs", demo.NewRelease(t, label, 1, 64).Archive(t)); status != http.StatusCreated {
 			t.Fatalf("publishing %s: %d %s", label, status, body)
 		}
 	}
@@ -62,7 +65,7 @@ func TestFigurePromote(t *testing.T) {
 		done := make(chan answer, 1)
 		begin := time.Now()
 		go func() {
-			req, _ := http.NewRequest(http.MethodPost, s.url+"/_collage/api/frontends/recs/promote", strings.NewReader(`{"version":"`+label+`"}`))
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/_collage/api/frontends/recs/promote", strings.NewReader(`{"version":"`+label+`"}`))
 			req.Header.Set("Authorization", "Bearer "+adminToken)
 			req.Header.Set("Content-Type", "application/json")
 			var a answer
@@ -91,6 +94,7 @@ func TestFigurePromote(t *testing.T) {
 		answered = append(answered, a.took)
 	}
 	t.Logf("figure: promote → served by the same shell (%d promotes, %d page polls): p50 %s, p99 %s, max %s; the promote's answer p50 %s, p99 %s",
-		promotes, polls+promotes, ms(percentile(served, 50)), ms(percentile(served, 99)), ms(percentile(served, 100)),
-		ms(percentile(answered, 50)), ms(percentile(answered, 99)))
+		promotes, polls+promotes,
+		testbin.Millis(testbin.Percentile(served, 50)), testbin.Millis(testbin.Percentile(served, 99)), testbin.Millis(testbin.Percentile(served, 100)),
+		testbin.Millis(testbin.Percentile(answered, 50)), testbin.Millis(testbin.Percentile(answered, 99)))
 }

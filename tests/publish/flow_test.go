@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // recsV2 is the BFF of the second version of recs, an HTTP server: its
@@ -47,11 +49,11 @@ func recsV2(t *testing.T) (url string, paths func() []string) {
 func editedRecs(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.Symlink(filepath.Join(root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+	if err := os.Symlink(filepath.Join(demo.Root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	// recs imports the product art's stylesheet from beside it.
-	if err := os.CopyFS(filepath.Join(dir, "frontends"), os.DirFS(filepath.Join(root, "frontends"))); err != nil {
+	if err := os.CopyFS(filepath.Join(dir, "frontends"), os.DirFS(filepath.Join(demo.Root, "frontends"))); err != nil {
 		t.Fatal(err)
 	}
 	entry := filepath.Join(dir, "frontends", "recs", "src", "index.tsx")
@@ -98,7 +100,7 @@ func TestPublishPromoteRollback(t *testing.T) {
 	if next.versions.Get("recs") != "v2" || !strings.Contains(next.body, "recommended by recs v2") {
 		t.Fatalf("the page after promote v2: versions %v; want recs=v2 and its BFF's fragment\n%s", next.versions, next.body)
 	}
-	oldJS, newJS := old.importMap(t).Imports["@collage/recs"], next.importMap(t).Imports["@collage/recs"]
+	oldJS, newJS := testbin.PageImportMap(t, old.body).Imports["@collage/recs"], testbin.PageImportMap(t, next.body).Imports["@collage/recs"]
 	if oldJS == newJS || !strings.HasPrefix(oldJS, "/assets/recs/") || !strings.HasPrefix(newJS, "/assets/recs/") {
 		t.Errorf("recs's module: %s before the promote, %s after; want two versions under /assets/recs/", oldJS, newJS)
 	}
@@ -154,7 +156,7 @@ func TestPublishPromoteRollback(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(body), "Popular right now") {
 		t.Errorf("GET /bff/recs@v2/recs once v2 is yanked: %d %s; want the active version's answer", status, body)
 	}
-	s.kill()
+	s.Kill()
 	s = start(t, s.data)
 	if again := s.page(t, "/"); again.versions.Encode() != back.versions.Encode() {
 		t.Errorf("after a restart: versions %v, want %v as before it", again.versions, back.versions)

@@ -17,7 +17,7 @@ import (
 func TestConcurrentPromotes(t *testing.T) {
 	s := start(t, t.TempDir())
 	for _, label := range []string{"c0", "c1", "c2"} {
-		if status, body := s.upload(t, adminToken, "recs", newRelease(t, label, 1, 64).archive(t)); status != http.StatusCreated {
+		if status, body := s.upload(t, adminToken, "recs", demo.NewRelease(t, label, 1, 64).Archive(t)); status != http.StatusCreated {
 			t.Fatalf("publishing %s: %d %s", label, status, body)
 		}
 	}
@@ -33,8 +33,7 @@ func TestConcurrentPromotes(t *testing.T) {
 		var cmds []*exec.Cmd
 		var errs []*bytes.Buffer
 		for _, label := range []string{"c1", "c2"} {
-			c := exec.Command(bin, "promote", "recs", label, "--expect", "c0")
-			c.Env = append(env(), "COLLAGE_SHELL="+s.url, "COLLAGE_TOKEN="+adminToken)
+			c := demo.Command(t.Context(), s.URL, adminToken, "promote", "recs", label, "--expect", "c0")
 			errs = append(errs, &bytes.Buffer{})
 			c.Stderr = errs[len(errs)-1]
 			if err := c.Start(); err != nil {

@@ -14,12 +14,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // dial opens a connection to s.
 func (s *server) dial(t *testing.T) net.Conn {
 	t.Helper()
-	u, err := url.Parse(s.url)
+	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +40,9 @@ func uploadHead(frontend, token string, size int) string {
 		"Content-Type: application/gzip\r\nContent-Length: %d\r\n\r\n", frontend, token, size)
 }
 
-// extra returns the index in es of the i-th file newRelease added.
-func extra(es []entry, i int) int {
-	return slices.IndexFunc(es, func(e entry) bool { return e.name == fmt.Sprintf("files/extra-%02d.bin", i) })
+// extra returns the index in es of the i-th file NewRelease added.
+func extra(es []testbin.Entry, i int) int {
+	return slices.IndexFunc(es, func(e testbin.Entry) bool { return e.Name == fmt.Sprintf("files/extra-%02d.bin", i) })
 }
 
 // TestRefusals uploads bad archives to the real server: each is refused
@@ -52,12 +54,12 @@ func TestRefusals(t *testing.T) {
 	promoteToken := strings.TrimSpace(s.must(t, adminToken, "token", "create", "--frontend", "recs", "--can", "promote"))
 
 	n := 0
-	fresh := func() *release {
+	fresh := func() *testbin.Release {
 		n++
-		return newRelease(t, fmt.Sprintf("bad-%d", n), 3, 4096)
+		return demo.NewRelease(t, fmt.Sprintf("bad-%d", n), 3, 4096)
 	}
-	with := func(extra ...entry) []byte {
-		return tarGz(t, gzip.NoCompression, append(fresh().entries(t, "local"), extra...))
+	with := func(extra ...testbin.Entry) []byte {
+		return testbin.TarGz(t, gzip.NoCompression, append(fresh().Entries(t, "local"), extra...))
 	}
 	tests := []struct {
 		name     string
@@ -68,50 +70,50 @@ func TestRefusals(t *testing.T) {
 		code     string
 	}{
 		{name: "symbolic link", archive: func() []byte {
-			return with(entry{name: "files/link.js", typ: tar.TypeSymlink, link: "../../../etc/passwd"})
+			return with(testbin.Entry{Name: "files/link.js", Type: tar.TypeSymlink, Link: "../../../etc/passwd"})
 		}, status: 400, code: "bad_request"},
 		{name: "hard link", archive: func() []byte {
-			return with(entry{name: "files/link.js", typ: tar.TypeLink, link: "release.json"})
+			return with(testbin.Entry{Name: "files/link.js", Type: tar.TypeLink, Link: "release.json"})
 		}, status: 400, code: "bad_request"},
 		{name: "device", archive: func() []byte {
-			return with(entry{name: "files/null", typ: tar.TypeChar})
+			return with(testbin.Entry{Name: "files/null", Type: tar.TypeChar})
 		}, status: 400, code: "bad_request"},
 		{name: "path with ..", archive: func() []byte {
-			return with(entry{name: "files/../../escape.js", data: []byte("x")})
+			return with(testbin.Entry{Name: "files/../../escape.js", Data: []byte("x")})
 		}, status: 400, code: "bad_request"},
 		{name: "absolute path", archive: func() []byte {
-			return with(entry{name: "/tmp/escape.js", data: []byte("x")})
+			return with(testbin.Entry{Name: "/tmp/escape.js", Data: []byte("x")})
 		}, status: 400, code: "bad_request"},
 		{name: "duplicate entry", archive: func() []byte {
-			es := fresh().entries(t, "local")
-			return tarGz(t, gzip.NoCompression, append(es, es[extra(es, 0)]))
+			es := fresh().Entries(t, "local")
+			return testbin.TarGz(t, gzip.NoCompression, append(es, es[extra(es, 0)]))
 		}, status: 400, code: "bad_request"},
 		{name: "sha384 differs", archive: func() []byte {
 			// The second new file: had the first been stored before the
 			// second was checked, the blob folder would show it.
-			es := fresh().entries(t, "local")
+			es := fresh().Entries(t, "local")
 			bad := &es[extra(es, 1)]
-			bad.data = slices.Clone(bad.data)
-			bad.data[0]++
-			return tarGz(t, gzip.NoCompression, es)
+			bad.Data = slices.Clone(bad.Data)
+			bad.Data[0]++
+			return testbin.TarGz(t, gzip.NoCompression, es)
 		}, status: 400, code: "bad_request"},
 		{name: "over the decoded limit", archive: func() []byte {
 			// 70 MiB of zeros, a few hundred kB of gzip: refused once
 			// 64 MiB are decoded, never held whole.
 			pad := make([]byte, 1<<20)
-			es := fresh().entries(t, "local")
+			es := fresh().Entries(t, "local")
 			for i := range 70 {
-				es = append(es, entry{name: fmt.Sprintf("files/pad-%02d.bin", i), data: pad})
+				es = append(es, testbin.Entry{Name: fmt.Sprintf("files/pad-%02d.bin", i), Data: pad})
 			}
-			return tarGz(t, gzip.BestSpeed, es)
+			return testbin.TarGz(t, gzip.BestSpeed, es)
 		}, status: 413, code: "payload_too_large"},
 		{name: "unknown frontend", frontend: "nosuch", archive: func() []byte { return with() }, status: 404, code: "not_found"},
 		{name: "token of another frontend", token: cartToken, archive: func() []byte { return with() }, status: 403, code: "forbidden"},
 		{name: "token of another action", token: promoteToken, archive: func() []byte { return with() }, status: 403, code: "forbidden"},
 		{name: "shared dependency not provided", archive: func() []byte {
 			r := fresh()
-			r.manifest.Packages = map[string]string{"preact": "99.0.0"}
-			return r.archive(t)
+			r.Manifest.Packages = map[string]string{"preact": "99.0.0"}
+			return r.Archive(t)
 		}, status: 409, code: "conflict"},
 	}
 	versions, blobs := s.versions(t, "recs"), blobFiles(t, s.data)
@@ -168,7 +170,7 @@ func TestRefusals(t *testing.T) {
 	// The same upload, valid, adds a version and its new files' blobs: what
 	// the checks above would have seen.
 	good := fresh()
-	status, body := s.upload(t, adminToken, "recs", good.archive(t))
+	status, body := s.upload(t, adminToken, "recs", good.Archive(t))
 	if status != http.StatusCreated {
 		t.Fatalf("a valid archive: %d %s", status, body)
 	}
@@ -180,7 +182,7 @@ func TestRefusals(t *testing.T) {
 	// The same content again is a 200 that changes nothing; other content
 	// under its label, a 409 that writes nothing.
 	t.Run("published again", func(t *testing.T) {
-		status, body := s.upload(t, adminToken, "recs", good.archive(t))
+		status, body := s.upload(t, adminToken, "recs", good.Archive(t))
 		if status != http.StatusOK || !strings.Contains(string(body), `"created":false`) {
 			t.Errorf("status %d %s, want 200 and created false", status, body)
 		}
@@ -188,8 +190,8 @@ func TestRefusals(t *testing.T) {
 	})
 	t.Run("label taken by other content", func(t *testing.T) {
 		other := fresh()
-		other.label = good.label
-		status, body := s.upload(t, adminToken, "recs", other.archive(t))
+		other.Label = good.Label
+		status, body := s.upload(t, adminToken, "recs", other.Archive(t))
 		if status != http.StatusConflict || !strings.Contains(string(body), `"conflict"`) {
 			t.Errorf("status %d %s, want 409 conflict", status, body)
 		}

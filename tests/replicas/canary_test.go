@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collage-dev/collage/internal/testbin"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -22,7 +23,7 @@ import (
 // browser holds after it ("" when it holds none). It calls no method of
 // testing.T: it runs on a goroutine of its own.
 func visit(s *server, cookie string) (recs, holds string, err error) {
-	req, err := http.NewRequest(http.MethodGet, s.url+"/", nil)
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/", nil)
 	if err != nil {
 		return "", "", err
 	}
@@ -104,7 +105,7 @@ func TestCanaryStickiness(t *testing.T) {
 	a, b := start(t, "A", r.url()), start(t, "B", r.url())
 	replicas := []*server{a, b}
 	active := a.recs(t, "")
-	a.publish(t, newRelease(t, "k2", 1, 64))
+	a.publish(t, demo.NewRelease(t, "k2", 1, 64))
 	a.must(t, "promote", "recs", "k2", "--canary", "30")
 	for _, s := range replicas {
 		await(t, 4*poll, "replica "+s.name+" running the canary at 30%", func() bool { return s.canaryPercent(t) == 30 })
@@ -300,5 +301,5 @@ func TestCanaryAbort(t *testing.T) {
 		}
 	}
 	t.Logf("figure: a canary whose BFF fails ended by itself %s after its promote, after %d pages on 2 replicas (%d on the canary; --canary-min-sample 50, counts added every 5s; load %s): %q",
-		ms(took), pages.Load(), onCanary.Load(), load(), abort.Reason)
+		testbin.Millis(took), pages.Load(), onCanary.Load(), load(), abort.Reason)
 }

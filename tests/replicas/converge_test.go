@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // poll is how often a replica checks the store's revision (the default
@@ -43,7 +45,7 @@ func TestPromoteServedEverywhere(t *testing.T) {
 		s.checkAssets(t, s.page(t, "/", ""))
 	}
 
-	b.publish(t, newRelease(t, "v2", 1, 64))
+	b.publish(t, demo.NewRelease(t, "v2", 1, 64))
 	labels := []string{"v1", "v2"}
 	const promotes = 100
 	var onA, onC, onBoth, answered []time.Duration
@@ -74,9 +76,11 @@ func TestPromoteServedEverywhere(t *testing.T) {
 	}
 	t.Logf("figure: promote through B → served on another replica (%d promotes, 3 replicas on one redis-server, loopback, load %s): "+
 		"A p50 %s p99 %s max %s; C p50 %s p99 %s max %s; both A and C p50 %s p99 %s; B's answer p50 %s p99 %s",
-		promotes, load(), ms(percentile(onA, 50)), ms(percentile(onA, 99)), ms(percentile(onA, 100)),
-		ms(percentile(onC, 50)), ms(percentile(onC, 99)), ms(percentile(onC, 100)),
-		ms(percentile(onBoth, 50)), ms(percentile(onBoth, 99)), ms(percentile(answered, 50)), ms(percentile(answered, 99)))
+		promotes, load(),
+		testbin.Millis(testbin.Percentile(onA, 50)), testbin.Millis(testbin.Percentile(onA, 99)), testbin.Millis(testbin.Percentile(onA, 100)),
+		testbin.Millis(testbin.Percentile(onC, 50)), testbin.Millis(testbin.Percentile(onC, 99)), testbin.Millis(testbin.Percentile(onC, 100)),
+		testbin.Millis(testbin.Percentile(onBoth, 50)), testbin.Millis(testbin.Percentile(onBoth, 99)),
+		testbin.Millis(testbin.Percentile(answered, 50)), testbin.Millis(testbin.Percentile(answered, 99)))
 }
 
 // servedSince polls the page at / of s until it names label as recs's
@@ -84,7 +88,7 @@ func TestPromoteServedEverywhere(t *testing.T) {
 // calls no method of testing.T: it runs on a goroutine of its own.
 func servedSince(s *server, label string, begin time.Time, limit time.Duration) (time.Duration, error) {
 	for {
-		resp, err := client.Get(s.url + "/")
+		resp, err := client.Get(s.URL + "/")
 		if err != nil {
 			return 0, err
 		}
@@ -120,7 +124,7 @@ func TestLostMessage(t *testing.T) {
 	r := startRedis(t, false)
 	p := newDeafProxy(t, "127.0.0.1:"+r.port)
 	a, b := start(t, "A", r.url()), start(t, "B", "redis://"+p.addr())
-	a.publish(t, newRelease(t, "d1", 1, 64), newRelease(t, "d2", 1, 64))
+	a.publish(t, demo.NewRelease(t, "d1", 1, 64), demo.NewRelease(t, "d2", 1, 64))
 	labels := []string{"d1", "d2"}
 
 	const rounds = 5
@@ -152,16 +156,16 @@ func TestLostMessage(t *testing.T) {
 		cut = append(cut, time.Since(begin))
 	}
 	t.Logf("figure: convergence of replica B after a lost pub/sub message (poll every %s; %d promotes through A, load %s): %s; max %s",
-		poll, rounds, load(), list(deaf), ms(percentile(deaf, 100)))
+		poll, rounds, load(), list(deaf), testbin.Millis(testbin.Percentile(deaf, 100)))
 	t.Logf("figure: convergence of replica B after its subscription was cut just before the change (%d promotes, load %s): %s; max %s",
-		rounds, load(), list(cut), ms(percentile(cut, 100)))
+		rounds, load(), list(cut), testbin.Millis(testbin.Percentile(cut, 100)))
 }
 
 // list is ds in milliseconds, for figures.
 func list(ds []time.Duration) string {
 	var out []string
 	for _, d := range ds {
-		out = append(out, ms(d))
+		out = append(out, testbin.Millis(d))
 	}
 	return strings.Join(out, ", ")
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // TestRedisKilled: two replicas serve the home page to three clients
@@ -25,7 +27,7 @@ func TestRedisKilled(t *testing.T) {
 	r := startRedis(t, true)
 	a, b := start(t, "A", r.url()), start(t, "B", r.url())
 	replicas := []*server{a, b}
-	a.publish(t, newRelease(t, "o1", 1, 64))
+	a.publish(t, demo.NewRelease(t, "o1", 1, 64))
 	// What a browser loaded once, each replica has on its disk.
 	pages := map[*server]page{}
 	for _, s := range replicas {
@@ -85,14 +87,14 @@ func TestRedisKilled(t *testing.T) {
 	killed.Store(time.Now().UnixNano())
 	for _, s := range replicas {
 		took := await(t, 4*poll, "replica "+s.name+" saying degraded once Redis is killed", func() bool { return s.health(t).Status == "degraded" })
-		t.Logf("replica %s: degraded %s after the kill", s.name, ms(took))
+		t.Logf("replica %s: degraded %s after the kill", s.name, testbin.Millis(took))
 	}
 	// Writes are refused, and say why.
 	out, errOut, code := a.collage(t, "promote", "recs", "o1")
 	if code != 1 || !strings.Contains(errOut, "service_unavailable (503)") || !strings.Contains(errOut, "store") {
 		t.Errorf("collage promote through A while Redis is away: exit status %d, want 1 and a 503 that names the registry's store\n%s%s", code, out, errOut)
 	}
-	status, body := b.upload(t, "recs", newRelease(t, "o2", 1, 64).archive(t))
+	status, body := b.upload(t, "recs", demo.NewRelease(t, "o2", 1, 64).Archive(t))
 	var refusal struct {
 		Error struct{ Code, Message string }
 	}
@@ -108,7 +110,7 @@ func TestRedisKilled(t *testing.T) {
 	back.Store(time.Now().UnixNano())
 	for _, s := range replicas {
 		took := await(t, 4*poll, "replica "+s.name+" saying ok once Redis is back", func() bool { return s.health(t).Status == "ok" })
-		t.Logf("replica %s: ok %s after Redis came back", s.name, ms(took))
+		t.Logf("replica %s: ok %s after Redis came back", s.name, testbin.Millis(took))
 	}
 	time.Sleep(time.Second)
 	close(stop)
@@ -144,7 +146,7 @@ func TestRedisKilled(t *testing.T) {
 // "" when it is a 200 with every fragment. It calls no method of
 // testing.T: it runs on a goroutine of its own.
 func wholePage(s *server) string {
-	resp, err := client.Get(s.url + "/")
+	resp, err := client.Get(s.URL + "/")
 	if err != nil {
 		return err.Error()
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/collage-dev/collage/internal/testbin"
 )
 
 // TestConcurrentPublishes: two replicas each take an upload of another
@@ -18,13 +20,13 @@ func TestConcurrentPublishes(t *testing.T) {
 	// --source-maps: every file of a version is served, its maps too.
 	a, b := start(t, "A", r.url(), "--source-maps"), start(t, "B", r.url(), "--source-maps")
 	replicas := []*server{a, b}
-	var published []*release
+	var published []*testbin.Release
 	for round := range 3 {
-		rs := []*release{
-			newRelease(t, fmt.Sprintf("a%d", round), 8, 128<<10),
-			newRelease(t, fmt.Sprintf("b%d", round), 8, 128<<10),
+		rs := []*testbin.Release{
+			demo.NewRelease(t, fmt.Sprintf("a%d", round), 8, 128<<10),
+			demo.NewRelease(t, fmt.Sprintf("b%d", round), 8, 128<<10),
 		}
-		archives := [][]byte{rs[0].archive(t), rs[1].archive(t)}
+		archives := [][]byte{rs[0].Archive(t), rs[1].Archive(t)}
 		type answer struct {
 			status int
 			body   []byte
@@ -34,7 +36,7 @@ func TestConcurrentPublishes(t *testing.T) {
 		begin := make(chan struct{})
 		for i, s := range replicas {
 			answers[i] = make(chan answer, 1)
-			req, err := http.NewRequest(http.MethodPost, s.url+"/_collage/api/frontends/recs/versions", bytes.NewReader(archives[i]))
+			req, err := http.NewRequest(http.MethodPost, s.URL+"/_collage/api/frontends/recs/versions", bytes.NewReader(archives[i]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +60,7 @@ func TestConcurrentPublishes(t *testing.T) {
 		for i, s := range replicas {
 			got := <-answers[i]
 			if got.err != nil || got.status != http.StatusCreated {
-				t.Fatalf("round %d: publishing recs %s through %s alongside the other: %v %d %s", round, rs[i].label, s.name, got.err, got.status, got.body)
+				t.Fatalf("round %d: publishing recs %s through %s alongside the other: %v %d %s", round, rs[i].Label, s.name, got.err, got.status, got.body)
 			}
 		}
 		published = append(published, rs...)
@@ -66,19 +68,19 @@ func TestConcurrentPublishes(t *testing.T) {
 	for _, s := range replicas {
 		list := s.must(t, "versions", "recs", "--json")
 		for _, rel := range published {
-			if !bytes.Contains([]byte(list), []byte(`"`+rel.label+`"`)) {
-				t.Errorf("replica %s does not list recs %s:\n%s", s.name, rel.label, list)
+			if !bytes.Contains([]byte(list), []byte(`"`+rel.Label+`"`)) {
+				t.Errorf("replica %s does not list recs %s:\n%s", s.name, rel.Label, list)
 			}
 		}
 	}
 	for i, rel := range published {
-		replicas[(i+1)%2].promote(t, rel.label) // through the replica that did not take it
+		replicas[(i+1)%2].promote(t, rel.Label) // through the replica that did not take it
 		for _, s := range replicas {
-			await(t, 4*poll, "replica "+s.name+" serving recs "+rel.label, func() bool { return s.recs(t, "") == rel.label })
-			for name, data := range rel.files {
-				resp, body := s.get(t, "/assets/recs/"+rel.label+"/"+name, "")
+			await(t, 4*poll, "replica "+s.name+" serving recs "+rel.Label, func() bool { return s.recs(t, "") == rel.Label })
+			for name, data := range rel.Files {
+				resp, body := s.get(t, "/assets/recs/"+rel.Label+"/"+name, "")
 				if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
-					t.Errorf("replica %s: GET /assets/recs/%s/%s: %d, %d bytes; want 200 and the %d bytes published", s.name, rel.label, name, resp.StatusCode, len(body), len(data))
+					t.Errorf("replica %s: GET /assets/recs/%s/%s: %d, %d bytes; want 200 and the %d bytes published", s.name, rel.Label, name, resp.StatusCode, len(body), len(data))
 				}
 			}
 		}

@@ -15,27 +15,17 @@
 package replicas
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
-	"io/fs"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,17 +33,13 @@ import (
 
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/internal/syncbuf"
+	"github.com/collage-dev/collage/internal/testbin"
 	"github.com/collage-dev/collage/shell/registry"
 )
 
 var (
-	bin  string // the collage binary under test
-	root string // the repository: the demo project
-	dist string // the demo, built once by collage build
-	// base is the release of recs as collage pack builds it, and its
-	// files: what the archives the tests make start from.
-	base      *registry.Release
-	baseFiles fs.FS
+	// demo is the collage binary and the demo, built once for every test.
+	demo testbin.Demo
 	// redisServer is the redis-server binary, "" when there is none.
 	redisServer string
 )
@@ -63,64 +49,11 @@ const adminToken = "replicas-test-admin-secret"
 
 // TestMain builds the collage binary and the demo once for every test.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
 	var err error
-	if root, err = filepath.Abs("../.."); err != nil {
-		fmt.Println(err)
-		return 1
-	}
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "preact")); err != nil {
-		if os.Getenv("CI") == "true" {
-			fmt.Println("node_modules is missing under CI: the test command runs npm ci first")
-			return 1
-		}
-		fmt.Println("SKIPPING tests/replicas: node_modules is missing; run `npm ci` (the README's test command does)")
-		return 0
-	}
 	if redisServer, err = exec.LookPath("redis-server"); err != nil {
-		msg := "tests/replicas: no redis-server on PATH: each test starts and kills one of its own (apt-get install redis-server; the README's test command does)"
-		if os.Getenv("CI") == "true" {
-			fmt.Println("FAILING (CI=true) " + msg)
-			return 1
-		}
-		fmt.Println("SKIPPING " + msg)
-		return 0
+		os.Exit(testbin.Skip("tests/replicas: no redis-server on PATH: each test starts and kills one of its own (apt-get install redis-server; the README's test command does)"))
 	}
-	dir, err := os.MkdirTemp("", "collage-replicas-")
-	if err != nil {
-		fmt.Println(err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "collage")
-	dist = filepath.Join(dir, "dist")
-	archive := filepath.Join(dir, "recs.tar.gz")
-	for _, c := range []*exec.Cmd{
-		exec.Command("go", "build", "-o", bin, "./cmd/collage"),
-		exec.Command(bin, "build", "--out", dist, "--lambda=false"),
-		exec.Command(bin, "pack", "frontends/recs", "--out", archive),
-	} {
-		c.Dir = root
-		if out, err := c.CombinedOutput(); err != nil {
-			fmt.Printf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
-			return 1
-		}
-	}
-	f, err := os.Open(archive)
-	if err != nil {
-		fmt.Println(err)
-		return 1
-	}
-	base, baseFiles, err = registry.ReadArchive(f, registry.ArchiveLimits{})
-	f.Close()
-	if err != nil {
-		fmt.Printf("reading the archive of recs: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(demo.Main(m, "tests/replicas"))
 }
 
 // A redisProc is a redis-server of one test, on a port of its own.
@@ -264,91 +197,24 @@ func freePort(t *testing.T) string {
 
 // server is a running collage serve.
 type server struct {
+	*testbin.Server
 	name string // A, B, C: how the test's messages call it
-	url  string
-	data string // its --data folder: its cache of the published files
-	cmd  *exec.Cmd
-	out  *syncbuf.Buffer
-	done chan struct{} // closed once the process has exited
 }
-
-var servingRE = regexp.MustCompile(`serving \d+ route\(s\) on (http://\S+)`)
 
 // start runs collage serve on the demo, its registry in the Redis of
 // redisURL, its files cached in a folder of its own, on a free port of
 // 127.0.0.1, with the flags of extra. It is killed when the test ends.
 func start(t *testing.T, name, redisURL string, extra ...string) *server {
 	t.Helper()
-	s := &server{name: name, data: t.TempDir(), out: &syncbuf.Buffer{}, done: make(chan struct{})}
-	args := append([]string{"serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist,
-		"--data", s.data, "--addr", "127.0.0.1:0", "--redis", redisURL}, extra...)
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Env = append(env(), "COLLAGE_ADMIN_TOKEN="+adminToken)
-	pr, pw := io.Pipe()
-	s.cmd.Stdout = io.MultiWriter(s.out, pw)
-	s.cmd.Stderr = s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.cmd.Wait()
-		pw.Close()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.done
-		if t.Failed() {
-			t.Logf("replica %s (collage %s):\n%s", name, strings.Join(args, " "), s.out.String())
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case s.url = <-urls:
-	case <-s.done:
-		t.Fatalf("replica %s exited before listening:\n%s", name, s.out.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("replica %s did not listen within 60s\n%s", name, s.out.String())
-	}
-	return s
-}
-
-// env is this process's environment without the variables of collage's
-// command line, which each command is given explicitly.
-func env() []string {
-	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "COLLAGE_") })
+	args := append([]string{"--data", t.TempDir(), "--redis", redisURL}, extra...)
+	return &server{Server: demo.Serve(t, "replica "+name, adminToken, args...), name: name}
 }
 
 // collage runs the command line in the repository against s with the
 // admin token, and returns its output and exit status.
 func (s *server) collage(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c := exec.CommandContext(ctx, bin, args...)
-	c.Dir = root
-	c.Env = append(env(), "COLLAGE_SHELL="+s.url, "COLLAGE_TOKEN="+adminToken)
-	var out, errOut bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errOut
-	err := c.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("collage %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errOut.String(), code
+	return demo.Run(t, s.URL, adminToken, args...)
 }
 
 // must runs the command line against s, and fails the test unless it
@@ -368,26 +234,11 @@ var client = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Reques
 	return http.ErrUseLastResponse
 }}
 
-// send sends req and returns the answer with its body read.
-func send(t *testing.T, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL, err)
-	}
-	return resp, body
-}
-
 // call sends a request to s with the admin token, and returns the
 // answer's status and body.
 func (s *server) call(t *testing.T, method, path, contentType string, body []byte) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +246,7 @@ func (s *server) call(t *testing.T, method, path, contentType string, body []byt
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, data := send(t, req)
+	resp, data := testbin.Send(t, client, req)
 	return resp.StatusCode, data
 }
 
@@ -403,14 +254,14 @@ func (s *server) call(t *testing.T, method, path, contentType string, body []byt
 // empty, and returns the answer and its body.
 func (s *server) get(t *testing.T, path, cookie string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
-	return send(t, req)
+	return testbin.Send(t, client, req)
 }
 
 // upload posts archive as a version of frontend, and returns the status
@@ -460,25 +311,11 @@ type page struct {
 	cookies  []*http.Cookie
 }
 
-var (
-	versionsRE = regexp.MustCompile(`<meta name="collage-versions" content="([^"]*)">`)
-	importRE   = regexp.MustCompile(`<script type="importmap"[^>]*>(.*?)</script>`)
-)
-
 // parsePage reads the collage-versions meta of a page's body; it returns
 // an error when the body has none.
 func parsePage(body []byte) (page, error) {
-	p := page{body: string(body)}
-	m := versionsRE.FindStringSubmatch(p.body)
-	if m == nil {
-		return p, errors.New("no collage-versions meta")
-	}
-	v, err := url.ParseQuery(html.UnescapeString(m[1]))
-	if err != nil {
-		return p, fmt.Errorf("the collage-versions meta %q: %w", m[1], err)
-	}
-	p.versions = v
-	return p, nil
+	v, err := testbin.Versions(string(body))
+	return page{body: string(body), versions: v}, err
 }
 
 // page fetches the page at path, with cookie unless it is empty.
@@ -522,25 +359,11 @@ func whole(body string) string {
 	return ""
 }
 
-// assets returns the path of every asset the page's import map gives an
-// integrity for, with that integrity.
-func (p page) assets(t *testing.T) map[string]string {
-	t.Helper()
-	m := importRE.FindStringSubmatch(p.body)
-	var im struct {
-		Integrity map[string]string `json:"integrity"`
-	}
-	if m == nil || json.Unmarshal([]byte(m[1]), &im) != nil || len(im.Integrity) == 0 {
-		t.Fatalf("the page has no import map with integrity:\n%s", p.body)
-	}
-	return im.Integrity
-}
-
 // checkAssets fetches every asset of the page from s, and checks its
 // content against its integrity.
 func (s *server) checkAssets(t *testing.T, p page) {
 	t.Helper()
-	for path, integrity := range p.assets(t) {
+	for path, integrity := range testbin.PageImportMap(t, p.body).Integrity {
 		resp, body := s.get(t, path, "")
 		if resp.StatusCode != http.StatusOK || build.Integrity(body) != integrity {
 			t.Errorf("replica %s: GET %s: %d, integrity %s; want 200 and %s", s.name, path, resp.StatusCode, build.Integrity(body), integrity)
@@ -548,85 +371,13 @@ func (s *server) checkAssets(t *testing.T, p page) {
 	}
 }
 
-// release is a new release of recs made from base: labelled label, with
-// count more files of size random bytes each.
-type release struct {
-	label    string
-	manifest *build.Manifest
-	files    map[string][]byte
-}
-
-func newRelease(t testing.TB, label string, count, size int) *release {
-	t.Helper()
-	m := *base.Manifest
-	m.Version = label
-	m.Files = maps.Clone(base.Manifest.Files)
-	r := &release{label: label, manifest: &m, files: map[string][]byte{}}
-	for name := range m.Files {
-		data, err := fs.ReadFile(baseFiles, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.files[name] = data
-	}
-	for i := range count {
-		data := make([]byte, size)
-		rand.Read(data) // never fails
-		name := fmt.Sprintf("extra-%02d.bin", i)
-		r.files[name] = data
-		m.Files[name] = build.File{Size: int64(size), Integrity: build.Integrity(data)}
-	}
-	return r
-}
-
-// archive is the release's archive as collage pack writes it, its BFF
-// linked into the shell. Random content cannot shrink: it is stored.
-func (r *release) archive(t testing.TB) []byte {
-	t.Helper()
-	d, err := json.Marshal(registry.Descriptor{Frontend: r.manifest.Name, Label: r.label, BFF: "local"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := json.Marshal(r.manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(zw)
-	add := func(name string, data []byte) {
-		h := &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(0, 0)}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add(registry.DescriptorFile, d)
-	add(build.ManifestFile, m)
-	for _, name := range slices.Sorted(maps.Keys(r.files)) {
-		add(registry.FilesDir+name, r.files[name])
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // publish uploads the releases through s, and fails the test unless each
 // is created.
-func (s *server) publish(t *testing.T, rs ...*release) {
+func (s *server) publish(t *testing.T, rs ...*testbin.Release) {
 	t.Helper()
 	for _, r := range rs {
-		if status, body := s.upload(t, "recs", r.archive(t)); status != http.StatusCreated {
-			t.Fatalf("publishing recs %s through %s: %d %s", r.label, s.name, status, body)
+		if status, body := s.upload(t, "recs", r.Archive(t)); status != http.StatusCreated {
+			t.Fatalf("publishing recs %s through %s: %d %s", r.Label, s.name, status, body)
 		}
 	}
 }
@@ -639,20 +390,6 @@ func (s *server) promote(t *testing.T, label string) {
 	if status != http.StatusOK {
 		t.Fatalf("promoting recs %s through %s: %d %s", label, s.name, status, body)
 	}
-}
-
-// percentile returns the p-th percentile (0 < p ≤ 100) of ds, by the
-// nearest rank.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(float64(len(s))*p/100+0.999999) - 1
-	return s[max(0, min(i, len(s)-1))]
-}
-
-// ms is d in milliseconds, for figures.
-func ms(d time.Duration) string {
-	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 }
 
 // load is the machine's load average over the last minute, for figures.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collage-dev/collage/internal/testbin"
 	"github.com/collage-dev/collage/shell"
 )
 
@@ -20,9 +21,9 @@ func TestPreviewAcrossReplicas(t *testing.T) {
 	r := startRedis(t, false)
 	a, b := start(t, "A", r.url()), start(t, "B", r.url())
 	active := a.recs(t, "")
-	a.publish(t, newRelease(t, "pv", 1, 64))
+	a.publish(t, demo.NewRelease(t, "pv", 1, 64))
 	link, err := url.Parse(strings.TrimSpace(a.must(t, "preview", "recs", "pv", "--for", "10m", "--path", "/products/3")))
-	if err != nil || !strings.HasPrefix(link.String(), a.url+"/products/3?") || link.Query().Get(shell.PreviewParam) == "" {
+	if err != nil || !strings.HasPrefix(link.String(), a.URL+"/products/3?") || link.Query().Get(shell.PreviewParam) == "" {
 		t.Fatalf("collage preview through A printed %q (%v), want a link to /products/3 on A", link, err)
 	}
 	resp, body := b.get(t, link.RequestURI(), "")
@@ -59,16 +60,16 @@ func TestCartShared(t *testing.T) {
 	add := func(s *server, cookie, product string, qty int) string {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"productId": product, "qty": qty})
-		req, err := http.NewRequest(http.MethodPost, s.url+"/bff/cart/items", bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/bff/cart/items", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", s.url)
+		req.Header.Set("Origin", s.URL)
 		if cookie != "" {
 			req.Header.Set("Cookie", cookie)
 		}
-		resp, answer := send(t, req)
+		resp, answer := testbin.Send(t, client, req)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("replica %s: POST /bff/cart/items %s: %d %s", s.name, body, resp.StatusCode, answer)
 		}

@@ -1,0 +1,109 @@
+# bench/lib.sh: what the benchmark scripts share. Each script sources it
+# from the repository's root, after it sets LOGS (the folder for the
+# servers' logs and wrk's output) and, for rps and measure, THREADS, CONNS,
+# ROUNDS and DURATION. Servers listen on 127.0.0.1 only; stop_servers
+# ends them, and the EXIT trap set here calls it (a script that has more
+# to clean sets its own trap, which calls it too).
+
+say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+die() { say "error: $*" >&2; exit 1; }
+
+# need CMD...: installs each command that is missing, from the Debian
+# package of its name.
+need() {
+  local pkg
+  for pkg; do
+    if ! command -v "$pkg" >/dev/null 2>&1; then
+      say "installing $pkg (Debian package)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq "$pkg" >/dev/null
+    fi
+  done
+}
+
+# PIDS are the servers started; stop_servers sends each SIGTERM, and
+# SIGKILL to any still running 3 s later.
+PIDS=()
+stop_servers() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap stop_servers EXIT
+trap 'exit 130' INT TERM
+
+declare -A URL PID
+# start KEY PORT CMD... runs CMD, a server that listens on 127.0.0.1:PORT
+# (CMD says so itself), its output in $LOGS/KEY.log; PID[KEY] is its
+# process and URL[KEY] its page. ready waits for it.
+start() {
+  local key=$1 port=$2
+  shift 2
+  local url=http://127.0.0.1:$port
+  if curl -s -o /dev/null --max-time 1 "$url/"; then die "port $port is in use"; fi
+  "$@" >"$LOGS/$key.log" 2>&1 &
+  PIDS+=($!)
+  PID[$key]=$!
+  URL[$key]=$url/
+}
+
+# ready KEY [PATH]: waits up to 10 s for the server of KEY to answer PATH
+# (its page by default) with 200; else shows its log and fails.
+ready() {
+  local url=${URL[$1]}${2:-}
+  for _ in $(seq 100); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url")" = 200 ]; then return 0; fi
+    sleep 0.1
+  done
+  cat "$LOGS/$1.log"
+  die "$url did not answer 200 within 10 s"
+}
+
+# rps KEY SECONDS: wrk's requests per second on the page of KEY; fails on
+# errors or non-2xx answers.
+rps() {
+  local out=$LOGS/wrk-$1.txt
+  timeout $(($2 + 20)) wrk -t"$THREADS" -c"$CONNS" -d"$2"s --timeout 2s "${URL[$1]}" >"$out"
+  if grep -qE 'Non-2xx|Socket errors' "$out"; then cat "$out" >&2; die "$1: errors under load"; fi
+  awk '/^Requests\/sec:/ {print $2}' "$out"
+}
+
+# median: the median of the numbers on standard input, one a line.
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# measure KEY...: 2 s of wrk on each server to warm up, then ROUNDS
+# rounds of DURATION s on each, each round starting at the next, so that
+# drift in the machine's speed spreads over all; RUNS[KEY] gets the
+# requests per second of each run.
+declare -A RUNS
+measure() {
+  local keys=("$@") r i key v
+  say "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  say "warm-up: 2 s of wrk each"
+  for key in "${keys[@]}"; do rps "$key" 2 >/dev/null; done
+  for r in $(seq "$ROUNDS"); do
+    for i in "${!keys[@]}"; do
+      key=${keys[$(((i + r - 1) % ${#keys[@]}))]}
+      v=$(rps "$key" "$DURATION")
+      RUNS[$key]="${RUNS[$key]:-} $v"
+      say "round $r: $key $v req/s"
+    done
+  done
+  say "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# medians TITLE KEY...: the table of each server's median and runs, under
+# a first column named TITLE; MED_KEY is set to each median.
+medians() {
+  local title=$1 key m
+  shift
+  printf '\n%-9s %10s   %s\n' "$title" median "runs (req/s, wrk -t$THREADS -c$CONNS -d${DURATION}s on /)"
+  for key; do
+    m=$(tr ' ' '\n' <<<"${RUNS[$key]}" | grep . | median)
+    declare -g "MED_$key=$m"
+    printf '%-9s %10.0f  %s\n' "$key" "$m" "${RUNS[$key]}"
+  done
+}
