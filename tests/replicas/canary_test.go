@@ -139,8 +139,13 @@ func TestCanaryStickiness(t *testing.T) {
 		return nil
 	})
 	share30 := share(at30)
-	if sd := math.Sqrt(30 * 70 / float64(users)); math.Abs(share30-30) > 3*sd {
-		t.Errorf("%.1f%% of %d users on the canary of 30%%: more than 3 standard deviations (%.2f points each) away", share30, users, sd)
+	// The buckets are drawn at random: the share of 1,000 strays from the
+	// asked one by sampling alone. Four standard deviations (about 6
+	// points) fail once in 15,000 runs by chance, and still catch a hash
+	// that is off; shell's own test checks 10,000 fixed buckets within a
+	// point.
+	if sd := math.Sqrt(30 * 70 / float64(users)); math.Abs(share30-30) > 4*sd {
+		t.Errorf("%.1f%% of %d users on the canary of 30%%: more than 4 standard deviations (%.2f points each) away", share30, users, sd)
 	}
 
 	b.must(t, "promote", "recs", "k2", "--canary", "50")
@@ -162,12 +167,12 @@ func TestCanaryStickiness(t *testing.T) {
 		return nil
 	})
 	share50 := share(at50)
-	if sd := math.Sqrt(50 * 50 / float64(users)); math.Abs(share50-50) > 3*sd {
-		t.Errorf("%.1f%% of %d users on the canary of 50%%: more than 3 standard deviations (%.2f points each) away", share50, users, sd)
+	if sd := math.Sqrt(50 * 50 / float64(users)); math.Abs(share50-50) > 4*sd {
+		t.Errorf("%.1f%% of %d users on the canary of 50%%: more than 4 standard deviations (%.2f points each) away", share50, users, sd)
 	}
-	t.Logf("figure: canary of recs over %d browsers, each on both replicas: %.1f%% on it at 30%% (3 sd = ±%.1f points), %.1f%% at 50%% (±%.1f); "+
+	t.Logf("figure: canary of recs over %d browsers, each on both replicas: %.1f%% on it at 30%% (4 sd = ±%.1f points), %.1f%% at 50%% (±%.1f); "+
 		"%d of the 30%% left it when raised; every second visit, on the other replica, had the first one's version",
-		users, share30, 3*math.Sqrt(30*70/float64(users)), share50, 3*math.Sqrt(50*50/float64(users)), left.Load())
+		users, share30, 4*math.Sqrt(30*70/float64(users)), share50, 4*math.Sqrt(50*50/float64(users)), left.Load())
 
 	a.must(t, "rollback", "recs")
 	for _, s := range replicas {
