@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/url"
@@ -344,7 +345,11 @@ type app struct {
 // as published versions; metrics, if not nil, observes its pages and
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
-	a, err := o.assemble(cfg, back, newBinder(back.state), registry.New(&registry.Snapshot{}), metrics)
+	b := newBinder(back.state)
+	if o.dev != nil {
+		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
+	}
+	a, err := o.assemble(cfg, back, b, registry.New(&registry.Snapshot{}), metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -408,8 +413,10 @@ func (a *app) run(ctx context.Context) {
 // the versions of a frontend share it under the frontend's name.
 type binder struct {
 	state bff.StateStore
-	mu    sync.Mutex
-	made  map[string]invoke.Invoker
+	// logs, if not nil, wraps the log handler of each linked BFF.
+	logs func(slog.Handler) slog.Handler
+	mu   sync.Mutex
+	made map[string]invoke.Invoker
 }
 
 func newBinder(state bff.StateStore) *binder {
@@ -443,6 +450,13 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 			return nil, err
 		}
 		h.UseState(b.state)
+		if b.logs != nil {
+			log := h.Log
+			if log == nil {
+				log = slog.Default()
+			}
+			h.Log = slog.New(b.logs(log.Handler()))
+		}
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
 		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)

@@ -60,6 +60,7 @@ type Hub struct {
 	ring     []*event // the last events, oldest first
 	conns    map[*conn]bool
 	problems map[problemKey]Problem
+	panics   map[string]bffPanic // the last of each BFF's fragment, for its fetch
 	closed   bool
 }
 
@@ -99,7 +100,8 @@ func NewHub(o HubOptions) *Hub {
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	return &Hub{o: o, instance: hex.EncodeToString(b[:]), conns: map[*conn]bool{}, problems: map[problemKey]Problem{}}
+	return &Hub{o: o, instance: hex.EncodeToString(b[:]), conns: map[*conn]bool{},
+		problems: map[problemKey]Problem{}, panics: map[string]bffPanic{}}
 }
 
 // Update tells every page of a frontend's new version.

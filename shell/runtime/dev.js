@@ -9,7 +9,9 @@
 //   reload the page reloads: a layout, collage.yaml or the shared
 //          dependencies changed
 //   error  {source, frontend, file, line, column, message, frame}
-//          shown in the overlay
+//          shown in the overlay: a build, collage.yaml or a layout, a
+//          fragment that failed (with the stack of its BFF's panic), a
+//          /bff call that panicked
 //   clear  {source, frontend} takes those errors off
 //
 // The overlay, an element marked data-collage-overlay, also shows the
@@ -66,6 +68,7 @@ const titles = {
   build: "failed to build; the last good build is served",
   config: "cannot be served; the last good config and layouts are",
   fragment: "fragment failed; the slot shows its fallback",
+  bff: "a /bff call panicked",
   mount: "mount threw",
   runtime: "error in the page",
 };
