@@ -63,8 +63,8 @@ type Update struct {
 // CDN in front of it.
 const assetsBase = "/assets/"
 
-// NewUpdate is the update of frontend's version label, whose bundle is m.
-func NewUpdate(frontend, label string, m *build.Manifest) Update {
+// newUpdate is the update of frontend's version label, whose bundle is m.
+func newUpdate(frontend, label string, m *build.Manifest) Update {
 	dir := assetsBase + m.Name + "/" + m.Version + "/"
 	u := Update{Frontend: frontend, Label: label, Version: m.Version, Entry: dir + m.Entry,
 		CSS: []string{}, Integrity: map[string]string{dir + m.Entry: m.Files[m.Entry].Integrity}}
@@ -75,9 +75,9 @@ func NewUpdate(frontend, label string, m *build.Manifest) Update {
 	return u
 }
 
-// SameModules reports whether the JavaScript files of a and b are the
+// sameModules reports whether the JavaScript files of a and b are the
 // same, by name and content: a bundle whose stylesheets alone changed.
-func SameModules(a, b *build.Manifest) bool {
+func sameModules(a, b *build.Manifest) bool {
 	js := func(m *build.Manifest) map[string]string {
 		out := map[string]string{}
 		for name, f := range m.Files {

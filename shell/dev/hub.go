@@ -138,17 +138,6 @@ func (h *Hub) Clear(source, frontend, path string) {
 	}
 }
 
-// Problems returns the problems that stand.
-func (h *Hub) Problems() []Problem {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]Problem, 0, len(h.problems))
-	for _, p := range h.problems {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Close ends every stream, and refuses new ones.
 func (h *Hub) Close() {
 	h.mu.Lock()
@@ -292,7 +281,7 @@ func (h *Hub) catchUp(c *conn, versions url.Values, shared string) []*event {
 	}
 	for name, m := range snap.Frontends {
 		if label := snap.Versions[name]; versions.Get(name) != label {
-			add(EventUpdate, NewUpdate(name, label, m))
+			add(EventUpdate, newUpdate(name, label, m))
 		}
 	}
 	for k, p := range h.problems {

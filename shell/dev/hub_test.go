@@ -224,7 +224,7 @@ func TestHubLive(t *testing.T) {
 	other := connect(t, h, "path=%2Fother", "")
 	home.quiet(t, 10*time.Millisecond)
 
-	h.Update(NewUpdate("recs", "l2", manifest("recs", "r2")))
+	h.Update(newUpdate("recs", "l2", manifest("recs", "r2")))
 	for _, c := range []*client{home, other} {
 		if ev := c.next(t); ev.name != EventUpdate || decode[Update](t, ev).Label != "l2" {
 			t.Errorf("event %s %s, want recs' update", ev.name, ev.data)
@@ -246,8 +246,8 @@ func TestHubLive(t *testing.T) {
 	if ev := home.next(t); ev.name != EventReload {
 		t.Errorf("home: event %s, want the reload (it is told nothing of /other)", ev.name)
 	}
-	if len(h.Problems()) != 0 {
-		t.Errorf("problems standing: %v", h.Problems())
+	if len(h.problems) != 0 {
+		t.Errorf("problems standing: %v", h.problems)
 	}
 }
 
@@ -256,11 +256,11 @@ func TestHubReconnect(t *testing.T) {
 	h := NewHub(HubOptions{})
 	defer h.Close()
 	c := connect(t, h, "path=%2F", "")
-	h.Update(NewUpdate("recs", "l1", manifest("recs", "r1")))
+	h.Update(newUpdate("recs", "l1", manifest("recs", "r1")))
 	c.next(t)
 	last := c.lastID
 	// What the page missed while it was away is sent again, in order.
-	h.Update(NewUpdate("recs", "l2", manifest("recs", "r2")))
+	h.Update(newUpdate("recs", "l2", manifest("recs", "r2")))
 	h.Problem(Problem{Source: SourceBuild, Frontend: "cart", Message: "broken"})
 	again := connect(t, h, "path=%2F", last)
 	if ev := again.next(t); ev.name != EventUpdate || decode[Update](t, ev).Label != "l2" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -230,7 +231,7 @@ func (l *Loop) plan(paths []string) work {
 			}
 			continue
 		}
-		for _, f := range l.s.projectFiles() {
+		for _, f := range l.s.Project.Files {
 			if p == f || strings.HasPrefix(p, f+"/") {
 				w.config = true
 			}
@@ -276,14 +277,6 @@ func packageOf(rest string) string {
 	return parts[0]
 }
 
-// projectFiles are the files of the project served.
-func (s Serving) projectFiles() []string {
-	if s.Project == nil {
-		return nil
-	}
-	return s.Project.Files
-}
-
 // apply builds and serves what paths touch; first is when the first of
 // them was seen.
 func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
@@ -307,7 +300,10 @@ func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
 		}
 	}
 	if w.discover {
-		added, removed, _ := l.discover()
+		added, removed, broken := l.discover()
+		for name, msgs := range broken {
+			l.report(name, msgs, first)
+		}
 		for _, name := range added {
 			w.frontends[name] = true
 		}
@@ -394,8 +390,8 @@ func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
 			continue
 		}
 		l.o.Hub.Clear(SourceBuild, u.name, "")
-		up := NewUpdate(u.name, label, u.new.Manifest)
-		up.CSSOnly = u.old != nil && SameModules(u.old.Manifest, u.new.Manifest)
+		up := newUpdate(u.name, label, u.new.Manifest)
+		up.CSSOnly = u.old != nil && sameModules(u.old.Manifest, u.new.Manifest)
 		up.Took, up.At = float64(now.Sub(first).Microseconds())/1000, now.UnixMilli()
 		if !reload {
 			l.o.Hub.Update(up)
@@ -456,7 +452,6 @@ func (l *Loop) discover() (added, removed []string, broken map[string][]build.Me
 	for name, msgs := range broken {
 		l.broken[name] = true
 		l.o.Hub.Problem(buildProblem(l.o.Root, name, msgs))
-		l.report(name, msgs, time.Time{})
 		if f, ok := l.frontends[name]; ok {
 			found[name] = f
 		}
@@ -529,14 +524,10 @@ func (l *Loop) setInputs(name string, inputs []string) {
 	}
 }
 
-// report says in the terminal why name did not build: its last good
-// version stays served.
+// report says in the terminal why name did not build, first seen changed
+// at first: its last good version stays served.
 func (l *Loop) report(name string, msgs []build.Message, first time.Time) {
-	took := ""
-	if !first.IsZero() {
-		took = " in " + ms(time.Since(first))
-	}
-	fmt.Fprintf(l.o.Out, "collage: %s failed to build%s; the last good build is served:\n%s\n", name, took, messageLines(msgs))
+	fmt.Fprintf(l.o.Out, "collage: %s failed to build in %s; the last good build is served:\n%s\n", name, ms(time.Since(first)), messageLines(msgs))
 }
 
 // publish publishes the release of the frontend called name (or the
@@ -555,7 +546,7 @@ func (l *Loop) publish(ctx context.Context, project *Project, name string) (stri
 		}
 		r.Label, r.BFF, r.Settings = d.Label, d.BFF, d.Settings
 	}
-	var files = os.DirFS(l.o.Root)
+	var files fs.FS // none for a release without a bundle
 	if b != nil {
 		r.Manifest, files = b.Manifest, os.DirFS(b.Dir)
 	}

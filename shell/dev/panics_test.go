@@ -67,7 +67,7 @@ func TestPanics(t *testing.T) {
 			t.Errorf("problem %+v, want the call's panic", p)
 		}
 	}
-	if len(h.Problems()) != 2 {
-		t.Errorf("problems standing %+v: want the fragments' alone (a call's panic is told once)", h.Problems())
+	if len(h.problems) != 2 {
+		t.Errorf("problems standing %+v: want the fragments' alone (a call's panic is told once)", h.problems)
 	}
 }
