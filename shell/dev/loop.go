@@ -236,11 +236,15 @@ func (l *Loop) plan(paths []string) work {
 				w.config = true
 			}
 		}
-		if p == "package.json" || p == "package-lock.json" {
+		rest, modules := strings.CutPrefix(p, "node_modules/")
+		if p == "package.json" || p == "package-lock.json" || modules && l.packages[packageOf(rest)] {
 			w.shared = true
 		}
-		if rest, ok := strings.CutPrefix(p, "node_modules/"); ok && l.packages[packageOf(rest)] {
-			w.shared = true
+		if p == "package.json" || p == "package-lock.json" || modules {
+			// A package installed may be the one a broken build missed.
+			for name := range l.broken {
+				w.frontends[name] = true
+			}
 		}
 		for _, name := range l.inputs[p] {
 			w.frontends[name] = true
@@ -248,11 +252,11 @@ func (l *Loop) plan(paths []string) work {
 		if p == l.o.Frontends {
 			w.discover = true
 		}
-		rest, ok := strings.CutPrefix(p, prefix)
+		inFrontends, ok := strings.CutPrefix(p, prefix)
 		if !ok {
 			continue
 		}
-		name, inside, _ := strings.Cut(rest, "/")
+		name, inside, _ := strings.Cut(inFrontends, "/")
 		switch {
 		case inside == "" || inside == build.FrontendFile:
 			w.discover = true
