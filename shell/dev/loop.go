@@ -442,7 +442,11 @@ func (l *Loop) buildShared() bool {
 // that came and went, and those whose frontend.json is broken, with why:
 // those stay as they were, and the pages are told why.
 func (l *Loop) discover() (added, removed []string, broken map[string][]build.Message) {
-	fs, msgs := l.o.Builder.Discover()
+	var fs []build.Frontend
+	var msgs []build.Message
+	if _, err := os.Stat(filepath.Join(l.o.Root, l.o.Frontends)); err == nil {
+		fs, msgs = l.o.Builder.Discover()
+	} // else a project of server fragments alone, or all its frontends gone
 	found := map[string]build.Frontend{}
 	for _, f := range fs {
 		found[f.Name] = f

@@ -405,6 +405,18 @@ func TestLoopFrontendsComeAndGo(t *testing.T) {
 	if out := e.out.take(); !strings.Contains(out, "frontend recs is gone") {
 		t.Errorf("terminal: %q", out)
 	}
+
+	// The whole folder: every frontend is gone, and nothing is wrong.
+	if err := os.RemoveAll(filepath.Join(e.root, "frontends")); err != nil {
+		t.Fatal(err)
+	}
+	e.apply("frontends")
+	if ev := page.next(t); ev.name != EventReload {
+		t.Errorf("event %s %s, want reload", ev.name, ev.data)
+	}
+	if len(e.l.frontends) != 0 || len(e.hub.problems) != 0 {
+		t.Errorf("frontends %v, problems %v, want none", e.l.frontends, e.hub.problems)
+	}
 }
 
 func TestLoopConfig(t *testing.T) {
