@@ -6,8 +6,8 @@
 //
 // It prints its figures as lines starting "figure:": edit → visible over
 // 20 edits (p50, p95), split into rebuild (the edit written → the new
-// version served) and delivery (served → on screen), a CSS edit, and a
-// syntax error → the overlay.
+// version served) and delivery (served → on screen), a CSS edit → applied,
+// a syntax error → the overlay, and its fix → the overlay gone.
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -162,7 +162,7 @@ describe("collage dev", { skip, timeout: 300_000 }, () => {
 
   test("a CSS edit is swapped in place, without a reload or a mount", { timeout: 60_000 }, async () => {
     const took = [];
-    for (const size of ["31px", "32px", "33px"]) {
+    for (const size of ["31px", "32px", "33px", "34px", "35px"]) {
       await page.evaluate(() => (document.querySelector("collage-slot[frontend=recs] .recs-title").__marker = "kept"));
       const shown = await whenShown(page, (s) => getComputedStyle(document.querySelector("collage-slot[frontend=recs] .recs-title")).fontSize === s, size);
       const t0 = now();
@@ -178,31 +178,41 @@ describe("collage dev", { skip, timeout: 300_000 }, () => {
       const links = await page.evaluate(() => [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => new URL(l.href).pathname).filter((p) => p.startsWith("/assets/recs/")));
       assert.deepEqual(links, update.css, "the page links the new stylesheet alone");
     }
+    const back = await whenShown(page, () => getComputedStyle(document.querySelector("collage-slot[frontend=recs] .recs-title")).fontSize === "20px");
     restore("frontends/recs/src/styles.css");
+    await back();
     figure("CSS edit → applied", took);
     assert.deepEqual(await unreloaded(), { window: "kept", catalog: "kept", cart: "1" });
     assert.deepEqual(w.problems, []);
   });
 
-  test("a syntax error shows the overlay while the page keeps working; fixing it clears the overlay", { timeout: 60_000 }, async () => {
+  test("a syntax error shows the overlay while the page keeps working; fixing it clears the overlay", { timeout: 90_000 }, async () => {
     const overlay = page.locator("[data-collage-overlay]");
-    const shown = await whenShown(page, () => document.querySelector("[data-collage-overlay]") !== null);
-    const t0 = now();
-    edit(dir, "frontends/recs/src/RecsView.tsx", (s) => s.replace("{recs.title}", "{recs.title"));
-    const { shown: t1 } = await shown();
-    figure("syntax error → overlay", t1 - t0);
-    const text = await overlay.textContent();
-    assert.match(text, /frontend recs/, "the overlay names the frontend");
-    assert.match(text, /frontends\/recs\/src\/RecsView\.tsx:\d+:\d+/, "the overlay gives file:line:column");
-    assert.match(text, /> +\d+ \|/, "the overlay shows the code frame");
+    const shownAt = [];
+    const clearedAt = [];
+    for (let i = 1; i <= 5; i++) {
+      const shown = await whenShown(page, () => document.querySelector("[data-collage-overlay]") !== null);
+      const t0 = now();
+      edit(dir, "frontends/recs/src/RecsView.tsx", (s) => s.replace(/\{recs\.title\}.*/, `{recs.title (broken ${i})`));
+      shownAt.push((await shown()).shown - t0);
+      const text = await overlay.textContent();
+      assert.match(text, /frontend recs/, "the overlay names the frontend");
+      assert.match(text, /frontends\/recs\/src\/RecsView\.tsx:\d+:\d+/, "the overlay gives file:line:column");
+      assert.match(text, /> +\d+ \|/, "the overlay shows the code frame");
 
-    // The last good build still serves: the page works.
-    await addToCart(page, "House Blend Beans", 2, assert);
-    assert.equal(await page.locator("collage-slot[frontend=recs]").getAttribute("data-collage-state"), "mounted");
+      if (i === 1) {
+        // The last good build still serves: the page works.
+        await addToCart(page, "House Blend Beans", 2, assert);
+        assert.equal(await page.locator("collage-slot[frontend=recs]").getAttribute("data-collage-state"), "mounted");
+      }
 
-    edit(dir, "frontends/recs/src/RecsView.tsx", () => original["frontends/recs/src/RecsView.tsx"].replace("{recs.title}", "{recs.title} (fixed)"));
-    await overlay.waitFor({ state: "detached", timeout: 10_000 });
-    await page.locator("collage-slot[frontend=recs] .recs-title", { hasText: "(fixed)" }).waitFor({ timeout: 10_000 });
+      const cleared = await whenShown(page, (t) => document.querySelector("[data-collage-overlay]") === null && document.querySelector("collage-slot[frontend=recs] .recs-title")?.textContent.includes(t), `(fixed ${i})`);
+      const t1 = now();
+      edit(dir, "frontends/recs/src/RecsView.tsx", () => original["frontends/recs/src/RecsView.tsx"].replace("{recs.title}", `{recs.title} (fixed ${i})`));
+      clearedAt.push((await cleared()).shown - t1);
+    }
+    figure("syntax error → overlay", shownAt);
+    figure("fix → overlay gone and the fix shown", clearedAt);
     assert.deepEqual(await unreloaded(), { window: "kept", catalog: "kept", cart: "2" });
     assert.deepEqual(w.problems, []);
   });
