@@ -176,7 +176,13 @@ function swapCSS(u) {
   return Promise.all(loads).then(() => old.forEach((l) => l.remove()));
 }
 
+// served are the versions the page has, by frontend: an update may come
+// twice, from the catch-up of a page that connects as a rebuild is told.
+const served = new URLSearchParams(pageVersions());
+
 async function update(u) {
+  if (served.get(u.frontend) === u.label) return;
+  served.set(u.frontend, u.label);
   clearErrors("runtime", u.frontend);
   clearErrors("mount", u.frontend);
   const slotted = [...document.querySelectorAll("collage-slot")].some((s) => s.getAttribute("frontend") === u.frontend);
