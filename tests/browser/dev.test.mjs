@@ -290,9 +290,20 @@ describe("collage dev", { skip, timeout: 300_000 }, () => {
       assert.equal(await slot.getAttribute("data-collage-state"), "mounted");
 
       // An edit of the new frontend shows like any other.
+      await page.evaluate(() => (window.__marker = "kept"));
       edit(dir, "frontends/hello/src/index.ts", (s) => s.replace("hello from its bundle", "hello, edited"));
       await slot.locator(".hello-client", { hasText: "hello, edited" }).waitFor({ timeout: 10_000 });
       assert.equal(await page.locator("[data-collage-overlay]").count(), 0, "no overlay");
+      assert.equal(await page.evaluate(() => window.__marker), "kept", "the page reloaded");
+
+      // A module without unmount cannot be replaced in place: once it is
+      // mounted, the next edit reloads the page.
+      edit(dir, "frontends/hello/src/index.ts", (s) => s.replace("export function unmount", "function unmount").replace("hello, edited", "hello, no unmount"));
+      await slot.locator(".hello-client", { hasText: "hello, no unmount" }).waitFor({ timeout: 10_000 });
+      assert.equal(await page.evaluate(() => window.__marker), "kept", "the page reloaded to replace a module that has unmount");
+      edit(dir, "frontends/hello/src/index.ts", (s) => s.replace("hello, no unmount", "hello, reloaded"));
+      await slot.locator(".hello-client", { hasText: "hello, reloaded" }).waitFor({ timeout: 10_000 });
+      assert.equal(await page.evaluate(() => window.__marker), undefined, "the page was not reloaded");
     } finally {
       await new Promise((resolve) => bff.close(resolve));
     }
