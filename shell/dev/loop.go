@@ -386,14 +386,14 @@ func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
 	now := time.Now()
 	serving := now.Sub(served)
 	for _, u := range updates {
+		if u.old != nil && u.old.Dir != u.new.Dir {
+			os.RemoveAll(u.old.Dir) // its files are in the registry's blobs
+		}
 		label, ok := labels[u.name]
 		if !ok {
-			if _, named := project.Frontends[u.name]; !named {
-				fmt.Fprintf(l.o.Out, "collage: built %s in %s; collage.yaml names no frontend %s: add it there to serve it\n", u.name, ms(u.new.Took), u.name)
-			}
+			fmt.Fprintf(l.o.Out, "collage: built %s in %s; collage.yaml names no frontend %s: add it there to serve it\n", u.name, ms(u.new.Took), u.name)
 			continue
 		}
-		l.o.Hub.Clear(SourceBuild, u.name, "")
 		up := newUpdate(u.name, label, u.new.Manifest)
 		up.CSSOnly = u.old != nil && sameModules(u.old.Manifest, u.new.Manifest)
 		up.Took, up.At = float64(now.Sub(first).Microseconds())/1000, now.UnixMilli()
@@ -405,9 +405,6 @@ func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
 			what = "stylesheets only"
 		}
 		fmt.Fprintf(l.o.Out, "collage: rebuilt %s in %s (build %s, publish %s): %s\n", u.name, ms(now.Sub(first)), ms(u.new.Took), ms(serving), what)
-		if u.old != nil && u.old.Dir != u.new.Dir {
-			os.RemoveAll(u.old.Dir) // its files are in the registry's blobs
-		}
 	}
 	if reload {
 		l.o.Hub.Reload()
