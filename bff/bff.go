@@ -22,8 +22,8 @@ type BFF struct {
 	fragment func(context.Context, *exchange, *FragmentRequest) // set by Fragment
 	state    atomic.Pointer[bound]                              // set by UseState, or on first use
 
-	// Log receives a line for every panic and internal error.
-	// Optional. Default: slog.Default().
+	// Log receives a line for every panic (PanicMessage) and internal
+	// error. Optional. Default: slog.Default().
 	Log *slog.Logger
 
 	// MaxBodyBytes bounds the request body a function's In is decoded
@@ -63,7 +63,7 @@ func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{r: r, header: r.Header, w: w}
 	defer func() {
 		if v := recover(); v != nil {
-			b.logger().Error("bff function panicked",
+			b.logger().Error(PanicMessage,
 				"bff", b.name, "method", r.Method, "path", r.URL.Path,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !ex.wrote {

@@ -23,6 +23,11 @@ const (
 // FragmentPath is where a BFF answers fragment requests.
 const FragmentPath = "/_fragment"
 
+// PanicMessage is the message of the log line of a function that
+// panicked, whose attributes are bff (its name), method, path (its own,
+// FragmentPath for the fragment), panic and stack.
+const PanicMessage = "bff function panicked"
+
 // FragmentRequest is what the shell tells a BFF about the slot it renders.
 type FragmentRequest struct {
 	Path   string     // the page's path, without the query
@@ -129,7 +134,7 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 	ex := &exchange{header: call.Header, call: call, w: w}
 	defer func() {
 		if v := recover(); v != nil {
-			b.logger().Error("bff function panicked", "bff", b.name, "method", http.MethodGet, "path", FragmentPath,
+			b.logger().Error(PanicMessage, "bff", b.name, "method", http.MethodGet, "path", FragmentPath,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !ex.wrote {
 				b.writeError(ex, &Error{Status: http.StatusInternalServerError, Message: "internal error"})

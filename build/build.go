@@ -91,6 +91,10 @@ type Bundle struct {
 	CSS     []string
 	Preload []string
 	Shared  []string
+	// Inputs are the source files the bundle was made of, relative to the
+	// project root, slash-separated: what a change to means building the
+	// frontend again. Optional. Default: none known.
+	Inputs []string
 }
 
 // A Bundler turns sources into ES modules. adapters/esbuild is the real one.
@@ -253,7 +257,8 @@ func sharedChunks(stage string, imports map[string]string) []string {
 
 // seal measures the files a bundler left in stage and moves them to their
 // version folder under tmp. Their manifest is written once they are
-// compressed.
+// compressed. A version folder that exists already holds the same files:
+// it is kept, and stage removed.
 func seal(tmp, stage string, m *Manifest) (*Manifest, error) {
 	m.Files = map[string]File{}
 	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
@@ -273,6 +278,9 @@ func seal(tmp, stage string, m *Manifest) (*Manifest, error) {
 	}
 	m.Version = versionOf(m.Files)
 	dir := versionDir(tmp, m)
+	if _, err := os.Stat(dir); err == nil {
+		return m, os.RemoveAll(stage)
+	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
 	}

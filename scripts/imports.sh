@@ -2,8 +2,8 @@
 # Checks the import rule, in every package's tests too:
 #
 #  1. The core packages (the root of shell/, bff/ and build/, and shell/api,
-#     shell/cache, shell/compose, shell/layout, shell/invoke, shell/registry,
-#     shell/replica, shell/runtime)
+#     shell/cache, shell/compose, shell/dev, shell/layout, shell/invoke,
+#     shell/registry, shell/replica, shell/runtime)
 #     import only the standard library, golang.org/x and this module's
 #     packages that link no third-party module.
 #  2. Each third-party module is imported by one package of this module only.
@@ -61,7 +61,7 @@ awk -F'|' -v mod="$mod" '
     for (i = 1; i <= n; i++) importedBy[a[i]] = importedBy[a[i]] " " $1
   }
   END {
-    split("shell bff build shell/api shell/cache shell/compose shell/layout shell/invoke shell/registry shell/replica shell/runtime", c, " ")
+    split("shell bff build shell/api shell/cache shell/compose shell/dev shell/layout shell/invoke shell/registry shell/replica shell/runtime", c, " ")
     for (i in c) core[mod "/" c[i]] = 1
     for (k = 1; k <= np; k++) {
       p = pkgs[k]

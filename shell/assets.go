@@ -215,6 +215,10 @@ func (h *Handler) serveAsset(sh *Shell, req Request, resp Response, rest string)
 		send(req, resp, h.runtime, "")
 		return nil
 	}
+	if rest == runtimeFolder+runtime.DevFile && sh.opts.Dev {
+		send(req, resp, h.dev, "")
+		return nil
+	}
 	if h.assets == nil {
 		return &bff.Error{Code: bff.CodeNotFound, Message: "Cannot " + req.Method() + " " + html.EscapeString(req.Path())}
 	}

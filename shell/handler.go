@@ -107,6 +107,9 @@ type EdgeConfig struct {
 	// API answers every path under APIPrefix: the registry's publish API.
 	// Optional. Default: none, a 404.
 	API Service
+	// Dev answers every path under DevPrefix: collage dev's events.
+	// Optional. Default: none, a 404.
+	Dev Service
 
 	// Metrics is served at /_collage/metrics by the server. Optional.
 	// Default: none.
@@ -203,6 +206,8 @@ const (
 	MetricsPath = "/_collage/metrics"
 	// APIPrefix is where the registry's publish API answers.
 	APIPrefix = "/_collage/api/"
+	// DevPrefix is where collage dev's service answers (EdgeConfig.Dev).
+	DevPrefix = "/_collage/dev/"
 	bffPrefix = "/bff/"
 )
 
@@ -227,6 +232,7 @@ type Handler struct {
 	// the shell last served, if it has one, split like cspParts.
 	assetsCSP atomic.Pointer[originCSP]
 	runtime   *asset
+	dev       *asset  // the dev client, served to a shell in dev
 	assets    *assets // nil without EdgeConfig.Blobs
 	csrf      *http.CrossOriginProtection
 }
@@ -238,6 +244,7 @@ func NewHandler(sh *Shell, cfg EdgeConfig) *Handler {
 		cfg:      cfg,
 		cspParts: strings.Split(cfg.CSP, "{nonce}"),
 		runtime:  newAsset(runtime.File, runtime.Source(), cfg.Compressors),
+		dev:      newAsset(runtime.DevFile, runtime.DevSource(), nil),
 		// Sec-Fetch-Site, then Origin against Host; a request with neither
 		// (a script, a server) is not a browser's and passes.
 		csrf: http.NewCrossOriginProtection(),
@@ -286,6 +293,8 @@ func (h *Handler) Serve(req Request, resp Response) {
 		err = h.serveAsset(sh, req, resp, path[len(assetsPrefix):])
 	case strings.HasPrefix(path, APIPrefix) && h.cfg.API != nil:
 		h.cfg.API.Serve(req, resp)
+	case strings.HasPrefix(path, DevPrefix) && h.cfg.Dev != nil:
+		h.cfg.Dev.Serve(req, resp)
 	case trimSlash(path) == HealthPath:
 		if !get {
 			err = errMethod

@@ -26,6 +26,10 @@ const (
 // RuntimePath is where the client runtime is served.
 var RuntimePath = assetsPrefix + runtimeFolder + runtime.File
 
+// DevClientPath is where a shell in dev (Options.Dev) serves the dev
+// client.
+var DevClientPath = assetsPrefix + runtimeFolder + runtime.DevFile
+
 // parseAssetsURL checks Options.AssetsURL and returns the prefix the head
 // writes asset URLs under, ending in "/", and its origin for the CSP:
 // "/assets/" and "" for the default, the shell's own origin.
@@ -67,7 +71,7 @@ const noncePlaceholder = "\x00nonce\x00"
 func (p *Page) headFor(snap *registry.Snapshot, versions map[string]string, base string) compose.Head {
 	c := p.head.Load()
 	if c == nil || c.snap != snap {
-		c = &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, snap.Versions, base), noncePlaceholder)}
+		c = &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, snap.Versions, base, p.dev), noncePlaceholder)}
 		p.head.Store(c)
 	}
 	// The frontends of the page in a canary, with their versions.
@@ -83,7 +87,7 @@ func (p *Page) headFor(snap *registry.Snapshot, versions map[string]string, base
 	if h, ok := c.variants.Load(variant.String()); ok {
 		return h.(compose.Head)
 	}
-	h := compose.NewHead(renderHead(p.Layout.Slots, snap, versions, base), noncePlaceholder)
+	h := compose.NewHead(renderHead(p.Layout.Slots, snap, versions, base, p.dev), noncePlaceholder)
 	c.variants.Store(variant.String(), h)
 	return h
 }
@@ -106,7 +110,8 @@ type importMap struct {
 // version (/bff/NAME@LABEL). Assets on another origin than
 // "/assets/" are fetched in CORS mode without credentials (crossorigin):
 // a stylesheet fetched otherwise is opaque, and fails its integrity check.
-func renderHead(slots []*layout.Slot, snap *registry.Snapshot, versions map[string]string, base string) string {
+// With dev, the dev client follows the runtime, on every page.
+func renderHead(slots []*layout.Slot, snap *registry.Snapshot, versions map[string]string, base string, dev bool) string {
 	var used []*build.Manifest
 	seen := map[string]bool{}
 	for _, s := range slots {
@@ -122,7 +127,11 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot, versions map[stri
 		}
 	}
 	if len(used) == 0 {
-		return "" // nothing to mount: no runtime, no import map
+		// Nothing to mount: no runtime, no import map.
+		if dev {
+			return devScript(base, "")
+		}
+		return ""
 	}
 	sort.Slice(used, func(i, j int) bool { return used[i].Name < used[j].Name })
 
@@ -198,5 +207,14 @@ func renderHead(slots []*layout.Slot, snap *registry.Snapshot, versions map[stri
 	}
 	fmt.Fprintf(&b, `<script type="module" src="%s" integrity="%s"%s nonce="%s"></script>`+"\n",
 		html.EscapeString(base+runtimeFolder+runtime.File), runtime.Integrity, cors, noncePlaceholder)
+	if dev {
+		b.WriteString(devScript(base, cors))
+	}
 	return b.String()
+}
+
+// devScript is the tag of the dev client, under base.
+func devScript(base, cors string) string {
+	return fmt.Sprintf(`<script type="module" src="%s" integrity="%s"%s nonce="%s"></script>`+"\n",
+		html.EscapeString(base+runtimeFolder+runtime.DevFile), runtime.DevIntegrity, cors, noncePlaceholder)
 }

@@ -68,6 +68,10 @@ type Options struct {
 	// Log receives a line per page and per failed slot.
 	// Optional. Default: slog.Default().
 	Log *slog.Logger
+	// Dev links the dev client (runtime.DevFile) in the head of every
+	// page, and the Handler serves it: collage dev, whose events it
+	// follows at DevPrefix. Optional. Default: false.
+	Dev bool
 }
 
 // Observer is told of every page once it is written.
@@ -131,6 +135,7 @@ type Page struct {
 	scopes    []*scope
 	slotScope []int
 	cookies   bool            // whether a frontend of the page declares cookies
+	dev       bool            // Options.Dev
 	fetcher   compose.Fetcher // for a request without credentials
 	segs      []segment       // the pattern, parsed once
 }
@@ -206,7 +211,7 @@ func New(opts Options) (*Shell, error) {
 					"unknown frontend %q: collage.yaml names %s", slot.Frontend, strings.Join(known, ", "))}
 			}
 		}
-		p := &Page{Route: r, Params: params, segs: segs, scopes: []*scope{nil}, fetcher: opts.Fetcher}
+		p := &Page{Route: r, Params: params, segs: segs, scopes: []*scope{nil}, fetcher: opts.Fetcher, dev: opts.Dev}
 		for i, slot := range r.Layout.Slots {
 			p.slotKeys = append(p.slotKeys, fmt.Sprintf("slot.%d.%s", i, slot.Frontend))
 			sc, j := s.scopes[slot.Frontend], 0

@@ -49,7 +49,7 @@ func (Bundler) BundleShared(root string, specifiers []string, dir string, minify
 	if err := write(res.OutputFiles, opts.Outdir, dir); err != nil {
 		return nil, []build.Message{{Text: err.Error()}}
 	}
-	meta, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
+	meta, _, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
 	if err != nil {
 		return nil, []build.Message{{Text: err.Error()}}
 	}
@@ -67,22 +67,67 @@ func (Bundler) BundleFrontend(root string, f build.Frontend, shared []string, di
 	if err != nil {
 		return build.Bundle{}, []build.Message{{Text: err.Error()}}
 	}
-	entry := filepath.ToSlash(filepath.Join(f.Dir, f.Entry))
+	opts := frontendOptions(absRoot, f, shared, minify)
+	return bundled(api.Build(opts), absRoot, opts, f, shared, dir)
+}
+
+// FrontendContext implements build.ContextBundler: an esbuild context,
+// whose Rebuild reads again only the files that changed.
+func (Bundler) FrontendContext(root string, f build.Frontend, shared []string, minify bool) (build.FrontendContext, []build.Message) {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, []build.Message{{Text: err.Error()}}
+	}
+	opts := frontendOptions(absRoot, f, shared, minify)
+	ctx, cerr := api.Context(opts)
+	if cerr != nil {
+		return nil, messages(absRoot, cerr.Errors)
+	}
+	return &frontendContext{ctx: ctx, absRoot: absRoot, opts: opts, f: f, shared: shared}, nil
+}
+
+// frontendContext is one frontend's esbuild context.
+type frontendContext struct {
+	ctx     api.BuildContext
+	absRoot string
+	opts    api.BuildOptions
+	f       build.Frontend
+	shared  []string
+}
+
+func (c *frontendContext) Rebuild(dir string) (build.Bundle, []build.Message) {
+	return bundled(c.ctx.Rebuild(), c.absRoot, c.opts, c.f, c.shared, dir)
+}
+
+func (c *frontendContext) Dispose() { c.ctx.Dispose() }
+
+// frontendOptions are the options of f's builds.
+func frontendOptions(absRoot string, f build.Frontend, shared []string, minify bool) api.BuildOptions {
 	opts := baseOptions(absRoot, minify)
-	opts.EntryPointsAdvanced = []api.EntryPoint{{InputPath: "./" + entry, OutputPath: f.Name}}
+	opts.EntryPointsAdvanced = []api.EntryPoint{{InputPath: "./" + entryOf(f), OutputPath: f.Name}}
 	opts.External = shared
-	res := api.Build(opts)
+	return opts
+}
+
+// entryOf is f's entry module, relative to the project root.
+func entryOf(f build.Frontend) string {
+	return filepath.ToSlash(filepath.Join(f.Dir, f.Entry))
+}
+
+// bundled writes the output of f's build res into dir and describes it.
+func bundled(res api.BuildResult, absRoot string, opts api.BuildOptions, f build.Frontend, shared []string, dir string) (build.Bundle, []build.Message) {
 	if len(res.Errors) > 0 {
 		return build.Bundle{}, messages(absRoot, res.Errors)
 	}
+	entry := entryOf(f)
 	if err := write(res.OutputFiles, opts.Outdir, dir); err != nil {
 		return build.Bundle{}, []build.Message{{Text: err.Error()}}
 	}
-	meta, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
+	meta, inputs, err := parseMeta(res.Metafile, absRoot, opts.Outdir)
 	if err != nil {
 		return build.Bundle{}, []build.Message{{Text: err.Error()}}
 	}
-	var b build.Bundle
+	b := build.Bundle{Inputs: inputs}
 	for file, out := range meta {
 		if out.EntryPoint == entry {
 			b.Entry = file
@@ -189,14 +234,25 @@ type output struct {
 	} `json:"imports"`
 }
 
-// parseMeta returns the metafile's outputs keyed by their path relative to dir.
-func parseMeta(metafile, absRoot, dir string) (map[string]output, error) {
+// parseMeta returns the metafile's outputs keyed by their path relative to
+// dir, and its inputs: the files on disk it read, relative to absRoot.
+func parseMeta(metafile, absRoot, dir string) (map[string]output, []string, error) {
 	var meta struct {
-		Outputs map[string]output `json:"outputs"`
+		Inputs  map[string]json.RawMessage `json:"inputs"`
+		Outputs map[string]output          `json:"outputs"`
 	}
 	if err := json.Unmarshal([]byte(metafile), &meta); err != nil {
-		return nil, fmt.Errorf("esbuild metafile: %w", err)
+		return nil, nil, fmt.Errorf("esbuild metafile: %w", err)
 	}
+	var inputs []string
+	for p := range meta.Inputs {
+		// Files of a plugin's namespace ("collage-shared:preact") are on
+		// no disk.
+		if !strings.Contains(p, ":") {
+			inputs = append(inputs, p)
+		}
+	}
+	sort.Strings(inputs)
 	absDir := dir
 	if !filepath.IsAbs(absDir) {
 		absDir = filepath.Join(absRoot, dir)
@@ -220,7 +276,7 @@ func parseMeta(metafile, absRoot, dir string) (map[string]output, error) {
 		}
 		outs[rel(p)] = o
 	}
-	return outs, nil
+	return outs, inputs, nil
 }
 
 // walkImports collects the chunks file imports statically, transitively,
@@ -258,4 +314,4 @@ func messages(absRoot string, in []api.Message) []build.Message {
 	return out
 }
 
-var _ build.Bundler = Bundler{}
+var _ build.ContextBundler = Bundler{}

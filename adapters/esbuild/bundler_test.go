@@ -392,3 +392,55 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestContextRebuild: a frontend's context builds it again after an edit,
+// reports the files it read, and turns a syntax error into a message
+// with its place, keeping nothing of the failed build.
+func TestContextRebuild(t *testing.T) {
+	t.Parallel()
+	root := project(t)
+	s := build.NewSession(build.Options{Root: root, Out: ".collage/dev"}, esbuild.Bundler{})
+	defer s.Close()
+	fs, msgs := s.Discover()
+	if len(msgs) > 0 {
+		t.Fatal(msgs)
+	}
+	var x build.Frontend
+	for _, f := range fs {
+		if f.Name == "shop-x" {
+			x = f
+		}
+	}
+	first, msgs := s.Frontend(x)
+	if len(msgs) > 0 {
+		t.Fatal(msgs)
+	}
+	want := []string{"frontends/shop-x/src/format.ts", entry, "frontends/shop-x/src/styles.css"}
+	if !reflect.DeepEqual(first.Inputs, want) {
+		t.Errorf("inputs = %q, want %q", first.Inputs, want)
+	}
+	format := filepath.Join(root, "frontends", "shop-x", "src", "format.ts")
+	if err := os.WriteFile(format, []byte("export function price(cents: number): string {\n  return \"EUR \" + cents;\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, msgs := s.Frontend(x)
+	if len(msgs) > 0 {
+		t.Fatal(msgs)
+	}
+	code, err := os.ReadFile(filepath.Join(second.Dir, second.Manifest.Entry))
+	if err != nil || !strings.Contains(string(code), `"EUR "`) || second.Manifest.Version == first.Manifest.Version {
+		t.Errorf("after the edit: version %s (was %s), entry has the edit: %v (%v)",
+			second.Manifest.Version, first.Manifest.Version, strings.Contains(string(code), `"EUR "`), err)
+	}
+	if first.Manifest.CSS[0] != second.Manifest.CSS[0] {
+		t.Errorf("the stylesheet did not change, but its name did: %s → %s", first.Manifest.CSS[0], second.Manifest.CSS[0])
+	}
+
+	if err := os.WriteFile(format, []byte("export function price(cents: number): string {\n  return (;\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if built, msgs := s.Frontend(x); built != nil || len(msgs) != 1 ||
+		msgs[0].File != "frontends/shop-x/src/format.ts" || msgs[0].Line != 2 || msgs[0].Column != 11 || msgs[0].Source != "  return (;" {
+		t.Errorf("syntax error: built %v, messages %+v", built, msgs)
+	}
+}

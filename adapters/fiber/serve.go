@@ -25,9 +25,15 @@ import (
 // file descriptors, a connection aborted in the queue) are retried after a
 // pause, from 5 ms doubling to 1 s.
 func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) error {
-	cfg = cfg.WithDefaults()
-	app := New(sh, cfg)
-	el := newListener(ln, sh.Log())
+	return ServeHandler(ctx, ln, shell.NewHandler(sh, cfg))
+}
+
+// ServeHandler is Serve of h, whose shell may be swapped while it serves,
+// with h's config.
+func ServeHandler(ctx context.Context, ln net.Listener, h *shell.Handler) error {
+	cfg := h.Config()
+	app := NewHandler(h)
+	el := newListener(ln, h.Shell().Log())
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(el) }()
 	select {

@@ -26,8 +26,13 @@ const maxHeaderBytes = 16 << 10
 // failed for good. Failures to accept that a process recovers from are
 // retried by http.Server after a pause, from 5 ms doubling to 1 s.
 func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) error {
-	h := shell.NewHandler(sh, cfg)
-	cfg = h.Config()
+	return ServeHandler(ctx, ln, shell.NewHandler(sh, cfg))
+}
+
+// ServeHandler is Serve of h, whose shell may be swapped while it serves,
+// with h's config.
+func ServeHandler(ctx context.Context, ln net.Listener, h *shell.Handler) error {
+	cfg := h.Config()
 	tr := &tracker{conns: map[net.Conn]http.ConnState{}}
 	srv := &http.Server{
 		Handler:           NewHandler(h),
@@ -40,7 +45,7 @@ func Serve(ctx context.Context, ln net.Listener, sh *shell.Shell, cfg Config) er
 		IdleTimeout:    cfg.IdleTimeout,
 		MaxHeaderBytes: maxHeaderBytes,
 		ConnState:      tr.track,
-		ErrorLog:       slog.NewLogLogger(sh.Log().Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(h.Shell().Log().Handler(), slog.LevelWarn),
 	}
 	capped := &limitListener{Listener: ln, max: cfg.MaxConns}
 	served := make(chan error, 1)

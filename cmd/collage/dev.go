@@ -3,17 +3,35 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
 
 	"github.com/collage-dev/collage/adapters/esbuild"
+	"github.com/collage-dev/collage/adapters/fsnotify"
+	"github.com/collage-dev/collage/adapters/prometheus"
+	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/dev"
+	"github.com/collage-dev/collage/shell/registry"
 )
 
 // devOut is where dev builds, relative to the project root.
 var devOut = filepath.Join(".collage", "dev")
 
 func (m *Main) dev(ctx context.Context, args []string) error {
-	fs := m.flags("dev", "Builds every frontend (unminified, with source maps) and serves the app with\nin-process BFFs and the embedded store. Nothing else needs to run.")
+	fs := m.flags("dev", "Builds every frontend (unminified, with source maps) and serves the app with\n"+
+		"in-process BFFs and the embedded store. Nothing else needs to run. Then it watches the\n"+
+		"project: an edit to a frontend is built again and shown in the open pages at once, without\n"+
+		"a reload; an edit to collage.yaml or a layout reloads them; errors show in the page.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file; its folder is the project root")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	var o serveOptions
@@ -22,14 +40,200 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root := filepath.Dir(*cfgPath)
-	// Compressing would slow every rebuild for bytes that only cross the
-	// loopback.
-	res := build.Build(build.Options{Root: root, Out: devOut, NoCompress: true}, esbuild.Bundler{})
-	if len(res.Errors) > 0 {
-		printErrors(m.Stderr, res.Errors)
-		return fmt.Errorf("build failed with %d error(s)", len(res.Errors))
+	d, err := m.newDevServer(filepath.Dir(*cfgPath), o.writeTimeout)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(m.Stdout, "collage: built %d frontend(s) in %s\n", len(res.Index.Frontends), res.Took.Round(1e6))
-	return m.listenAndServe(ctx, *cfgPath, filepath.Join(root, devOut), *addr, o)
+	defer d.close()
+	// The loop stops with the server, even when serving fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o.dev = d
+	return m.listenAndServe(ctx, *cfgPath, d.session.Out(), *addr, o)
+}
+
+// devServer is collage dev's loop around the shell that serve runs: the
+// first build, then the watcher, the rebuilds, and the pages' events.
+type devServer struct {
+	root     string
+	session  *build.Session
+	hub      *dev.Hub
+	loop     *dev.Loop
+	registry atomic.Pointer[registry.Registry]
+	done     chan struct{} // closed once the loop has stopped; nil before it starts
+}
+
+// newDevServer builds every frontend of the project in root into devOut,
+// with an index that serve imports, and prints what it built. Only
+// shared dependencies that fail to build stop it: a frontend that fails
+// is served without its bundle until it builds. A page's event stream
+// ends before writeTimeout, which would cut it.
+func (m *Main) newDevServer(root string, writeTimeout time.Duration) (*devServer, error) {
+	d := &devServer{root: root, session: build.NewSession(build.Options{Root: root, Out: devOut}, esbuild.Bundler{})}
+	// The versions of an earlier run are in the registry's blobs.
+	if err := os.RemoveAll(d.session.Out()); err != nil {
+		return nil, err
+	}
+	d.hub = dev.NewHub(dev.HubOptions{Current: d.current, MaxStream: writeTimeout * 3 / 4})
+	d.loop = dev.New(dev.Options{Root: root, Builder: d.session, Hub: d.hub, Out: m.Stdout})
+	fmt.Fprintf(m.Stdout, "collage: building the frontends of %s…\n", root)
+	res, err := d.loop.Build()
+	if err != nil {
+		d.session.Close()
+		fmt.Fprintln(m.Stderr, "collage:", err)
+		return nil, errReported
+	}
+	if err := build.WriteIndex(d.session.Out(), res.Index); err != nil {
+		d.session.Close()
+		return nil, err
+	}
+	fmt.Fprintf(m.Stdout, "collage: built %d frontend(s) in %s\n", len(res.Index.Frontends), res.Took.Round(time.Millisecond))
+	printBuilt(m.Stdout, res)
+	for _, name := range slices.Sorted(maps.Keys(res.Failed)) {
+		fmt.Fprintf(m.Stdout, "collage: %s failed to build; it is served without its bundle until it builds:\n", name)
+		printErrors(m.Stdout, res.Failed[name])
+	}
+	return d, nil
+}
+
+// printBuilt prints each bundle's version and its JavaScript and CSS,
+// without source maps.
+func printBuilt(w io.Writer, res *dev.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  bundle\tversion\tjs\tcss\tbuilt in\t")
+	for _, name := range slices.Sorted(maps.Keys(res.Built)) {
+		b := res.Built[name]
+		var js, css int64
+		for file, f := range b.Manifest.Files {
+			switch path.Ext(file) {
+			case ".js":
+				js += f.Size
+			case ".css":
+				css += f.Size
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", name, b.Manifest.Version, kb(js), kb(css), b.Took.Round(time.Millisecond))
+	}
+	tw.Flush()
+}
+
+// current is the snapshot served, for the hub.
+func (d *devServer) current() *registry.Snapshot {
+	if r := d.registry.Load(); r != nil {
+		return r.Current()
+	}
+	return &registry.Snapshot{}
+}
+
+// start runs the loop over the shell that listenAndServe made of cfg (the
+// app in live, served by h) until ctx is done: it watches the project,
+// builds again and publishes what changes, makes a new shell of
+// collage.yaml and the layouts when they change, and tells the pages.
+func (d *devServer) start(ctx context.Context, m *Main, cfg *yaml.Config, o *serveOptions, back *backing, metrics *prometheus.Metrics, live *atomic.Pointer[app], h *shell.Handler) error {
+	d.registry.Store(live.Load().registry)
+	skip := d.skipper(o.data)
+	w, err := fsnotify.New(d.root, fsnotify.Options{Skip: skip, Also: d.loop.SharedPackages()})
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", d.root, err)
+	}
+	load := func() (*dev.Project, error) {
+		edited, err := yaml.Load(cfg.File)
+		if err != nil {
+			return nil, err
+		}
+		if err := o.sets.apply(edited); err != nil {
+			return nil, err
+		}
+		cur := live.Load()
+		next, err := o.assemble(edited, back, cur.binder, cur.registry, metrics)
+		if err != nil {
+			return nil, err
+		}
+		return d.project(edited, next, func(ctx context.Context) error {
+			if err := next.replica.Reload(ctx); err != nil {
+				return err
+			}
+			h.Swap(next.shell)
+			live.Swap(next).stop()
+			next.run(ctx)
+			return nil
+		}), nil
+	}
+	changes := make(chan string, 1024)
+	d.done = make(chan struct{})
+	go func() {
+		err := w.Run(ctx, func(p string) {
+			select {
+			case changes <- p:
+			case <-ctx.Done():
+			}
+		})
+		if err != nil {
+			fmt.Fprintf(m.Stderr, "collage: watching %s stopped: %v\n", d.root, err)
+		}
+	}()
+	go func() {
+		defer close(d.done)
+		d.loop.Run(ctx, changes, dev.Serving{Store: back.store, Blobs: back.blobs,
+			Reload:  func(ctx context.Context) error { return live.Load().replica.Reload(ctx) },
+			Project: d.project(cfg, live.Load(), nil), Load: load})
+	}()
+	go func() {
+		<-ctx.Done()
+		d.hub.Close() // the pages' streams end, so that the server can stop
+	}()
+	fmt.Fprintf(m.Stdout, "collage: watching %s: an edit shows in the open pages at once\n", d.root)
+	return nil
+}
+
+// project is what the loop needs of cfg, served by a.
+func (d *devServer) project(cfg *yaml.Config, a *app, swap func(context.Context) error) *dev.Project {
+	p := &dev.Project{Frontends: a.descriptors, Swap: swap}
+	layouts := cfg.Layouts
+	if !filepath.IsAbs(layouts) {
+		layouts = filepath.Join(cfg.Dir, layouts)
+	}
+	for _, f := range []string{cfg.File, layouts} {
+		if rel, ok := d.rel(f); ok {
+			p.Files = append(p.Files, rel)
+		}
+	}
+	return p
+}
+
+// rel is path relative to the project root, slash-separated, if it is
+// under it.
+func (d *devServer) rel(p string) (string, bool) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	root, err := filepath.Abs(d.root)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// skipper says which folders the watcher leaves out: npm's packages (the
+// shared ones are watched by themselves), hidden folders such as .git and
+// .collage, the output of collage build, and the registry's folder.
+func (d *devServer) skipper(data string) func(rel string) bool {
+	dataRel, inside := d.rel(data)
+	return func(rel string) bool {
+		base := path.Base(rel)
+		return base == "node_modules" || strings.HasPrefix(base, ".") || rel == "dist" || inside && rel == dataRel
+	}
+}
+
+// close waits for the loop to stop, and frees the builds' contexts.
+func (d *devServer) close() {
+	if d.done != nil {
+		<-d.done
+	}
+	d.session.Close()
 }

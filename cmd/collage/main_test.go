@@ -44,6 +44,14 @@ func needNodeModules(t testing.TB) {
 // output; one that does not listen in 60s is asked to stop, then fails it.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
+	url, _ := startOut(t, args...)
+	return url
+}
+
+// startOut is start, and the command's output so far, which grows while
+// it runs.
+func startOut(t *testing.T, args ...string) (string, *syncbuf.Buffer) {
+	t.Helper()
 	if (args[0] == "serve" || args[0] == "dev") && !slices.Contains(args, "--data") {
 		args = append(args, "--data", t.TempDir())
 	}
@@ -61,7 +69,7 @@ func start(t *testing.T, args ...string) string {
 				t.Errorf("collage %s: %v\n%s", args[0], err, out)
 			}
 		})
-		return url
+		return url, out
 	case err := <-done:
 		cancel()
 		t.Fatalf("collage %s exited before listening: %v\n%s", args[0], err, out)
@@ -74,7 +82,7 @@ func start(t *testing.T, args ...string) string {
 			t.Fatalf("collage %s did not listen in 60s, nor stop 10s after it was asked to\n%s", args[0], out)
 		}
 	}
-	return ""
+	return "", out
 }
 
 // demoConfig writes a copy of the repository's collage.yaml into a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collage-dev/collage/adapters/bbolt"
@@ -85,6 +87,9 @@ type serveOptions struct {
 	keepVersions int
 	keepFor      time.Duration
 	judge        replica.JudgeOptions
+
+	// dev is collage dev's loop, nil for serve.
+	dev *devServer
 }
 
 // retention is the registry's retention of the flags, where 0 keeps none
@@ -229,16 +234,23 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if len(a.registry.Current().Frontends) == 0 {
 		fmt.Fprintf(m.Stdout, "collage: no bundles published or in %s: serving server fragments only\n", dist)
 	}
+	// collage dev swaps in a new app when collage.yaml changes.
+	var live atomic.Pointer[app]
+	live.Store(a)
 	names := slices.Sorted(maps.Keys(cfg.Frontends))
 	edge.API = api.New(api.Options{Store: st, Blobs: blobs, Frontends: names, Current: a.registry.Current,
 		Stale: func() error { return a.registry.Sync().Err },
 		Changed: func(ctx context.Context) {
-			if err := a.replica.Reload(ctx); err != nil {
+			if err := live.Load().replica.Reload(ctx); err != nil {
 				a.shell.Log().Error("reloading the registry after a change", "err", err)
 			}
 		}, Log: a.shell.Log()})
 	edge.Blobs, edge.Compressors = blobs, []build.Compressor{brotli.Compressor, build.Gzip}
 	edge.Metrics, edge.SourceMaps = metrics.Handler(), o.sourceMaps
+	if o.dev != nil {
+		edge.Dev = o.dev.hub
+	}
+	h := shell.NewHandler(a.shell, edge)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -248,15 +260,22 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if o.redis != "" {
 		where = redacted(o.redis)
 	}
+	a.run(ctx)
+	if o.dev != nil {
+		if err := o.dev.start(ctx, m, cfg, &o, back, metrics, &live, h); err != nil {
+			live.Load().stop()
+			ln.Close()
+			return err
+		}
+	}
 	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, where)
 	if m.Listening != nil {
 		m.Listening <- url
 	}
-	go a.replica.Run(ctx)
 	if o.server == "nethttp" {
-		return nethttp.Serve(ctx, ln, a.shell, edge)
+		return nethttp.ServeHandler(ctx, ln, h)
 	}
-	return fiber.Serve(ctx, ln, a.shell, edge)
+	return fiber.ServeHandler(ctx, ln, h)
 }
 
 // envAdminToken is the variable whose value serve accepts as an admin
@@ -327,6 +346,11 @@ type app struct {
 	registry *registry.Registry
 	replica  *replica.Replica
 	imported []registry.Imported
+	// binder made the invokers of the shell's BFFs; descriptors are the
+	// releases' descriptors of cfg's frontends.
+	binder      *binder
+	descriptors map[string]registry.Descriptor
+	stop        context.CancelFunc // ends run's replica
 }
 
 // newApp builds the shell of cfg, serving the versions of st and blobs,
@@ -334,14 +358,32 @@ type app struct {
 // as published versions; metrics, if not nil, observes its pages and
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
-	st, blobs := back.store, back.blobs
+	b := newBinder(back.state)
+	if o.dev != nil {
+		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
+	}
+	a, err := o.assemble(cfg, back, b, registry.New(&registry.Snapshot{}), metrics)
+	if err != nil {
+		return nil, err
+	}
+	if a.imported, err = registry.ImportDir(ctx, back.store, back.blobs, dist, a.descriptors, "collage serve --dist "+dist); err != nil {
+		return nil, err
+	}
+	if err := a.replica.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// assemble builds the shell of cfg and its replica, whose BFFs b binds,
+// serving the versions of back's store from reg once the replica reloads.
+func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg *registry.Registry, metrics *prometheus.Metrics) (*app, error) {
 	opts, err := o.shellOptions()
 	if err != nil {
 		return nil, err
 	}
-	b := newBinder(back.state)
 	frontends := map[string]shell.Frontend{}
-	descriptors := map[string]registry.Descriptor{}
+	a := &app{registry: reg, binder: b, descriptors: map[string]registry.Descriptor{}}
 	for name, f := range cfg.Frontends {
 		d := registry.Descriptor{Frontend: name, BFF: f.BFF, Settings: bff.Settings(f.Settings)}
 		inv, err := b.bind(name, &registry.Release{BFF: d.BFF, Settings: d.Settings})
@@ -349,26 +391,22 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backi
 			return nil, fmt.Errorf("%s:%d: frontend %s: %w", cfg.File, f.Line, name, err)
 		}
 		frontends[name] = shell.Frontend{Invoker: inv, Cookies: f.Cookies, Headers: f.Headers}
-		descriptors[name] = d
+		a.descriptors[name] = d
 	}
-	a := &app{registry: registry.New(&registry.Snapshot{})}
 	releases := shell.NewReleases(frontends, b.bind)
-	a.replica = replica.New(replica.Options{Store: st, Blobs: blobs, Registry: a.registry, Releases: releases,
+	a.replica = replica.New(replica.Options{Store: back.store, Blobs: back.blobs, Registry: reg, Releases: releases,
 		Retention: o.retention(), Log: opts.Log, Judge: o.judge})
 	opts.Canary = a.replica
-	if a.imported, err = registry.ImportDir(ctx, st, blobs, dist, descriptors, "collage serve --dist "+dist); err != nil {
-		return nil, err
-	}
-	if err := a.replica.Reload(ctx); err != nil {
-		return nil, err
-	}
 	fetcher := shell.NewFetcher(releases, 0)
 	if metrics != nil {
 		fetcher = metrics.Fetcher(fetcher)
 		opts.Observer = metrics
 	}
 	opts.Fetcher = cache.New(fetcher, cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
-	opts.Frontends, opts.Registry, opts.Releases, opts.Redirects = frontends, a.registry, releases, cfg.Redirects
+	if o.dev != nil {
+		opts.Dev, opts.Fetcher = true, o.dev.hub.Fetcher(opts.Fetcher)
+	}
+	opts.Frontends, opts.Registry, opts.Releases, opts.Redirects = frontends, reg, releases, cfg.Redirects
 	for _, r := range cfg.Routes {
 		opts.Routes = append(opts.Routes, shell.Route{Pattern: r.Pattern, Layout: r.Layout})
 	}
@@ -376,13 +414,22 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backi
 	return a, err
 }
 
+// run keeps a's snapshot in step with its store until ctx is done or
+// a.stop is called.
+func (a *app) run(ctx context.Context) {
+	ctx, a.stop = context.WithCancel(ctx)
+	go a.replica.Run(ctx)
+}
+
 // binder makes the invokers of BFF targets, once per frontend, target and
 // settings, giving the BFFs linked into the shell their state in state:
 // the versions of a frontend share it under the frontend's name.
 type binder struct {
 	state bff.StateStore
-	mu    sync.Mutex
-	made  map[string]invoke.Invoker
+	// logs, if not nil, wraps the log handler of each linked BFF.
+	logs func(slog.Handler) slog.Handler
+	mu   sync.Mutex
+	made map[string]invoke.Invoker
 }
 
 func newBinder(state bff.StateStore) *binder {
@@ -416,6 +463,13 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 			return nil, err
 		}
 		h.UseState(b.state)
+		if b.logs != nil {
+			log := h.Log
+			if log == nil {
+				log = slog.Default()
+			}
+			h.Log = slog.New(b.logs(log.Handler()))
+		}
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
 		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)

@@ -7,7 +7,9 @@
 // ctx.bff, the base of the frontend's /bff calls, names the version the page
 // was rendered with (/bff/NAME@LABEL), so that the calls reach that
 // version's BFF even once another is promoted.
-// It also gives every frontend the same event bus, window.collage.bus.
+// It also gives every frontend the same event bus, window.collage.bus. A
+// mount that throws is also told to the page as a "collage:error" event
+// on window (detail: frontend, error), which collage dev's overlay shows.
 
 const listeners = new Map();
 const last = new Map();
@@ -49,10 +51,26 @@ const params = Object.fromEntries(new URLSearchParams(paramsMeta ? paramsMeta.co
 const versionsMeta = document.querySelector('meta[name="collage-versions"]');
 const versions = new URLSearchParams(versionsMeta ? versionsMeta.content : "");
 
+// The entry modules of the frontends built again since the page loaded
+// (collage dev), by name: the import map cannot change once read.
+const entries = new Map();
+
+function contextOf(el, name) {
+  return {
+    frontend: name,
+    slot: el.getAttribute("name") || "",
+    path: location.pathname + location.search,
+    params,
+    bff: "/bff/" + name + (versions.has(name) ? "@" + versions.get(name) : ""),
+    bus,
+  };
+}
+
 async function mount(el) {
   const name = el.getAttribute("frontend");
-  const spec = "@collage/" + name;
-  if (!(spec in imports)) {
+  let spec = entries.get(name);
+  if (!spec && "@collage/" + name in imports) spec = "@collage/" + name;
+  if (!spec) {
     el.dataset.collageState = "static";
     return;
   }
@@ -60,19 +78,47 @@ async function mount(el) {
   try {
     const mod = await import(spec);
     el.collageModule = mod;
-    await mod.mount(el, {
-      frontend: name,
-      slot: el.getAttribute("name") || "",
-      path: location.pathname + location.search,
-      params,
-      bff: "/bff/" + name + (versions.has(name) ? "@" + versions.get(name) : ""),
-      bus,
-    });
+    await mod.mount(el, contextOf(el, name));
     el.dataset.collageState = "mounted";
   } catch (err) {
     el.dataset.collageState = "failed";
     console.error(`collage: frontend "${name}" failed to mount`, err);
+    window.dispatchEvent(new CustomEvent("collage:error", { detail: { frontend: name, error: err } }));
   }
+}
+
+function unmount(el) {
+  const mod = el.collageModule;
+  delete el.collageModule;
+  if (mod && typeof mod.unmount === "function") {
+    try {
+      mod.unmount(el);
+    } catch (err) {
+      console.error("collage: unmount failed", err);
+    }
+  }
+}
+
+// remount mounts every slot of frontend again, from the module at entry (a
+// URL), its /bff calls pinned to version label: each slot's module
+// unmounts first, and the other frontends are left as they are. collage
+// dev calls it on each rebuild. It resolves to false, having changed
+// nothing, when a mounted module has no unmount: only a reload replaces it.
+async function remount(frontend, entry, label) {
+  const slots = [...document.querySelectorAll("collage-slot")].filter((el) => el.getAttribute("frontend") === frontend);
+  const stuck = (el) => el.collageModule && el.dataset.collageState === "mounted" && typeof el.collageModule.unmount !== "function";
+  if (slots.some(stuck)) return false;
+  // The new module loads while the old one is still on screen.
+  await import(entry).catch(() => {}); // mount reports the failure
+  entries.set(frontend, entry);
+  if (label) versions.set(frontend, label);
+  await Promise.all(
+    slots.map((el) => {
+      unmount(el);
+      return mount(el);
+    }),
+  );
+  return true;
 }
 
 class CollageSlot extends HTMLElement {
@@ -80,16 +126,9 @@ class CollageSlot extends HTMLElement {
     if (!this.dataset.collageState) mount(this);
   }
   disconnectedCallback() {
-    const mod = this.collageModule;
-    if (mod && typeof mod.unmount === "function") {
-      try {
-        mod.unmount(this);
-      } catch (err) {
-        console.error("collage: unmount failed", err);
-      }
-    }
+    unmount(this);
   }
 }
 
-window.collage = { bus };
+window.collage = { bus, remount };
 customElements.define("collage-slot", CollageSlot);

@@ -1,0 +1,73 @@
+package dev
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/layout"
+)
+
+// TestPanics: a BFF's panic while its fragment renders is the fragment's
+// problem, with its stack, on the page of its path; a panic in a /bff call
+// is told to every page.
+func TestPanics(t *testing.T) {
+	t.Parallel()
+	h := NewHub(HubOptions{})
+	defer h.Close()
+	b := bff.New("recs")
+	b.Log = slog.New(h.LogHandler(slog.DiscardHandler))
+	bff.Fragment(b, template.Must(template.New("").Parse("<p>{{.}}</p>")), func(ctx context.Context, f *bff.FragmentRequest) (string, error) {
+		switch f.Path {
+		case "/boom":
+			panic("recs exploded")
+		case "/fail":
+			return "", errors.New("no recs today")
+		}
+		return "ok", nil
+	})
+	bff.Handle(b, "GET /recs", func(ctx context.Context, _ struct{}) (string, error) { panic("the call exploded") })
+	frontends := map[string]shell.Frontend{"recs": {Invoker: invoke.Local(b)}}
+	f := h.Fetcher(shell.NewFetcher(shell.NewReleases(frontends, nil), 0))
+	slot := &layout.Slot{Frontend: "recs"}
+
+	page := connect(t, h, "path=%2Fboom", "")
+	home := connect(t, h, "path=%2F", "")
+	if res := f.Fetch(context.Background(), slot, &compose.Request{Path: "/boom"}); res.Err == nil {
+		t.Fatal("the fragment that panicked did not fail")
+	}
+	p := decode[Problem](t, page.next(t))
+	if p.Source != SourceFragment || p.Frontend != "recs" || !strings.Contains(p.Message, "panic: recs exploded") ||
+		!strings.Contains(p.Frame, "goroutine") || !strings.Contains(p.Frame, "panics_test.go") {
+		t.Errorf("problem %+v, want the fragment's panic and its stack", p)
+	}
+	// A fragment that fails without a panic has no stack of an old one.
+	fail := connect(t, h, "path=%2Ffail", "")
+	f.Fetch(context.Background(), slot, &compose.Request{Path: "/fail"})
+	if p := decode[Problem](t, fail.next(t)); p.Frame != "" || strings.Contains(p.Message, "panic") {
+		t.Errorf("problem %+v, want no panic", p)
+	}
+	home.quiet(t, 10*time.Millisecond)
+
+	rec := httptest.NewRecorder()
+	b.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/recs", nil))
+	for _, c := range []*client{page, home, fail} {
+		p := decode[Problem](t, c.next(t))
+		if p.Source != SourceBFF || p.Frontend != "recs" || p.Message != "GET /recs panicked: the call exploded" || p.Frame == "" {
+			t.Errorf("problem %+v, want the call's panic", p)
+		}
+	}
+	if len(h.problems) != 2 {
+		t.Errorf("problems standing %+v: want the fragments' alone (a call's panic is told once)", h.problems)
+	}
+}
