@@ -15,8 +15,8 @@ import (
 const nonce = "0123456789abcdef0123456789abcdef"
 
 // previewed serves cart v1 to everyone, and v2 to the holders of its
-// preview link, which ends at until, from the snapshot a store makes.
-func previewed(t *testing.T, until time.Time) *shell.Handler {
+// preview link, which lasts for lasts, from the snapshot a store makes.
+func previewed(t *testing.T, lasts time.Duration) *shell.Handler {
 	t.Helper()
 	h, reg, releases, _ := versioned(t)
 	st, blobs, ctx := registry.NewMemStore(), registry.NewMemBlobs(), t.Context()
@@ -30,7 +30,7 @@ func previewed(t *testing.T, until time.Time) *shell.Handler {
 	if _, err := st.Promote(ctx, registry.Move{Frontend: "cart", Label: "v1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Promote(ctx, registry.Move{Frontend: "cart", Label: "v2", Until: until, Nonce: nonce}); err != nil {
+	if _, err := st.Promote(ctx, registry.Move{Frontend: "cart", Label: "v2", Until: time.Now().Add(lasts), Nonce: nonce}); err != nil {
 		t.Fatal(err)
 	}
 	state, err := st.Load(ctx)
@@ -58,7 +58,7 @@ func get(h *shell.Handler, target, cookie string) *exchange {
 }
 
 func TestPreview(t *testing.T) {
-	h := previewed(t, time.Now().Add(time.Hour))
+	h := previewed(t, time.Hour)
 	link := "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken("cart", "v2", nonce)}, "q": {"1"}}.Encode()
 	x := get(h, link, "")
 	c, err := http.ParseSetCookie(x.out.Get("Set-Cookie"))
@@ -95,8 +95,8 @@ func TestPreview(t *testing.T) {
 }
 
 func TestPreviewEnds(t *testing.T) {
-	h := previewed(t, time.Now().Add(50*time.Millisecond))
-	time.Sleep(60 * time.Millisecond)
+	h := previewed(t, 500*time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	holder := shell.PreviewCookie + "=" + shell.PreviewToken("cart", "v2", nonce)
 	if page := get(h, "/", holder).body.String(); !strings.Contains(page, "cart v1") {
 		t.Errorf("a page after the preview's end is not v1:\n%s", page)
