@@ -39,6 +39,7 @@ Usage:
   collage history [NAME] [--since REV] [--json]
   collage token   create --frontend NAME[,NAME] --can publish,promote [--expires 720h] [--name N]
   collage token   list [--json] | revoke ID
+  collage version
 
 The commands from publish on call the shell at --shell URL (or COLLAGE_SHELL;
 default http://127.0.0.1:3000) with the token --token (or COLLAGE_TOKEN).
@@ -109,6 +110,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.history(ctx, args[1:])
 	case "token":
 		return m.token(ctx, args[1:])
+	case "version", "--version":
+		return m.version()
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

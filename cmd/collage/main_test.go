@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -479,5 +480,17 @@ func forEachServer(t *testing.T, test func(t *testing.T, server string)) {
 	t.Helper()
 	for _, server := range []string{"fiber", "nethttp"} {
 		t.Run(server, func(t *testing.T) { test(t, server) })
+	}
+}
+
+// TestVersion prints what the binary is, the Go that built it included.
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out}
+	if err := m.Run(context.Background(), []string{"version"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.HasPrefix(s, "collage ") || !strings.Contains(s, runtime.Version()) || strings.Count(s, "\n") != 1 {
+		t.Errorf("collage version printed %q", s)
 	}
 }
