@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"maps"
 	"net/http"
-	"strings"
 
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -50,11 +49,8 @@ func versionsFor(snap *registry.Snapshot, bucket string) map[string]string {
 // bucketOf returns the browser's bucket, from its Cookie header, or a new
 // one and the Set-Cookie that gives it.
 func bucketOf(req Request) (bucket, setCookie string) {
-	for _, c := range splitCookies([]string{req.Header("Cookie")}) {
-		name, value, _ := strings.Cut(c, "=")
-		if name == BucketCookie && validBucket(value) {
-			return strings.Clone(value), ""
-		}
+	if v := cookie(req, BucketCookie); validBucket(v) {
+		return v, ""
 	}
 	var b [bucketLen / 2]byte
 	rand.Read(b[:]) // never fails

@@ -74,7 +74,11 @@ func (p *Page) headFor(snap *registry.Snapshot, versions map[string]string, base
 		c = &headCache{snap: snap, head: compose.NewHead(renderHead(p.Layout.Slots, snap, snap.Versions, base, p.dev), noncePlaceholder)}
 		p.head.Store(c)
 	}
-	// The frontends of the page in a canary, with their versions.
+	if len(snap.Canaries) == 0 && len(snap.Previews) == 0 {
+		return c.head // every page has the active versions
+	}
+	// The frontends of the page in a canary or a preview, with their
+	// versions.
 	var variant strings.Builder
 	for _, s := range p.Layout.Slots {
 		if v := versions[s.Frontend]; v != snap.Versions[s.Frontend] {
