@@ -30,6 +30,9 @@ const (
 	SourceConfig = "config"
 	// SourceFragment is a fragment a page's slot asked for.
 	SourceFragment = "fragment"
+	// SourceGo is the project's Go code, which did not compile or whose
+	// BFFs did not start: the BFFs that last did are served.
+	SourceGo = "go"
 )
 
 // Update tells the pages of a frontend's new version.
@@ -92,7 +95,7 @@ func sameModules(a, b *build.Manifest) bool {
 
 // Problem is an error the overlay shows, naming its frontend.
 type Problem struct {
-	// Source is SourceBuild, SourceConfig or SourceFragment.
+	// Source is SourceBuild, SourceConfig, SourceFragment or SourceGo.
 	Source   string `json:"source"`
 	Frontend string `json:"frontend,omitempty"`
 	// File is relative to the project root; Line and Column are 1-based.

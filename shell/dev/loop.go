@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -52,6 +53,11 @@ type Options struct {
 	// MaxWait bounds how long a burst that never quiets is gathered.
 	// Optional. Default: 200ms.
 	MaxWait time.Duration
+	// GoChanged is called, on the loop's goroutine, after a burst that
+	// touched the project's Go side: a .go file, go.mod or go.sum, or a
+	// file of a frontend's bff/ folder (templates are embedded). It must
+	// not block: the Go side builds on its own. Optional. Default: none.
+	GoChanged func()
 }
 
 // Project is what a Loop needs of collage.yaml.
@@ -214,6 +220,7 @@ type work struct {
 	shared    bool            // build the shared dependencies again
 	discover  bool            // read the frontend.json files again
 	frontends map[string]bool // build these again
+	golang    bool            // build the Go side again
 }
 
 // lost is the path that says any file may have changed.
@@ -225,7 +232,7 @@ func (l *Loop) plan(paths []string) work {
 	prefix := l.o.Frontends + "/"
 	for _, p := range paths {
 		if p == lost {
-			w.config, w.shared, w.discover = true, true, true
+			w.config, w.shared, w.discover, w.golang = true, true, true, true
 			for name := range l.frontends {
 				w.frontends[name] = true
 			}
@@ -237,6 +244,9 @@ func (l *Loop) plan(paths []string) work {
 			}
 		}
 		rest, modules := strings.CutPrefix(p, "node_modules/")
+		if !modules && (strings.HasSuffix(p, ".go") || path.Base(p) == "go.mod" || path.Base(p) == "go.sum") {
+			w.golang = true
+		}
 		if p == "package.json" || p == "package-lock.json" || modules && l.packages[packageOf(rest)] {
 			w.shared = true
 		}
@@ -262,7 +272,7 @@ func (l *Loop) plan(paths []string) work {
 			w.discover = true
 			w.frontends[name] = true
 		case strings.HasSuffix(inside, ".go") || strings.HasPrefix(inside, "bff/"):
-			// The Go side: its BFF.
+			w.golang = true // its BFF
 		case l.frontends[name].Name != "":
 			w.frontends[name] = true
 		default:
@@ -285,6 +295,9 @@ func packageOf(rest string) string {
 // them was seen.
 func (l *Loop) apply(ctx context.Context, paths []string, first time.Time) {
 	w := l.plan(paths)
+	if w.golang && l.o.GoChanged != nil {
+		l.o.GoChanged()
+	}
 	project, reload := l.s.Project, false
 	if w.config {
 		p, err := l.s.Load()

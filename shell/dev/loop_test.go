@@ -494,9 +494,14 @@ func TestPlan(t *testing.T) {
 		{"frontends/cart/frontend.json", "cart discover"},
 		{"frontends/news", "discover news"},
 		{"frontends", "discover"},
-		{"frontends/cart/bff/cart.go", ""},
-		{"frontends/cart/bff/templates/cart.html", ""},
-		{"frontends/internal/shopdata/data.go", ""},
+		{"frontends/cart/bff/cart.go", "go"},
+		{"frontends/cart/bff/templates/cart.html", "go"},
+		{"frontends/internal/shopdata/data.go", "go"},
+		{"main.go", "go"},
+		{"cmd/shop/main.go", "go"},
+		{"go.mod", "go"},
+		{"go.sum", "go"},
+		{"node_modules/flatted/golang/pkg/flatted/flatted.go", "news"},
 		{"collage.yaml", "config"},
 		{"layouts/home.html", "config"},
 		{"layouts", "config"},
@@ -505,14 +510,14 @@ func TestPlan(t *testing.T) {
 		{"node_modules/react", "news"},
 		{"README.md", ""},
 		{"layoutsx/home.html", ""},
-		{".", "cart config discover header recs shared"},
+		{".", "cart config discover go header recs shared"},
 	} {
 		w := e.l.plan([]string{tt.path})
 		var got []string
 		for name := range w.frontends {
 			got = append(got, name)
 		}
-		for flag, on := range map[string]bool{"config": w.config, "shared": w.shared, "discover": w.discover} {
+		for flag, on := range map[string]bool{"config": w.config, "shared": w.shared, "discover": w.discover, "go": w.golang} {
 			if on {
 				got = append(got, flag)
 			}

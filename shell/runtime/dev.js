@@ -11,7 +11,7 @@
 //   error  {source, frontend, file, line, column, message, frame}
 //          shown in the overlay: a build, collage.yaml or a layout, a
 //          fragment that failed (with the stack of its BFF's panic), a
-//          /bff call that panicked
+//          /bff call that panicked, the Go code that does not build
 //   clear  {source, frontend} takes those errors off
 //
 // The overlay, an element marked data-collage-overlay, also shows the
@@ -69,6 +69,7 @@ const titles = {
   config: "cannot be served; the last good config and layouts are",
   fragment: "fragment failed; the slot shows its fallback",
   bff: "a /bff call panicked",
+  go: "does not build or start; the BFFs that last did are served",
   mount: "mount threw",
   runtime: "error in the page",
 };
@@ -114,7 +115,7 @@ function draw() {
     const item = el("section", { display: "block", margin: "0 0 12px" });
     item.dataset.frontend = e.frontend || "";
     item.dataset.source = e.source;
-    const who = e.frontend ? `frontend ${e.frontend}` : e.source === "config" ? "collage.yaml" : "the page";
+    const who = e.frontend ? `frontend ${e.frontend}` : e.source === "config" ? "collage.yaml" : e.source === "go" ? "the Go code" : "the page";
     item.append(el("div", { fontWeight: "700", color: "#fca5a5" }, `${who}: ${titles[e.source] || e.source}`));
     if (e.file) {
       const at = e.file + (e.line ? `:${e.line}` + (e.column ? `:${e.column}` : "") : "");
