@@ -8,7 +8,7 @@ export GOTOOLCHAIN := go1.27.3
 
 # Runs the demo shop on http://127.0.0.1:3000 with the embedded store.
 demo: node_modules/.installed
-	go run ./cmd/collage dev
+	go run ./cmd/shop dev
 
 # Installs what the tests need if it is missing, then runs them all.
 test:

@@ -43,7 +43,7 @@ trap cleanup EXIT
 need wrk
 
 say "building this checkout ($(git rev-parse --short HEAD)) and $OLD into $TMP"
-go build -o "$TMP/new" ./cmd/collage
+go build -o "$TMP/new" ./cmd/shop
 git worktree add --quiet --detach "$TMP/old" "$OLD"
 (cd "$TMP/old" && go build -o "$TMP/static" ./cmd/collage)
 "$TMP/new" build --out "$TMP/dist" --lambda=false >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; die "collage build failed"; }

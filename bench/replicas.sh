@@ -37,7 +37,7 @@ trap 'stop_servers; rm -rf "$TMP"' EXIT
 need wrk redis-server
 
 say "building this checkout ($(git rev-parse --short HEAD)) into $TMP"
-go build -o "$TMP/collage" ./cmd/collage
+go build -o "$TMP/collage" ./cmd/shop
 "$TMP/collage" build --out "$TMP/dist" --lambda=false >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; die "collage build failed"; }
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then die "port $REDIS_PORT is in use"; fi

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func TestAssetsURLFlags(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(buildlambda.EnvAssetsURL, tt.env)
 			var out bytes.Buffer
-			m := &Main{Stdout: &out, Stderr: &out}
+			m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 			args := append(tt.args, "--config", cfg, "--dist", filepath.Join(dir, "dist"))
 			if tt.args[0] == "serve" {
 				args = append(args, "--data", t.TempDir())

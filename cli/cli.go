@@ -1,14 +1,17 @@
-// Command collage builds, composes, hosts and ships micro-frontends.
+// Package cli is the collage command: its subcommands, flags and wiring.
+// A project's own main package links its BFFs into it:
 //
-//	collage dev      build everything and serve it with in-process BFFs
-//	collage build    build every frontend into dist/
-//	collage serve    serve a built dist/ with the BFFs collage.yaml names
-//	collage lambda-shell  serve the shell inside AWS Lambda (its bootstrap)
-//	collage pack     build one frontend into the archive of a release
-//	collage publish  pack one frontend and upload it to a running shell
-//	collage versions, promote, rollback, yank, history, token
-//	                 drive the shell's publish API
-package main
+//	func main() {
+//		cli.Run(cli.BFFs{
+//			"cart": cart.New,
+//		})
+//	}
+//
+// and is then the project's collage binary (go run . dev). The command
+// github.com/collage-dev/collage/cmd/collage links no BFF: it builds,
+// publishes, and serves frontends whose BFFs run elsewhere, and its dev
+// runs the project's own main package for the BFFs.
+package cli
 
 import (
 	"context"
@@ -19,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/collage-dev/collage/bff"
 )
 
 const usage = `collage builds, composes, hosts and ships micro-frontends.
@@ -47,10 +52,16 @@ default http://127.0.0.1:3000) with the token --token (or COLLAGE_TOKEN).
 Run "collage COMMAND --help" for a command's flags.
 `
 
-func main() {
+// BFFs are the BFFs linked into a collage binary, by frontend name: what
+// a frontend whose bff: is local runs in the shell, in dev and on Lambda.
+type BFFs map[string]bff.Factory
+
+// Run runs the collage command that os.Args names, with bffs linked in,
+// and exits with its status.
+func Run(bffs BFFs) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, BFFs: bffs}
 	args := os.Args[1:]
 	if len(args) == 0 && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		// Lambda runs a function's bootstrap with no arguments.
@@ -75,6 +86,8 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Listening, if set, receives the base URL once a server listens.
 	Listening chan<- string
+	// BFFs are the BFFs linked into the binary.
+	BFFs BFFs
 }
 
 // Run runs the command named by args[0] until it finishes or ctx is done.
@@ -110,6 +123,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.history(ctx, args[1:])
 	case "token":
 		return m.token(ctx, args[1:])
+	case "bffs":
+		return m.bffs(ctx, args[1:])
 	case "version", "--version":
 		return m.version()
 	case "help", "-h", "--help":

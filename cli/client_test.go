@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -475,7 +475,7 @@ func (f *fakeShell) seed() {
 // collage runs the command args and returns its stdout and stderr.
 func collage(args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &errOut}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &errOut}
 	err = m.Run(context.Background(), args)
 	return out.String(), errOut.String(), err
 }

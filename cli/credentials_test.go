@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestCredentialsStayWithTheirBFF(t *testing.T) {
 		bin := filepath.Join(t.TempDir(), "bootstrap")
 		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 		defer cancel()
-		if err := buildlambda.BuildBootstrap(ctx, "go", root, "./cmd/collage/testdata/spybff", "linux", runtime.GOARCH, bin); err != nil {
+		if err := buildlambda.BuildBootstrap(ctx, "go", root, "./cli/testdata/spybff", "linux", runtime.GOARCH, bin); err != nil {
 			t.Fatal(err)
 		}
 		alpha := startSpy(t, bin, "alpha")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -34,7 +35,7 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 		"a reload; an edit to collage.yaml or a layout reloads them; errors show in the page.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file; its folder is the project root")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
-	var o serveOptions
+	o := serveOptions{bffs: m.BFFs}
 	o.flags(fs)
 	o.sourceMaps = true
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +49,9 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	// The loop stops with the server, even when serving fails.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := d.startGo(ctx, m, *cfgPath, o.sets); err != nil {
+		return err
+	}
 	o.dev = d
 	return m.listenAndServe(ctx, *cfgPath, d.session.Out(), *addr, o)
 }
@@ -61,6 +65,10 @@ type devServer struct {
 	loop     *dev.Loop
 	registry atomic.Pointer[registry.Registry]
 	done     chan struct{} // closed once the loop has stopped; nil before it starts
+	// goSide runs the project's BFFs, nil when this binary's own serve
+	// them; goDone is closed once it has stopped.
+	goSide *goSide
+	goDone chan struct{}
 }
 
 // newDevServer builds every frontend of the project in root into devOut,
@@ -75,7 +83,11 @@ func (m *Main) newDevServer(root string, writeTimeout time.Duration) (*devServer
 		return nil, err
 	}
 	d.hub = dev.NewHub(dev.HubOptions{Current: d.current, MaxStream: writeTimeout * 3 / 4})
-	d.loop = dev.New(dev.Options{Root: root, Builder: d.session, Hub: d.hub, Out: m.Stdout})
+	d.loop = dev.New(dev.Options{Root: root, Builder: d.session, Hub: d.hub, Out: m.Stdout, GoChanged: func() {
+		if d.goSide != nil {
+			d.goSide.Changed()
+		}
+	}})
 	fmt.Fprintf(m.Stdout, "collage: building the frontends of %s…\n", root)
 	res, err := d.loop.Build()
 	if err != nil {
@@ -94,6 +106,27 @@ func (m *Main) newDevServer(root string, writeTimeout time.Duration) (*devServer
 		printErrors(m.Stdout, res.Failed[name])
 	}
 	return d, nil
+}
+
+// startGo builds and starts the Go side of the project of cfgPath, which
+// then runs until ctx is done; with none to run, the BFFs linked into this
+// binary serve the frontends whose bff: is local, and a change to their
+// code needs dev to start again.
+func (d *devServer) startGo(ctx context.Context, m *Main, cfgPath string, sets settingFlags) error {
+	cfg, err := yaml.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	if d.goSide, err = goSideFor(cfg, sets, d.hub, m.Stdout); err != nil || d.goSide == nil {
+		return err
+	}
+	d.goSide.restart(ctx, false)
+	d.goDone = make(chan struct{})
+	go func() {
+		defer close(d.goDone)
+		d.goSide.run(ctx)
+	}()
+	return nil
 }
 
 // printBuilt prints each bundle's version and its JavaScript and CSS,
@@ -154,8 +187,12 @@ func (d *devServer) start(ctx context.Context, m *Main, cfg *yaml.Config, o *ser
 				return err
 			}
 			h.Swap(next.shell)
-			live.Swap(next).stop()
+			prev := live.Swap(next)
+			prev.stop()
 			next.run(ctx)
+			if d.goSide != nil && localChanged(prev.descriptors, next.descriptors) {
+				d.goSide.Changed() // its BFFs read their settings as they start
+			}
 			return nil
 		}), nil
 	}
@@ -230,10 +267,30 @@ func (d *devServer) skipper(data string) func(rel string) bool {
 	}
 }
 
-// close waits for the loop to stop, and frees the builds' contexts.
+// localChanged reports whether a frontend whose BFF is local in a or b
+// has other settings, or another BFF, in the other.
+func localChanged(a, b map[string]registry.Descriptor) bool {
+	for name, d := range a {
+		if d.BFF == "local" && !reflect.DeepEqual(d, b[name]) {
+			return true
+		}
+	}
+	for name, d := range b {
+		if d.BFF == "local" && !reflect.DeepEqual(d, a[name]) {
+			return true
+		}
+	}
+	return false
+}
+
+// close waits for the loop and the Go side to stop, and frees the builds'
+// contexts.
 func (d *devServer) close() {
 	if d.done != nil {
 		<-d.done
+	}
+	if d.goDone != nil {
+		<-d.goDone
 	}
 	d.session.Close()
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func TestServeFragmentCacheFlag(t *testing.T) {
 		}
 
 		var out bytes.Buffer
-		m := &Main{Stdout: &out, Stderr: &out}
+		m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 		err := m.Run(context.Background(), []string{"serve", "--config", cfg, "--fragment-cache", "-1", "--addr", "127.0.0.1:0", "--server", server, "--data", t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), "--fragment-cache -1") {
 			t.Errorf("serve --fragment-cache -1: err = %v, want it refused", err)

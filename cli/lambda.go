@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -44,10 +44,6 @@ type shellBuild struct {
 	cfg       *yaml.Config
 	fn        buildlambda.Function // once zipped
 }
-
-// shellMain is the main package of the shell's bootstrap: this command,
-// which serves the shell when Lambda runs it.
-const shellMain = "github.com/collage-dev/collage/cmd/collage"
 
 // packageLambdas builds every BFF that has a main package under
 // bff/NAME/cmd/bootstrap, for a frontend under frontends/ or in
@@ -118,7 +114,10 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 			return nil, err
 		}
 		bin := filepath.Join(staged, ".shell", "bootstrap")
-		if err := buildlambda.BuildBootstrap(ctx, "go", root, shellMain, "linux", arch, bin); err != nil {
+		// The project's main package is the collage command with the
+		// project's BFFs linked in, which serves the shell when Lambda
+		// runs it.
+		if err := buildlambda.BuildBootstrap(ctx, "go", cfg.Dir, cfg.Main, "linux", arch, bin); err != nil {
 			os.RemoveAll(staged)
 			return nil, fmt.Errorf("the shell's bootstrap: %w", err)
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	fs := m.flags("lambda-shell", "Serves the shell inside AWS Lambda: the bootstrap of the function collage build packages as\nlambda/shell.zip. COLLAGE_BFF_NAME=lambda://FUNCTION overrides the bff: of frontend NAME.")
 	cfgPath := fs.String("config", "collage.yaml", "the config file")
 	dist := fs.String("dist", "dist", "the output folder of collage build")
-	var o serveOptions
+	o := serveOptions{bffs: m.BFFs}
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", cache.DefaultMaxBytes, "bytes of fragments cached in memory between invocations, when their Cache-Control allows; 0: no cache")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; keep it under the function's timeout")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"archive/zip"
@@ -28,7 +28,7 @@ func packageShell(t testing.TB) (task, dist string) {
 	needNodeModules(t)
 	dist = filepath.Join(t.TempDir(), "dist")
 	var out strings.Builder
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist, "--lambda-arch", runtime.GOARCH}); err != nil {
 		t.Fatalf("collage build: %v\n%s", err, out.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -94,7 +94,7 @@ func TestBuildLambda(t *testing.T) {
 	needNodeModules(t)
 	dist := filepath.Join(t.TempDir(), "dist")
 	var out strings.Builder
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist}); err != nil {
 		t.Fatalf("collage build: %v\n%s", err, out.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ import (
 	"github.com/collage-dev/collage/internal/syncbuf"
 )
 
-const root = "../.."
+const root = ".."
 
 // needNodeModules skips a test that builds the demo when npm packages are
 // not installed, and fails it under CI, where they always are.
@@ -59,7 +59,7 @@ func startOut(t *testing.T, args ...string) (string, *syncbuf.Buffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
 	out := &syncbuf.Buffer{}
-	m := &Main{Stdout: out, Stderr: out, Listening: listening}
+	m := &Main{BFFs: shop, Stdout: out, Stderr: out, Listening: listening}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, args) }()
 	select {
@@ -127,7 +127,7 @@ func buildDemo(t *testing.T) string {
 	needNodeModules(t)
 	dist := filepath.Join(t.TempDir(), "dist")
 	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	if err := m.Run(context.Background(), []string{"build", "--root", root, "--out", dist, "--lambda=false"}); err != nil {
 		t.Fatalf("collage build: %v\n%s", err, out.String())
 	}
@@ -354,7 +354,7 @@ func TestBuildSyntaxError(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "index.tsx"), []byte("export function mount(el: HTMLElement) {\n  el.textContent = \"hi\";\n}\n"), 0o644)
 	dist := filepath.Join(proj, "dist")
 	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	if err := m.Run(context.Background(), []string{"build", "--root", proj, "--out", dist}); err != nil {
 		t.Fatalf("first build: %v\n%s", err, out.String())
 	}
@@ -381,7 +381,7 @@ func TestBadConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "layouts", "home.html"), []byte("<html><body>\n<collage-slot frontend=\"nope\"></collage-slot>\n</body></html>"), 0o644)
 	os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte("routes:\n  /: home.html\nfrontends:\n  header: { bff: \"http://127.0.0.1:1\" }\n"), 0o644)
 	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	err := m.Run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0", "--data", t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "home.html:2: unknown frontend \"nope\"") {
 		t.Errorf("serve with an unknown frontend: err = %v", err)
@@ -407,7 +407,7 @@ func TestDev(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"dev", "build", "serve"} {
 		var out bytes.Buffer
-		m := &Main{Stdout: &out, Stderr: &out}
+		m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 		err := m.Run(context.Background(), []string{cmd, "--help"})
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "Usage: collage "+cmd) {
 			t.Errorf("collage %s --help: err %v\n%s", cmd, err, out.String())
@@ -486,7 +486,7 @@ func forEachServer(t *testing.T, test func(t *testing.T, server string)) {
 // TestVersion prints what the binary is, the Go that built it included.
 func TestVersion(t *testing.T) {
 	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out}
+	m := &Main{BFFs: shop, Stdout: &out, Stderr: &out}
 	if err := m.Run(context.Background(), []string{"version"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func TestPackPublish(t *testing.T) {
 	distBefore := stat(t, filepath.Join(root, "dist"))
 	archive := filepath.Join(t.TempDir(), "catalog.tar.gz")
 	out := &syncbuf.Buffer{}
-	m := &Main{Stdout: out, Stderr: io.Discard}
+	m := &Main{BFFs: shop, Stdout: out, Stderr: io.Discard}
 	// Flags before and after the positional name.
 	if err := m.Run(context.Background(), []string{"pack", "--root", root, filepath.Join(root, "frontends", "catalog"),
 		"--out", archive, "--label", "v1", "--bff", "https://catalog.example/v1"}); err != nil {
@@ -100,7 +100,7 @@ func TestPackDefaultLabel(t *testing.T) {
 	}
 	t.Chdir(t.TempDir())
 	out := &syncbuf.Buffer{}
-	m := &Main{Stdout: out, Stderr: io.Discard}
+	m := &Main{BFFs: shop, Stdout: out, Stderr: io.Discard}
 	if err := m.Run(context.Background(), []string{"pack", "--root", absRoot, filepath.Join(absRoot, "frontends", "header")}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestPackShared(t *testing.T) {
 	distBefore := stat(t, filepath.Join(absRoot, "dist"))
 	t.Chdir(t.TempDir())
 	out := &syncbuf.Buffer{}
-	m := &Main{Stdout: out, Stderr: io.Discard}
+	m := &Main{BFFs: shop, Stdout: out, Stderr: io.Discard}
 	if err := m.Run(context.Background(), []string{"pack", "--shared", "--root", absRoot}); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestPackShared(t *testing.T) {
 	}
 
 	out = &syncbuf.Buffer{}
-	m = &Main{Stdout: out, Stderr: io.Discard}
+	m = &Main{BFFs: shop, Stdout: out, Stderr: io.Discard}
 	if err := m.Run(context.Background(), []string{"pack", "--root", absRoot, filepath.Join(absRoot, "frontends", "catalog")}); err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestPackRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			stderr := &syncbuf.Buffer{}
-			m := &Main{Stdout: io.Discard, Stderr: stderr}
+			m := &Main{BFFs: shop, Stdout: io.Discard, Stderr: stderr}
 			args := append([]string{"pack", "--root", root, "--out", filepath.Join(out, "a.tar.gz")}, tc.args...)
 			for i, a := range args {
 				if strings.HasPrefix(a, "frontends/") {
@@ -311,7 +311,7 @@ func TestPackTakesTheConfig(t *testing.T) {
 		{[]string{"--bff", "https://recs.example/v7"}, "https://recs.example/v7"},
 	} {
 		out := &syncbuf.Buffer{}
-		m := &Main{Stdout: out, Stderr: io.Discard}
+		m := &Main{BFFs: shop, Stdout: out, Stderr: io.Discard}
 		args := append([]string{"pack", "--root", absRoot, "--out", "recs.tar.gz", filepath.Join(absRoot, "frontends", "recs")}, tt.args...)
 		if err := m.Run(context.Background(), args); err != nil {
 			t.Fatal(err)

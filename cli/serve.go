@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "collage.yaml", "the config file")
 	dist := fs.String("dist", "dist", "the output folder of collage build")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
-	var o serveOptions
+	o := serveOptions{bffs: m.BFFs}
 	o.flags(fs)
 	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
 	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage)
@@ -90,6 +90,8 @@ type serveOptions struct {
 
 	// dev is collage dev's loop, nil for serve.
 	dev *devServer
+	// bffs are the BFFs linked into the binary.
+	bffs BFFs
 }
 
 // retention is the registry's retention of the flags, where 0 keeps none
@@ -358,9 +360,12 @@ type app struct {
 // as published versions; metrics, if not nil, observes its pages and
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
-	b := newBinder(back.state)
+	b := newBinder(back.state, o.bffs)
 	if o.dev != nil {
 		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
+		if o.dev.goSide != nil {
+			b.child = o.dev.goSide.invoker
+		}
 	}
 	a, err := o.assemble(cfg, back, b, registry.New(&registry.Snapshot{}), metrics)
 	if err != nil {
@@ -426,14 +431,18 @@ func (a *app) run(ctx context.Context) {
 // the versions of a frontend share it under the frontend's name.
 type binder struct {
 	state bff.StateStore
+	bffs  BFFs
 	// logs, if not nil, wraps the log handler of each linked BFF.
 	logs func(slog.Handler) slog.Handler
-	mu   sync.Mutex
-	made map[string]invoke.Invoker
+	// child, if not nil, reaches the BFFs of bff: local in collage dev's
+	// child process instead of those linked into this binary.
+	child func(name string) invoke.Invoker
+	mu    sync.Mutex
+	made  map[string]invoke.Invoker
 }
 
-func newBinder(state bff.StateStore) *binder {
-	return &binder{state: state, made: map[string]invoke.Invoker{}}
+func newBinder(state bff.StateStore, bffs BFFs) *binder {
+	return &binder{state: state, bffs: bffs, made: map[string]invoke.Invoker{}}
 }
 
 // bind implements shell.BindFunc.
@@ -453,8 +462,10 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 	}
 	var inv invoke.Invoker
 	switch t := r.BFF; {
+	case t == "local" && b.child != nil:
+		inv = b.child(name)
 	case t == "local":
-		factory, ok := linked[name]
+		factory, ok := b.bffs[name]
 		if !ok {
 			return nil, fmt.Errorf("bff: local, but no BFF called %q is linked into this binary", name)
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -17,7 +17,7 @@ import (
 func TestLocalState(t *testing.T) {
 	t.Parallel()
 	key := strings.Repeat("5e", 32)
-	b := newBinder(bff.NewMemState())
+	b := newBinder(bff.NewMemState(), shop)
 	v1, err := b.bind("cart", &registry.Release{BFF: "local", Settings: bff.Settings{"session_key": key}})
 	if err != nil {
 		t.Fatal(err)

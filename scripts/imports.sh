@@ -13,7 +13,7 @@
 #     that imports a third-party module anywhere else breaks the rule.
 #
 # golang.org/x is the standard library's extension here: it makes no adapter.
-# Exempt from 3: the packages that wire adapters together, under cmd/ and
+# Exempt from 3: the packages that wire adapters together, cli/ and those under cmd/ and
 # bench/ and any .../cmd/ folder; and a test's import of a package that only
 # tests import (and its own cmd/), such as tests/parity, the fixture that runs
 # one table of requests through every transport and so links all of them.
@@ -35,7 +35,7 @@ go list -f '{{.ImportPath}}|{{.Dir}}|{{join .Imports " "}}|{{join .TestImports "
 awk -F'|' -v mod="$mod" '
   function thirdparty(p) { return p in module && module[p] != "std" && module[p] != mod && module[p] !~ /^golang\.org\/x\// }
   function short(p) { return substr(p, 1, length(mod) + 1) == mod "/" ? substr(p, length(mod) + 2) : p }
-  function wiring(p) { p = short(p); return p ~ /^(cmd|bench)(\/|$)/ || p ~ /\/cmd(\/|$)/ }
+  function wiring(p) { p = short(p); return p ~ /^(cli|cmd|bench)(\/|$)/ || p ~ /\/cmd(\/|$)/ }
   # links returns the first third-party module p or its dependencies import, or "".
   function links(p,   i, n, d) {
     if (thirdparty(p)) return module[p]

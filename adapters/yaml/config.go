@@ -26,7 +26,12 @@ type Config struct {
 	Dir string
 	// Layouts is the folder of layouts. Optional. Default: "layouts".
 	Layouts string
-	Routes  []Route
+	// Main is the Go main package that links the project's BFFs into the
+	// collage command, as a path relative to Dir such as ./cmd/shop: what
+	// collage dev runs for the BFFs and collage build packages as the
+	// shell's Lambda bootstrap. Optional. Default: ".".
+	Main   string
+	Routes []Route
 	// Frontends by name.
 	Frontends map[string]Frontend
 	// Redirects are the origins, besides the site's own, that a primary
@@ -84,7 +89,7 @@ func Load(path string) (*Config, error) {
 // Parse reads a config from data; path names it in errors and anchors its
 // relative paths.
 func Parse(path string, data []byte) (*Config, error) {
-	c := &Config{File: path, Dir: filepath.Dir(path), Layouts: "layouts", Frontends: map[string]Frontend{}}
+	c := &Config{File: path, Dir: filepath.Dir(path), Layouts: "layouts", Main: ".", Frontends: map[string]Frontend{}}
 	fail := func(n *yaml.Node, format string, args ...any) error {
 		line := 0
 		if n != nil {
@@ -116,6 +121,11 @@ func Parse(path string, data []byte) (*Config, error) {
 				return nil, fail(v, "layouts must be a folder path")
 			}
 			c.Layouts = v.Value
+		case "main":
+			if v.Kind != yaml.ScalarNode || v.Value != "." && !strings.HasPrefix(v.Value, "./") || !filepath.IsLocal(filepath.FromSlash(v.Value)) {
+				return nil, fail(v, "main must be the path of a Go main package inside the project, like . or ./cmd/shop")
+			}
+			c.Main = v.Value
 		case "routes":
 			routes = v
 		case "frontends":
@@ -127,7 +137,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			}
 			c.Redirects = redirects
 		default:
-			return nil, fail(k, "unknown key %q (known: layouts, routes, frontends, redirects)", k.Value)
+			return nil, fail(k, "unknown key %q (known: layouts, main, routes, frontends, redirects)", k.Value)
 		}
 	}
 	if frontends == nil || frontends.Kind != yaml.MappingNode || len(frontends.Content) == 0 {

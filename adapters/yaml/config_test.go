@@ -55,13 +55,14 @@ frontends:
       mode: "fast"
   cart:    { bff: "lambda://cart:live" }
   search-2: { bff: https://abc.lambda-url.eu-west-1.on.aws/ }
+main: ./cmd/shop
 `, layouts)
 	c, err := yaml.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "shell/layouts" {
-		t.Errorf("File %q Dir %q Layouts %q", c.File, c.Dir, c.Layouts)
+	if c.File != path || c.Dir != filepath.Dir(path) || c.Layouts != "shell/layouts" || c.Main != "./cmd/shop" {
+		t.Errorf("File %q Dir %q Layouts %q Main %q", c.File, c.Dir, c.Layouts, c.Main)
 	}
 	var patterns []string
 	for _, r := range c.Routes {
@@ -120,8 +121,8 @@ func TestDefaultLayoutsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Layouts != "layouts" || len(c.Routes) != 1 {
-		t.Errorf("Layouts = %q, routes %+v", c.Layouts, c.Routes)
+	if c.Layouts != "layouts" || c.Main != "." || len(c.Routes) != 1 {
+		t.Errorf("Layouts = %q, Main = %q, routes %+v", c.Layouts, c.Main, c.Routes)
 	}
 }
 
@@ -135,7 +136,9 @@ func TestErrors(t *testing.T) {
 		line int
 		msg  string
 	}{
-		{name: "unknown key", yaml: "layouts: shell/layouts\nroute:\n  /: home.html\n" + frontends, line: 2, msg: `unknown key "route" (known: layouts, routes, frontends, redirects)`},
+		{name: "unknown key", yaml: "layouts: shell/layouts\nroute:\n  /: home.html\n" + frontends, line: 2, msg: `unknown key "route" (known: layouts, main, routes, frontends, redirects)`},
+		{name: "main outside the project", yaml: "layouts: shell/layouts\nmain: ./../shop\nroutes: { /: home.html }\n" + frontends, line: 2, msg: "main must be the path of a Go main package inside the project"},
+		{name: "main as an import path", yaml: "layouts: shell/layouts\nmain: example.com/shop\nroutes: { /: home.html }\n" + frontends, line: 2, msg: "main must be the path of a Go main package inside the project"},
 		{name: "redirects not a list", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects: https://login.example.com\n" + frontends, line: 3, msg: "redirects must be a list of origins"},
 		{name: "redirect not an origin", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects:\n  - https://login.example.com\n  - [a]\n" + frontends, line: 5, msg: "redirects: each entry must be an origin"},
 		{name: "redirect with a path", yaml: "layouts: shell/layouts\nroutes: { /: home.html }\nredirects:\n  - https://login.example.com\n  - https://sso.example.com/login\n" + frontends, line: 5, msg: `redirects: origin "https://sso.example.com/login": an origin is scheme://host[:port] alone`},

@@ -120,15 +120,15 @@ func root() (string, error) {
 	}
 }
 
-// Build builds the collage binary of the repository into dir, and
-// returns its path.
+// Build builds the demo shop's collage binary (cmd/shop, the command with
+// the shop's BFFs linked in) into dir, and returns its path.
 func Build(dir string) (string, error) {
 	repo, err := root()
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "collage")
-	c := exec.Command("go", "build", "-o", bin, "./cmd/collage")
+	c := exec.Command("go", "build", "-o", bin, "./cmd/shop")
 	c.Dir = repo
 	if out, err := c.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building collage: %v\n%s", err, out)

@@ -71,13 +71,13 @@ let compiled = null;
 let built = null;
 
 /**
- * binary builds the collage binary into the scratch folder, once per
+ * binary builds the demo shop's collage binary (cmd/shop) into the scratch folder, once per
  * process, and returns its path.
  */
 export function binary() {
   compiled ??= (async () => {
     const bin = path.join(tempDir(), "collage");
-    await run("go", ["build", "-o", bin, "./cmd/collage"], { timeout: 180_000 });
+    await run("go", ["build", "-o", bin, "./cmd/shop"], { timeout: 180_000 });
     return bin;
   })();
   return compiled;
