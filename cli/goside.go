@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -142,6 +143,7 @@ func (g *goSide) restart(ctx context.Context, reload bool) {
 	bin := filepath.Join(g.bins, fmt.Sprintf("bffs-%d", g.n))
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, g.main)
 	build.Dir = g.dir
+	build.Env = goEnv(os.Environ())
 	output, err := build.CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -172,6 +174,22 @@ func (g *goSide) restart(ctx context.Context, reload bool) {
 	} else {
 		fmt.Fprintf(g.out, "collage: Go side built and serving in %s\n", time.Since(start).Round(time.Millisecond))
 	}
+}
+
+// goEnv is environ for the go command, which builds with this binary's
+// toolchain at least: the project's go.mod may want a newer Go than the
+// one installed, which a GOTOOLCHAIN of local (or none) would refuse.
+func goEnv(environ []string) []string {
+	v := runtime.Version()
+	if !strings.HasPrefix(v, "go1.") {
+		return environ // a development build of Go
+	}
+	for _, kv := range environ {
+		if t, ok := strings.CutPrefix(kv, "GOTOOLCHAIN="); ok && t != "" && t != "local" {
+			return environ
+		}
+	}
+	return append(environ, "GOTOOLCHAIN="+v+"+auto")
 }
 
 // childTimeout bounds how long a child may take to listen.

@@ -92,6 +92,9 @@ type serveOptions struct {
 	dev *devServer
 	// bffs are the BFFs linked into the binary.
 	bffs BFFs
+	// upstream, if not nil, serves the frontends collage dev does not
+	// build (--upstream, --only).
+	upstream *upstream
 }
 
 // retention is the registry's retention of the flags, where 0 keeps none
@@ -361,6 +364,7 @@ type app struct {
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
 	b := newBinder(back.state, o.bffs)
+	b.upstream = o.upstream
 	if o.dev != nil {
 		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
 		if o.dev.goSide != nil {
@@ -370,6 +374,11 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backi
 	a, err := o.assemble(cfg, back, b, registry.New(&registry.Snapshot{}), metrics)
 	if err != nil {
 		return nil, err
+	}
+	if o.upstream != nil {
+		if _, err := o.upstream.sync(ctx, back.store, back.blobs); err != nil {
+			return nil, err
+		}
 	}
 	if a.imported, err = registry.ImportDir(ctx, back.store, back.blobs, dist, a.descriptors, "collage serve --dist "+dist); err != nil {
 		return nil, err
@@ -390,6 +399,11 @@ func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg 
 	frontends := map[string]shell.Frontend{}
 	a := &app{registry: reg, binder: b, descriptors: map[string]registry.Descriptor{}}
 	for name, f := range cfg.Frontends {
+		if o.upstream != nil && o.upstream.remote(name) {
+			// Its releases come from upstream, not from this project.
+			frontends[name] = shell.Frontend{Invoker: o.upstream.invoker(name, ""), Cookies: f.Cookies, Headers: f.Headers}
+			continue
+		}
 		d := registry.Descriptor{Frontend: name, BFF: f.BFF, Settings: bff.Settings(f.Settings)}
 		inv, err := b.bind(name, &registry.Release{BFF: d.BFF, Settings: d.Settings})
 		if err != nil {
@@ -437,8 +451,10 @@ type binder struct {
 	// child, if not nil, reaches the BFFs of bff: local in collage dev's
 	// child process instead of those linked into this binary.
 	child func(name string) invoke.Invoker
-	mu    sync.Mutex
-	made  map[string]invoke.Invoker
+	// upstream, if not nil, reaches the BFFs of the frontends it serves.
+	upstream *upstream
+	mu       sync.Mutex
+	made     map[string]invoke.Invoker
 }
 
 func newBinder(state bff.StateStore, bffs BFFs) *binder {
@@ -462,6 +478,8 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 	}
 	var inv invoke.Invoker
 	switch t := r.BFF; {
+	case b.upstream != nil && b.upstream.remote(name):
+		inv = b.upstream.invoker(name, labelOf(t))
 	case t == "local" && b.child != nil:
 		inv = b.child(name)
 	case t == "local":
