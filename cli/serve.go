@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -79,6 +81,7 @@ type serveOptions struct {
 	maxBody         int64
 	maxBFFResponse  int64
 	exposeFragments bool
+	pprof           string
 
 	// The registry.
 	data         string
@@ -132,6 +135,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.judge.MaxExcess, "canary-max-excess", 5, "percentage points by which a canary's failure rate may exceed the active version's before the shell ends it by itself")
 	fs.IntVar(&o.keepVersions, "keep-versions", registry.DefaultRetention.Versions, "how many versions active before the current one stay servable to the pages rendered with them")
 	fs.DurationVar(&o.keepFor, "keep-for", registry.DefaultRetention.Age, "how long a replaced version stays servable to the pages rendered with it (whichever of --keep-versions and --keep-for keeps more)")
+	fs.StringVar(&o.pprof, "pprof", "", "serve Go's profiles (net/http/pprof) under /debug/pprof/ on this loopback address, such as 127.0.0.1:6060; empty: none")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
@@ -256,6 +260,17 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		edge.Dev = o.dev.hub
 	}
 	h := shell.NewHandler(a.shell, edge)
+	if o.pprof != "" {
+		pl, err := listenPprof(o.pprof)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := servePprof(ctx, pl); err != nil {
+				a.shell.Log().Error("serving the profiles", "addr", o.pprof, "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -273,6 +288,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 			return err
 		}
 	}
+	freeStartup()
 	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, where)
 	if m.Listening != nil {
 		m.Listening <- url
@@ -281,6 +297,17 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return nethttp.ServeHandler(ctx, ln, h)
 	}
 	return fiber.ServeHandler(ctx, ln, h)
+}
+
+// freeStartup collects what starting took and returns it to the system:
+// the config, the import of dist, and the compressors' buffers (the
+// runtime's brotli copy at the best level takes about 10 MB, which a pool
+// holds until its second collection). Else the collector would take
+// that as the live heap and let the heap grow to twice it under the first
+// load, a peak the process's RSS keeps.
+func freeStartup() {
+	runtime.GC()         // a pool's items survive one collection,
+	debug.FreeOSMemory() // and go with the second
 }
 
 // envAdminToken is the variable whose value serve accepts as an admin
