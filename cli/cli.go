@@ -29,6 +29,8 @@ import (
 const usage = `collage builds, composes, hosts and ships micro-frontends.
 
 Usage:
+  collage new     DIR [--module PATH] [--frontend hello] [--collage CHECKOUT]
+  collage add     NAME [--root .]
   collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
   collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
   collage serve   [--config collage.yaml] [--data .collage/data] [--redis URL] [--dist dist] [--addr 127.0.0.1:3000]
@@ -97,6 +99,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return errReported
 	}
 	switch args[0] {
+	case "new":
+		return m.newProject(ctx, args[1:])
+	case "add":
+		return m.add(args[1:])
 	case "dev":
 		return m.dev(ctx, args[1:])
 	case "build":
