@@ -22,7 +22,8 @@ func (m *Main) add(args []string) error {
 		"collage.yaml, a <collage-slot> at the end of the <main> element of the / route's layout\n"+
 		"(else of its <body>), and the BFF linked in the main package's cli.BFFs.\n"+
 		"Refuses a NAME the project already has, and then changes nothing.")
-	root := fset.String("root", ".", "the project folder, holding collage.yaml")
+	var project projectFlags
+	project.register(fset)
 	pos, err := parseAnywhere(fset, args)
 	if err != nil {
 		return err
@@ -31,7 +32,8 @@ func (m *Main) add(args []string) error {
 		fset.Usage()
 		return fmt.Errorf("add: want the name of the new frontend, such as banner; got %d arguments", len(pos))
 	}
-	plan, err := planAdd(*root, pos[0])
+	root, cfgPath := project.paths()
+	plan, err := planAdd(root, cfgPath, pos[0])
 	if err != nil {
 		return fmt.Errorf("add: %w", err)
 	}
@@ -42,7 +44,7 @@ func (m *Main) add(args []string) error {
 		fmt.Fprintln(m.Stdout, line)
 	}
 	next := "npm install (for frontends/" + pos[0] + "/package.json), then go run " + plan.runArg + " dev"
-	if mk, err := os.ReadFile(filepath.Join(*root, "Makefile")); err == nil && regexp.MustCompile(`(?m)^dev:`).Match(mk) {
+	if mk, err := os.ReadFile(filepath.Join(root, "Makefile")); err == nil && regexp.MustCompile(`(?m)^dev:`).Match(mk) {
 		next = "make dev (which runs npm install first)"
 	}
 	fmt.Fprintf(m.Stdout, "\nNext: %s\n", next)
@@ -66,13 +68,12 @@ type fileEdit struct {
 	mode fs.FileMode
 }
 
-// planAdd checks that the project in root can take the frontend name, and
-// returns the changes that add it.
-func planAdd(root, name string) (*addPlan, error) {
+// planAdd checks that the project in root, configured by cfgPath, can take
+// the frontend name, and returns the changes that add it.
+func planAdd(root, cfgPath, name string) (*addPlan, error) {
 	if err := build.CheckName(name); err != nil {
 		return nil, err
 	}
-	cfgPath := filepath.Join(root, "collage.yaml")
 	cfg, err := yaml.Load(cfgPath)
 	if err != nil {
 		return nil, err

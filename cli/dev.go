@@ -39,7 +39,8 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 		"an edit to the Go code restarts the BFFs and reloads the pages, as does an edit to\n"+
 		"collage.yaml or a layout; errors show in the page. With --upstream and --only, the\n"+
 		"frontends not named run as a remote collage shell serves them.")
-	cfgPath := fs.String("config", "collage.yaml", "the config file; its folder is the project root")
+	var project projectFlags
+	project.register(fs)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	upstreamURL := fs.String("upstream", "", "the URL of a running collage shell whose versions, fragments and BFFs serve every frontend --only does not name")
 	only := fs.String("only", "", "with --upstream, the frontends to build and serve from this project: NAME[,NAME]")
@@ -51,8 +52,9 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	root, cfgPath := project.paths()
 	if *upstreamURL != "" || *only != "" {
-		cfg, err := yaml.Load(*cfgPath)
+		cfg, err := yaml.Load(cfgPath)
 		if err != nil {
 			return err
 		}
@@ -77,7 +79,7 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 			o.data = filepath.Join(cfg.Dir, ".collage", "upstream")
 		}
 	}
-	d, err := m.newDevServer(filepath.Dir(*cfgPath), o.writeTimeout, o.upstream)
+	d, err := m.newDevServer(root, o.writeTimeout, o.upstream)
 	if err != nil {
 		return err
 	}
@@ -85,11 +87,11 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	// The loop stops with the server, even when serving fails.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := d.startGo(ctx, m, *cfgPath, o.sets); err != nil {
+	if err := d.startGo(ctx, m, cfgPath, o.sets); err != nil {
 		return err
 	}
 	o.dev = d
-	return m.listenAndServe(ctx, *cfgPath, d.session.Out(), *addr, o)
+	return m.listenAndServe(ctx, cfgPath, d.session.Out(), *addr, o)
 }
 
 // devServer is collage dev's loop around the shell that serve runs: the

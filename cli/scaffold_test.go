@@ -182,7 +182,7 @@ func TestAddUndo(t *testing.T) {
 	t.Parallel()
 	dir := scaffolded(t)
 	before := tree(t, dir)
-	p, err := planAdd(dir, "banner")
+	p, err := planAdd(dir, filepath.Join(dir, "collage.yaml"), "banner")
 	if err != nil {
 		t.Fatal(err)
 	}

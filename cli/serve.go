@@ -41,7 +41,8 @@ import (
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flags("serve", "Serves the frontends published to its registry (the embedded store under --data), composing\npages with the BFFs of their versions. It first imports the output of collage build (--dist) as\npublished versions, once: a restart does not undo a promote. Frontends without a client bundle\nneed no output folder.")
-	cfgPath := fs.String("config", "collage.yaml", "the config file")
+	var project projectFlags
+	project.register(fs)
 	dist := fs.String("dist", "dist", "the output folder of collage build")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	o := serveOptions{bffs: m.BFFs}
@@ -54,7 +55,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if !flagSet(fs, "redis") {
 		o.redis = os.Getenv(envRedis)
 	}
-	return m.listenAndServe(ctx, *cfgPath, *dist, *addr, o)
+	_, cfgPath := project.paths()
+	return m.listenAndServe(ctx, cfgPath, *dist, *addr, o)
 }
 
 // assetsURLUsage is the help of --assets-url.
