@@ -239,7 +239,8 @@ func (g *goSide) start(ctx context.Context, bin string) (*goChild, error) {
 		cmd.Wait()
 		stdin.Close()
 		close(c.exited)
-		if g.cur.CompareAndSwap(c, nil) {
+		// On Ctrl-C the terminal interrupts the child too: no news then.
+		if g.cur.CompareAndSwap(c, nil) && ctx.Err() == nil {
 			msg := "the BFFs' process exited"
 			if t := tail.String(); t != "" {
 				msg += ":\n" + t

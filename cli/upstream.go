@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -245,14 +246,22 @@ func (u *upstream) sync(ctx context.Context, st registry.Store, blobs registry.B
 	return changed, nil
 }
 
+// cssURLRE is a url() of a stylesheet.
+var cssURLRE = regexp.MustCompile(`url\(\s*['"]?([^'")]+?)['"]?\s*\)`)
+
 // fetch reads the files of r from upstream, each checked against the
-// integrity its page gave.
+// integrity its page gave, and the files of the version folder its
+// stylesheets name (pictures, fonts), which a page does not list.
 func (u *upstream) fetch(ctx context.Context, r *remoteRelease) (fs.FS, error) {
 	files := fstest.MapFS{}
 	if r.manifest == nil {
 		return files, nil
 	}
-	for file, ref := range r.urls {
+	queue := slices.Sorted(maps.Keys(r.urls))
+	for len(queue) > 0 {
+		file := queue[0]
+		queue = queue[1:]
+		ref := r.urls[file]
 		data, err := u.get(ctx, ref, "")
 		if err != nil {
 			return nil, err
@@ -264,6 +273,24 @@ func (u *upstream) fetch(ctx context.Context, r *remoteRelease) (fs.FS, error) {
 		f.Integrity, f.Size = build.Integrity(data), int64(len(data))
 		r.manifest.Files[file] = f
 		files[file] = &fstest.MapFile{Data: data, Mode: 0o644}
+		if path.Ext(file) != ".css" {
+			continue
+		}
+		dir := strings.TrimSuffix(ref, file)
+		for _, m := range cssURLRE.FindAllSubmatch(data, -1) {
+			name := string(m[1])
+			if i := strings.IndexAny(name, "?#"); i >= 0 {
+				name = name[:i]
+			}
+			name = path.Clean(name)
+			if strings.Contains(name, ":") || !filepath.IsLocal(name) || strings.Contains(name, "/") {
+				continue // data:, another origin, or outside the version folder
+			}
+			if _, seen := r.urls[name]; !seen {
+				r.urls[name] = dir + name
+				queue = append(queue, name)
+			}
+		}
 	}
 	return files, nil
 }

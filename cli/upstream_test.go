@@ -55,6 +55,24 @@ func TestDevUpstream(t *testing.T) {
 			t.Errorf("GET %s here: %d, integrity %s", entry, resp.StatusCode, build.Integrity([]byte(body)))
 		}
 	}
+	// The files a remote stylesheet names are served too.
+	named := 0
+	for _, css := range regexp.MustCompile(`<link rel="stylesheet" href="(/assets/catalog/[^"]+\.css)"`).FindAllStringSubmatch(page, -1) {
+		_, text := get(t, http.DefaultClient, url+css[1])
+		for _, ref := range cssURLRE.FindAllStringSubmatch(text, -1) {
+			if strings.HasPrefix(ref[1], "data:") {
+				continue
+			}
+			named++
+			file := css[1][:strings.LastIndex(css[1], "/")+1] + strings.TrimPrefix(ref[1], "./")
+			if resp, _ := get(t, http.DefaultClient, url+file); resp.StatusCode != 200 {
+				t.Errorf("GET %s, which the catalog's stylesheet names: %d", file, resp.StatusCode)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("the catalog's stylesheets name no file: the check above checks nothing")
+	}
 	if localMap.Imports["@collage/cart"] == upMap.Imports["@collage/cart"] {
 		t.Errorf("the cart's entry %s is the upstream's, not the local build", localMap.Imports["@collage/cart"])
 	}
