@@ -236,7 +236,7 @@ func (d *devServer) start(ctx context.Context, m *Main, cfg *yaml.Config, o *ser
 		if err != nil {
 			return nil, err
 		}
-		if err := o.sets.apply(edited); err != nil {
+		if err := o.sets.Apply(edited); err != nil {
 			return nil, err
 		}
 		cur := live.Load()

@@ -52,7 +52,7 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.sets.apply(cfg); err != nil {
+	if err := o.sets.Apply(cfg); err != nil {
 		return err
 	}
 	lambdaTargets(cfg, environ)

@@ -30,6 +30,7 @@ import (
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/cli/bffserve"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
 	"github.com/collage-dev/collage/shell/cache"
@@ -207,7 +208,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	if err := o.sets.apply(cfg); err != nil {
+	if err := o.sets.Apply(cfg); err != nil {
 		return err
 	}
 	back, err := o.openBacking()
@@ -544,23 +545,4 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 }
 
 // settingFlags are --set frontend.key=value overrides.
-type settingFlags []string
-
-func (s *settingFlags) String() string     { return strings.Join(*s, ",") }
-func (s *settingFlags) Set(v string) error { *s = append(*s, v); return nil }
-
-func (s settingFlags) apply(cfg *yaml.Config) error {
-	for _, v := range s {
-		key, value, ok := strings.Cut(v, "=")
-		name, setting, ok2 := strings.Cut(key, ".")
-		if !ok || !ok2 || name == "" || setting == "" {
-			return fmt.Errorf("--set %q: write frontend.key=value", v)
-		}
-		f, ok := cfg.Frontends[name]
-		if !ok {
-			return fmt.Errorf("--set %q: no frontend called %q in %s", v, name, cfg.File)
-		}
-		f.Settings[setting] = value
-	}
-	return nil
-}
+type settingFlags = bffserve.Sets
