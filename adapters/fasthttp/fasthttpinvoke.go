@@ -74,6 +74,9 @@ type client struct {
 func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool, error) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
+	// The names come canonical from an http.Header, and are sent as they
+	// are: fasthttp would copy each to normalize it again.
+	req.Header.DisableNormalizing()
 	req.SetRequestURI(c.uri)
 	req.Header.SetHost(c.host)
 	for k, vs := range call.Header {
@@ -112,18 +115,26 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 // past its connection, nil if none: its framing (Content-Length,
 // Transfer-Encoding, Connection, Keep-Alive) is spent once the body is
 // read, and the shell neither reads nor passes on a fragment's Date.
-// fasthttp has made the names canonical.
+// fasthttp has made the names canonical. The map is sized to what is kept,
+// and the names and values fragments commonly send are shared strings, not
+// copies: a fragment's answer costs one small map.
 func header(rh *fasthttp.ResponseHeader) http.Header {
-	var h http.Header
+	n := 0
+	for k := range rh.All() {
+		if !skipped(k) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	h := make(http.Header, n)
 	for k, v := range rh.All() {
 		if skipped(k) {
 			continue
 		}
-		if h == nil {
-			h = make(http.Header, 4)
-		}
-		key := string(k)
-		h[key] = append(h[key], string(v))
+		key := common(k)
+		h[key] = append(h[key], common(v))
 	}
 	return h
 }
@@ -135,4 +146,24 @@ func skipped(k []byte) bool {
 		return true
 	}
 	return false
+}
+
+// commonStrings are the header names and values most fragments answer
+// with, shared instead of copied.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"Content-Type", "Cache-Control", "Vary", "Set-Cookie", "Location", "Etag", "Last-Modified",
+		"Expires", "Age", "Server", "Server-Timing", "X-Content-Type-Options",
+		"text/html; charset=utf-8", "text/html; charset=UTF-8", "text/html", "no-store", "no-cache", "private"} {
+		m[s] = s
+	}
+	return m
+}()
+
+// common is b as a string: a shared one if b is common, else a copy.
+func common(b []byte) string {
+	if s, ok := commonStrings[string(b)]; ok { // the lookup does not allocate
+		return s
+	}
+	return string(b)
 }
