@@ -217,6 +217,10 @@ func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
 	return true, nil
 }
 
+// Written reports whether the whole page has been written: the Flush that
+// WriteTo calls then is its last.
+func (r *Render) Written() bool { return r.next >= len(r.layout.Chunks) }
+
 // Cancel ends the page before its slots: a redirect, or an answer to HEAD,
 // leaves as soon as the primary slot decides it. Every slot not decided
 // yet is decided without waiting, as what it ended with if it has, else
