@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/collage-dev/collage/bff"
@@ -93,9 +94,13 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 	if !ok {
 		deadline = time.Now().Add(noDeadline)
 	}
-	resp := fasthttp.AcquireResponse()
+	held, _ := responses.Get().(*response)
+	if held == nil {
+		held = newResponse()
+	}
+	resp := &held.Response
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
-		fasthttp.ReleaseResponse(resp)
+		held.release()
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
 			err = fmt.Errorf("fragment is larger than %d bytes", c.max)
@@ -108,7 +113,25 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 	}
 	resp.Header.SetNoDefaultContentType(true) // a Content-Type only if it came
 	ans := bff.FragmentAnswer{Status: resp.StatusCode(), Header: header(&resp.Header), Body: resp.Body()}
-	return ans.ReleaseWith(func() { fasthttp.ReleaseResponse(resp) }), true, nil
+	return ans.ReleaseWith(held.release), true, nil
+}
+
+// response is a pooled fasthttp response with the func that hands it
+// back, made once: an answer's release costs no closure.
+type response struct {
+	fasthttp.Response
+	release func()
+}
+
+var responses sync.Pool
+
+func newResponse() *response {
+	r := new(response)
+	r.release = func() {
+		r.Reset()
+		responses.Put(r)
+	}
+	return r
 }
 
 // header returns the headers of a fragment's answer that mean something
