@@ -138,23 +138,17 @@ func newResponse() *response {
 // past its connection, nil if none: its framing (Content-Length,
 // Transfer-Encoding, Connection, Keep-Alive) is spent once the body is
 // read, and the shell neither reads nor passes on a fragment's Date.
-// fasthttp has made the names canonical. The map is sized to what is kept,
-// and the names and values fragments commonly send are shared strings, not
-// copies: a fragment's answer costs one small map.
+// fasthttp has made the names canonical. The names and values fragments
+// commonly send are shared strings, not copies: a fragment's answer costs
+// one small map (up to eight headers fit its first group).
 func header(rh *fasthttp.ResponseHeader) http.Header {
-	n := 0
-	for k := range rh.All() {
-		if !skipped(k) {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	h := make(http.Header, n)
+	var h http.Header
 	for k, v := range rh.All() {
 		if skipped(k) {
 			continue
+		}
+		if h == nil {
+			h = make(http.Header, 8)
 		}
 		key := common(k)
 		h[key] = append(h[key], common(v))
