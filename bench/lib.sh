@@ -116,19 +116,28 @@ medians() {
 tree() { echo "$1" $(pgrep -P "$1" || true); }
 
 # ticks PID: the CPU time (user + system, in clock ticks of 1/CLK_TCK s)
-# PID and its children have used.
+# PID and its children have used, and of it the system's.
 ticks() {
-  local p n=0
-  for p in $(tree "$1"); do n=$((n + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
-  echo "$n"
+  local p u k n=0 s=0
+  for p in $(tree "$1"); do
+    read -r u k < <(awk '{print $14, $15}' "/proc/$p/stat")
+    n=$((n + u + k)) s=$((s + k))
+  done
+  echo "$n $s"
 }
 
 # peak_rss PID: the peak resident set (VmHWM, in kB) of PID plus that of
-# each of its children; pages the processes share count once per process.
+# each of its children, and the part of the resident set now that is
+# mapped from files (RssFile: the executable's and libraries' pages, which
+# VmHWM counts as soon as they are touched); pages the processes share
+# count once per process.
 peak_rss() {
-  local p n=0
-  for p in $(tree "$1"); do n=$((n + $(awk '/^VmHWM:/ {print $2}' "/proc/$p/status"))); done
-  echo "$n"
+  local p n=0 f=0
+  for p in $(tree "$1"); do
+    n=$((n + $(awk '/^VmHWM:/ {print $2}' "/proc/$p/status")))
+    f=$((f + $(awk '/^RssFile:/ {print $2}' "/proc/$p/status")))
+  done
+  echo "$n $f"
 }
 
 # collage_config DIR FRAGMENTS writes DIR/collage.yaml: the benchmark page

@@ -127,6 +127,15 @@ func (a FragmentAnswer) Release() {
 	}
 }
 
+// Releaser returns a func that releases the answer as Release does, made
+// once: an answer whose only release is ReleaseWith's gives that func.
+func (a FragmentAnswer) Releaser() func() {
+	if a.buf == nil {
+		return a.release
+	}
+	return a.Release
+}
+
 // ReleaseWith returns a, whose Release also calls release: an invoker
 // whose answers' bodies live in buffers it reuses gets each back that way.
 func (a FragmentAnswer) ReleaseWith(release func()) FragmentAnswer {

@@ -73,7 +73,7 @@ func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 		}
 		if ok {
 			res := f.result(ans.Status, ans.Header, ans.Body)
-			res.Release = ans.Release // the composer hands the body back, shown or not
+			res.Release = ans.Releaser() // the composer hands the body back, shown or not
 			return res
 		}
 	}

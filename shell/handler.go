@@ -65,8 +65,18 @@ type Response interface {
 	// length bytes, or until EOF when length is -1. The Response closes
 	// body once written or dropped, maybe after Serve has returned. A body
 	// that is an io.WriterTo writes itself: each of its Writes is a chunk
-	// that must leave at once.
+	// that must leave at once. If the writer it is given is a LastWriter,
+	// the body may hand it its last chunk with WriteLast.
 	Stream(status int, body io.ReadCloser, length int64)
+}
+
+// A LastWriter is the writer a Response may give a streamed body: its
+// WriteLast takes the body's last chunk, which then leaves with the end of
+// the response, in one write on the connection, where a Write would leave
+// at once and the end in a write of its own.
+type LastWriter interface {
+	io.Writer
+	WriteLast(p []byte) (int, error)
 }
 
 // EdgeConfig is the options of the HTTP edge. The Handler uses the first
@@ -490,8 +500,11 @@ type pageStream struct {
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
 	pw := pagePool.Get().(*pageWriter)
-	defer pagePool.Put(pw)
-	pw.reset(w)
+	defer func() {
+		pw.reset(nil, nil)
+		pagePool.Put(pw)
+	}()
+	pw.reset(w, s.render)
 	pw.Write(s.prefix.Bytes())
 	err := s.render.WriteTo(pw)
 	if err != nil {
@@ -525,17 +538,19 @@ func (s *pageStream) Close() error {
 }
 
 // pageWriter is a compose.Writer that gathers a page's writes and hands
-// them on in one Write per Flush.
+// them on in one Write per Flush; the last, once the page is written, goes
+// to a LastWriter's WriteLast.
 type pageWriter struct {
-	buf bytes.Buffer
-	out io.Writer
-	n   int64 // bytes handed on
+	buf    bytes.Buffer
+	out    io.Writer
+	render *compose.Render
+	n      int64 // bytes handed on
 }
 
 var pagePool = sync.Pool{New: func() any { return new(pageWriter) }}
 
-func (pw *pageWriter) reset(out io.Writer) {
-	pw.out, pw.n = out, 0
+func (pw *pageWriter) reset(out io.Writer, r *compose.Render) {
+	pw.out, pw.render, pw.n = out, r, 0
 	pw.buf.Reset()
 }
 
@@ -545,7 +560,13 @@ func (pw *pageWriter) Flush() error {
 	if pw.buf.Len() == 0 {
 		return nil
 	}
-	n, err := pw.out.Write(pw.buf.Bytes())
+	var n int
+	var err error
+	if lw, ok := pw.out.(LastWriter); ok && pw.render.Written() {
+		n, err = lw.WriteLast(pw.buf.Bytes())
+	} else {
+		n, err = pw.out.Write(pw.buf.Bytes())
+	}
 	pw.n += int64(n)
 	pw.buf.Reset()
 	return err

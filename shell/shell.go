@@ -296,18 +296,21 @@ func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result
 		}
 	}
 	ctx := context.Background()
-	if !s.opts.Log.Enabled(ctx, level) {
+	h := s.opts.Log.Handler()
+	if !h.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 4+2*len(results))
-	attrs = append(attrs, slog.String("request_id", req.ID), slog.String("path", req.Path),
+	// A record of its own, without the caller's PC that Logger looks up
+	// for every line: a page's line says where it comes from.
+	r := slog.NewRecord(time.Now(), level, "page", 0)
+	r.AddAttrs(slog.String("request_id", req.ID), slog.String("path", req.Path),
 		slog.String("layout", p.Layout.Name), slog.Duration("took", took))
 	for i, res := range results {
 		key := p.slotKeys[i]
-		attrs = append(attrs, slog.String(key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String()))
+		r.AddAttrs(slog.String(key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String()))
 		if res.Err != nil {
-			attrs = append(attrs, slog.String(key+".err", res.Err.Error()))
+			r.AddAttrs(slog.String(key+".err", res.Err.Error()))
 		}
 	}
-	s.opts.Log.LogAttrs(ctx, level, "page", attrs...)
+	h.Handle(ctx, r)
 }

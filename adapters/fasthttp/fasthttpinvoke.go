@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/collage-dev/collage/bff"
@@ -74,6 +75,9 @@ type client struct {
 func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool, error) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
+	// The names come canonical from an http.Header, and are sent as they
+	// are: fasthttp would copy each to normalize it again.
+	req.Header.DisableNormalizing()
 	req.SetRequestURI(c.uri)
 	req.Header.SetHost(c.host)
 	for k, vs := range call.Header {
@@ -90,9 +94,13 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 	if !ok {
 		deadline = time.Now().Add(noDeadline)
 	}
-	resp := fasthttp.AcquireResponse()
+	held, _ := responses.Get().(*response)
+	if held == nil {
+		held = newResponse()
+	}
+	resp := &held.Response
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
-		fasthttp.ReleaseResponse(resp)
+		held.release()
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
 			err = fmt.Errorf("fragment is larger than %d bytes", c.max)
@@ -105,14 +113,34 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 	}
 	resp.Header.SetNoDefaultContentType(true) // a Content-Type only if it came
 	ans := bff.FragmentAnswer{Status: resp.StatusCode(), Header: header(&resp.Header), Body: resp.Body()}
-	return ans.ReleaseWith(func() { fasthttp.ReleaseResponse(resp) }), true, nil
+	return ans.ReleaseWith(held.release), true, nil
+}
+
+// response is a pooled fasthttp response with the func that hands it
+// back, made once: an answer's release costs no closure.
+type response struct {
+	fasthttp.Response
+	release func()
+}
+
+var responses sync.Pool
+
+func newResponse() *response {
+	r := new(response)
+	r.release = func() {
+		r.Reset()
+		responses.Put(r)
+	}
+	return r
 }
 
 // header returns the headers of a fragment's answer that mean something
 // past its connection, nil if none: its framing (Content-Length,
 // Transfer-Encoding, Connection, Keep-Alive) is spent once the body is
 // read, and the shell neither reads nor passes on a fragment's Date.
-// fasthttp has made the names canonical.
+// fasthttp has made the names canonical. The names and values fragments
+// commonly send are shared strings, not copies: a fragment's answer costs
+// one small map (up to eight headers fit its first group).
 func header(rh *fasthttp.ResponseHeader) http.Header {
 	var h http.Header
 	for k, v := range rh.All() {
@@ -120,10 +148,10 @@ func header(rh *fasthttp.ResponseHeader) http.Header {
 			continue
 		}
 		if h == nil {
-			h = make(http.Header, 4)
+			h = make(http.Header, 8)
 		}
-		key := string(k)
-		h[key] = append(h[key], string(v))
+		key := common(k)
+		h[key] = append(h[key], common(v))
 	}
 	return h
 }
@@ -135,4 +163,24 @@ func skipped(k []byte) bool {
 		return true
 	}
 	return false
+}
+
+// commonStrings are the header names and values most fragments answer
+// with, shared instead of copied.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"Content-Type", "Cache-Control", "Vary", "Set-Cookie", "Location", "Etag", "Last-Modified",
+		"Expires", "Age", "Server", "Server-Timing", "X-Content-Type-Options",
+		"text/html; charset=utf-8", "text/html; charset=UTF-8", "text/html", "no-store", "no-cache", "private"} {
+		m[s] = s
+	}
+	return m
+}()
+
+// common is b as a string: a shared one if b is common, else a copy.
+func common(b []byte) string {
+	if s, ok := commonStrings[string(b)]; ok { // the lookup does not allocate
+		return s
+	}
+	return string(b)
 }

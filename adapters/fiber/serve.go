@@ -199,6 +199,11 @@ type conn struct {
 	state  atomic.Int32
 	served atomic.Bool // whether a request reached a handler
 	once   sync.Once
+	// held is what the connection's goroutine wrote of a response's last
+	// chunk while holding: it leaves with the next Write after, in one
+	// write. Only that goroutine touches them.
+	held    *[]byte
+	holding bool
 }
 
 func (c *conn) Read(p []byte) (int, error) {
@@ -206,9 +211,43 @@ func (c *conn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// hold keeps what is written, the last chunk of a streamed response, until
+// release; it then leaves with the next Write, the end of the response.
+func (c *conn) hold() {
+	if c.held == nil {
+		c.held = heldPool.Get().(*[]byte)
+	}
+	c.holding = true
+}
+
+func (c *conn) release() { c.holding = false }
+
+// heldPool holds the buffers of last chunks; one above maxHeld is dropped.
+var heldPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxHeld = 64 << 10
+
 func (c *conn) Write(p []byte) (int, error) {
 	c.state.CompareAndSwap(inRequest, answering)
-	return c.Conn.Write(p)
+	if c.held == nil {
+		return c.Conn.Write(p)
+	}
+	b := append(*c.held, p...)
+	if c.holding {
+		*c.held = b
+		return len(p), nil
+	}
+	// The end of the response: with the last chunk, in one write.
+	_, err := c.Conn.Write(b)
+	if cap(b) <= maxHeld {
+		*c.held = b[:0]
+		heldPool.Put(c.held)
+	}
+	c.held = nil
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // lingerFor bounds how long a connection closed right after its answer

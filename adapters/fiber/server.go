@@ -132,20 +132,46 @@ func (c *ctx) Send(status int, body []byte) {
 func (c *ctx) Stream(status int, body io.ReadCloser, length int64) {
 	c.fiber().Status(status)
 	if wt, ok := body.(io.WriterTo); ok {
-		body = writerTo{body, wt}
+		tc, _ := c.fiber().Context().Conn().(*conn)
+		body = writerTo{ReadCloser: body, body: wt, conn: tc}
 	}
 	c.fiber().Context().SetBodyStream(body, int(length))
 }
 
 // writerTo tells fasthttp that a body's WriteTo stands for Read: each of
-// its Writes to fasthttp's writer is a chunk, sent at once.
+// its Writes to fasthttp's writer is a chunk, sent at once. On a
+// connection of the listener's, the writer it gives the body is a
+// shell.LastWriter.
 type writerTo struct {
 	io.ReadCloser
-	io.WriterTo
+	body io.WriterTo
+	conn *conn // nil on a connection of another listener's (app.Test)
 }
 
 // SupportsBodyWriteTo is how fasthttp asks.
 func (writerTo) SupportsBodyWriteTo() bool { return true }
+
+func (b writerTo) WriteTo(w io.Writer) (int64, error) {
+	if b.conn == nil {
+		return b.body.WriteTo(w)
+	}
+	return b.body.WriteTo(lastWriter{w, b.conn})
+}
+
+// lastWriter is fasthttp's chunk writer, whose WriteLast has the
+// connection hold the last chunk, which fasthttp flushes at once, until
+// the end of the body follows it: fasthttp writes that on its own, and a
+// streamed page took a write more.
+type lastWriter struct {
+	io.Writer
+	conn *conn
+}
+
+func (w lastWriter) WriteLast(p []byte) (int, error) {
+	w.conn.hold()
+	defer w.conn.release()
+	return w.Write(p)
+}
 
 // errorHandler answers the errors that reach fiber (a *fiber.Error from
 // fasthttp, such as a header over its limit, or a recovered panic) in the
@@ -163,3 +189,4 @@ func errorHandler(h *shell.Handler) fiber.ErrorHandler {
 
 var _ shell.Request = (*ctx)(nil)
 var _ shell.Response = (*ctx)(nil)
+var _ shell.LastWriter = lastWriter{}

@@ -154,10 +154,15 @@ func (f *flusher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteLast writes a body's last chunk without flushing it: net/http sends
+// what is buffered with the end of the body when the handler returns.
+func (f *flusher) WriteLast(p []byte) (int, error) { return f.w.Write(p) }
+
 // onlyReader hides a body's other methods from io.CopyBuffer.
 type onlyReader struct{ io.Reader }
 
 var (
-	_ shell.Request  = (*exchange)(nil)
-	_ shell.Response = (*exchange)(nil)
+	_ shell.Request    = (*exchange)(nil)
+	_ shell.Response   = (*exchange)(nil)
+	_ shell.LastWriter = (*flusher)(nil)
 )

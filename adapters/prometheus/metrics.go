@@ -8,6 +8,7 @@ package prometheus
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/collage-dev/collage/shell"
@@ -26,6 +27,23 @@ type Metrics struct {
 	slots    *prom.HistogramVec
 	outcomes *prom.CounterVec
 	inflight *prom.GaugeVec
+
+	// The series of each label set seen, found once: a lookup by labels
+	// hashes them and takes a lock, four to nine times a page.
+	routes   sync.Map // route → prom.Observer
+	slotsOf  sync.Map // slotKey → *slotSeries
+	fetching sync.Map // frontend → prom.Gauge
+}
+
+type slotKey struct {
+	frontend string
+	outcome  compose.Outcome
+}
+
+// slotSeries are the series of one frontend and outcome.
+type slotSeries struct {
+	took  prom.Observer
+	count prom.Counter
 }
 
 // New returns Metrics registered on a registry of their own, with the Go
@@ -59,26 +77,56 @@ func (m *Metrics) Handler() http.Handler {
 
 // ObservePage records a composed page and its slots.
 func (m *Metrics) ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration) {
-	m.pages.WithLabelValues(route).Observe(took.Seconds())
+	m.page(route).Observe(took.Seconds())
 	for i, res := range results {
-		outcome := string(res.Outcome)
-		m.slots.WithLabelValues(slots[i].Frontend, outcome).Observe(res.Took.Seconds())
-		m.outcomes.WithLabelValues(slots[i].Frontend, outcome).Inc()
+		s := m.slot(slotKey{slots[i].Frontend, res.Outcome})
+		s.took.Observe(res.Took.Seconds())
+		s.count.Inc()
 	}
+}
+
+// page is the page duration series of route.
+func (m *Metrics) page(route string) prom.Observer {
+	if o, ok := m.routes.Load(route); ok {
+		return o.(prom.Observer)
+	}
+	o, _ := m.routes.LoadOrStore(route, m.pages.WithLabelValues(route))
+	return o.(prom.Observer)
+}
+
+// slot is the series of a slot's frontend and outcome.
+func (m *Metrics) slot(k slotKey) *slotSeries {
+	if s, ok := m.slotsOf.Load(k); ok {
+		return s.(*slotSeries)
+	}
+	s, _ := m.slotsOf.LoadOrStore(k, &slotSeries{
+		took:  m.slots.WithLabelValues(k.frontend, string(k.outcome)),
+		count: m.outcomes.WithLabelValues(k.frontend, string(k.outcome)),
+	})
+	return s.(*slotSeries)
+}
+
+// fetches is the gauge of frontend's fetches in flight.
+func (m *Metrics) fetches(frontend string) prom.Gauge {
+	if g, ok := m.fetching.Load(frontend); ok {
+		return g.(prom.Gauge)
+	}
+	g, _ := m.fetching.LoadOrStore(frontend, m.inflight.WithLabelValues(frontend))
+	return g.(prom.Gauge)
 }
 
 // Fetcher wraps next, counting the fetches in flight.
 func (m *Metrics) Fetcher(next compose.Fetcher) compose.Fetcher {
-	return fetcher{next: next, inflight: m.inflight}
+	return fetcher{next: next, m: m}
 }
 
 type fetcher struct {
-	next     compose.Fetcher
-	inflight *prom.GaugeVec
+	next compose.Fetcher
+	m    *Metrics
 }
 
 func (f fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
-	g := f.inflight.WithLabelValues(slot.Frontend)
+	g := f.m.fetches(slot.Frontend)
 	g.Inc()
 	defer g.Dec()
 	return f.next.Fetch(ctx, slot, req)

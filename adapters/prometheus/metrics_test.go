@@ -65,3 +65,18 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("the fetch in flight was not counted down")
 	}
 }
+
+// BenchmarkObservePage is the metrics' cost of a page of four slots.
+func BenchmarkObservePage(b *testing.B) {
+	m := prometheus.New()
+	var slots []*layout.Slot
+	var results []*compose.Result
+	for _, f := range []string{"header", "product", "recs", "footer"} {
+		slots = append(slots, &layout.Slot{Frontend: f})
+		results = append(results, &compose.Result{Outcome: compose.OK, Took: time.Millisecond})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObservePage("/", slots, results, 2*time.Millisecond)
+	}
+}

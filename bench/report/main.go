@@ -67,8 +67,10 @@ func main() {
 type wrkRuns struct {
 	rps, p50, p99 []float64 // per round; latencies in ms
 	cpu, upCPU    []float64 // per round: CPU µs per page of the server, of its fragment server
+	sysCPU        []float64 // per round: the system's part of cpu, if measured
 	errors        int       // socket errors and non-2xx/3xx, all rounds
 	rssKB         float64   // peak resident set of the server over its runs, 0 if not measured
+	fileKB        float64   // of the resident set after the runs, the pages mapped from files, if measured
 }
 
 func loadWrk(dir, key string) (*wrkRuns, error) {
@@ -85,14 +87,18 @@ func loadWrk(dir, key string) (*wrkRuns, error) {
 		w.rps, w.p50, w.p99 = append(w.rps, r.rps), append(w.p50, r.p50), append(w.p99, r.p99)
 		w.errors += r.errors
 		cpuFile := filepath.Join(dir, "cpu", strings.TrimSuffix(filepath.Base(f), ".txt")+".txt")
-		if us, up, err := cpuPerPage(cpuFile, r.requests); err == nil {
+		if us, up, sys, err := cpuPerPage(cpuFile, r.requests); err == nil {
 			w.cpu, w.upCPU = append(w.cpu, us), append(w.upCPU, up)
+			if sys >= 0 {
+				w.sysCPU = append(w.sysCPU, sys)
+			}
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "rss", key+".txt")); err == nil {
-		if _, err := fmt.Sscan(string(b), &w.rssKB); err != nil {
+		// The peak, then (if measured) the part mapped from files.
+		if n, err := fmt.Sscan(string(b), &w.rssKB, &w.fileKB); n == 0 {
 			return nil, fmt.Errorf("%s: want the peak RSS in kB (%v)", filepath.Join(dir, "rss", key+".txt"), err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -101,19 +107,24 @@ func loadWrk(dir, key string) (*wrkRuns, error) {
 	return w, nil
 }
 
-// cpuPerPage reads "SERVER_TICKS UPSTREAM_TICKS CLK_TCK" and returns the
-// CPU microseconds per page of the server and of its fragment server.
-func cpuPerPage(file string, requests int) (server, upstream float64, err error) {
+// cpuPerPage reads "SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS]"
+// and returns the CPU microseconds per page of the server, of its fragment
+// server, and the system's part of the server's (-1 if not measured).
+func cpuPerPage(file string, requests int) (server, upstream, system float64, err error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var hz float64
-	if _, err := fmt.Sscan(string(b), &server, &upstream, &hz); err != nil || hz == 0 || requests == 0 {
-		return 0, 0, fmt.Errorf("%s: want SERVER_TICKS UPSTREAM_TICKS CLK_TCK (%v)", file, err)
+	system = -1
+	if n, err := fmt.Sscan(string(b), &server, &upstream, &hz, &system); n < 3 || hz == 0 || requests == 0 {
+		return 0, 0, 0, fmt.Errorf("%s: want SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS] (%v)", file, err)
 	}
 	perPage := 1e6 / hz / float64(requests)
-	return server * perPage, upstream * perPage, nil
+	if system >= 0 {
+		system *= perPage
+	}
+	return server * perPage, upstream * perPage, system, nil
 }
 
 type wrkRun struct {
@@ -235,12 +246,13 @@ func write(out io.Writer, dir string) error {
 	}
 
 	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency` (-c%s with fragment delays), %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
-		"CPU µs/page: user + system time the composer used over the wrk run, per page (nginx: master and workers), "+
+		"CPU µs/page: user + system time the composer used over the wrk run, per page (nginx: master and workers), in brackets the system's part, "+
 		"and beside it that of the fragment server (10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
-		"Peak RSS: VmHWM after the last round (nginx: the sum over master and workers). "+
+		"Peak RSS: VmHWM after the last round (nginx: the sum over master and workers), in brackets the part of the resident set then that is mapped from files "+
+		"(the executable's pages, which VmHWM counts once touched). "+
 		"Low load: `bench/ttfb`, %s sequential requests on one keep-alive connection after %s of warm-up.\n\n",
 		meta["THREADS"], meta["CONNS"], meta["DURATION"], meta["CONNS_SLOW"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
-	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page | fragment server CPU µs/page | peak RSS MB | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
+	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page (system) | fragment server CPU µs/page | peak RSS MB (from files) | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
 	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range servers {
 		w := wrk[s.key]
@@ -253,12 +265,18 @@ func write(out io.Writer, dir string) error {
 		cpuCol, upCol, rssCol := "–", "–", "–"
 		if len(w.cpu) > 0 {
 			cpuCol = fmt.Sprintf("%.0f", median(w.cpu))
+			if len(w.sysCPU) > 0 {
+				cpuCol += fmt.Sprintf(" (%.0f)", median(w.sysCPU))
+			}
 			if up := median(w.upCPU); up > 0 {
 				upCol = fmt.Sprintf("%.0f", up)
 			}
 		}
 		if w.rssKB > 0 {
 			rssCol = fmt.Sprintf("%.1f", w.rssKB/1024)
+			if w.fileKB > 0 {
+				rssCol += fmt.Sprintf(" (%.1f)", w.fileKB/1024)
+			}
 		}
 		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s |\n",
 			s.name, s.variant, median(w.rps), slices.Min(w.rps), slices.Max(w.rps),

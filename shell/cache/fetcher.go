@@ -102,6 +102,14 @@ func New(next compose.Fetcher, opts Options) *Fetcher {
 // identical anonymous requests in flight, and stores what may be stored.
 func (f *Fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
 	start := f.opts.Now()
+	if f.cache == nil && f.opts.NoCollapse {
+		// Neither a cache nor collapsing: no key to make.
+		res := f.next.Fetch(ctx, slot, req)
+		if res.Took == 0 {
+			res.Took = f.opts.Now().Sub(start)
+		}
+		return res
+	}
 	h := canonical(req.Header)
 	creds := carried(h, f.anonymous)
 	base := baseKey(slot, req)

@@ -373,3 +373,22 @@ func TestReleasableBodies(t *testing.T) {
 		t.Error("a fetch neither cached nor shared lost its Release")
 	}
 }
+
+// constant answers every fetch with the same result, allocating nothing.
+type constant struct{ res compose.Result }
+
+func (c constant) Fetch(context.Context, *layout.Slot, *compose.Request) compose.Result { return c.res }
+
+// TestPassThrough: with neither a cache nor collapsing, a fetch goes to
+// the next fetcher as it is, without a key made for it.
+func TestPassThrough(t *testing.T) {
+	f := New(constant{compose.Result{Status: 200, Body: []byte("x"), Outcome: compose.OK, Took: time.Millisecond}},
+		Options{NoCache: true, NoCollapse: true})
+	req := request("en")
+	if res := f.Fetch(context.Background(), slot, req); string(res.Body) != "x" || res.Took != time.Millisecond {
+		t.Fatalf("fetch: %+v", res)
+	}
+	if n := testing.AllocsPerRun(100, func() { f.Fetch(context.Background(), slot, req) }); n != 0 {
+		t.Errorf("a fetch passed through allocates %v times, want none", n)
+	}
+}

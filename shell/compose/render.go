@@ -82,6 +82,7 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.done = make(chan struct{})
+		st.render, st.slot, st.fetcher = r, s, f
 		// Slots with the same timeout share one deadline, and one timer.
 		for j := range i {
 			if l.Slots[j].Timeout == s.Timeout {
@@ -96,11 +97,7 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 			}
 			st.ctx, st.cancel = context.WithDeadline(ctx, d)
 		}
-		run(func() {
-			st.began.Store(int64(time.Since(r.start)) + 1)
-			st.res = f.Fetch(st.ctx, s, req)
-			close(st.done)
-		})
+		run(st)
 	}
 	return r
 }
@@ -216,6 +213,10 @@ func (r *Render) write(w Writer, prefix bool) (complete bool, err error) {
 	}
 	return true, nil
 }
+
+// Written reports whether the whole page has been written: the Flush that
+// WriteTo calls then is its last.
+func (r *Render) Written() bool { return r.next >= len(r.layout.Chunks) }
 
 // Cancel ends the page before its slots: a redirect, or an answer to HEAD,
 // leaves as soon as the primary slot decides it. Every slot not decided

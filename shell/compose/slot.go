@@ -49,6 +49,9 @@ func (r *Result) Keep() {
 }
 
 type slot struct {
+	render  *Render
+	slot    *layout.Slot
+	fetcher Fetcher
 	began   atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
 	done    chan struct{}
 	res     Result // written by the fetch, read after done
@@ -56,6 +59,14 @@ type slot struct {
 	cancel  context.CancelFunc // nil when ctx is an earlier slot's
 	final   Result             // what the page shows, once decided
 	decided bool
+}
+
+// fetch gets the slot's fragment, on a goroutine of its own.
+func (st *slot) fetch() {
+	r := st.render
+	st.began.Store(int64(time.Since(r.start)) + 1)
+	st.res = st.fetcher.Fetch(st.ctx, st.slot, r.req)
+	close(st.done)
 }
 
 // result waits for slot i until it resolves or its deadline passes, and

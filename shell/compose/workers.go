@@ -6,29 +6,29 @@ const maxIdle = 256
 // idle are goroutines that wait for a fetch to run. A fetch handed to one
 // runs on a stack that has grown already, where a new goroutine would grow
 // its stack again, at a cost that shows under load.
-var idle = make(chan chan func(), maxIdle)
+var idle = make(chan chan *slot, maxIdle)
 
-// run runs f on a goroutine of its own.
-func run(f func()) {
+// run fetches st on a goroutine of its own.
+func run(st *slot) {
 	select {
 	case w := <-idle:
-		w <- f
+		w <- st
 	default:
-		w := make(chan func())
-		go work(w, f)
+		w := make(chan *slot)
+		go work(w, st)
 	}
 }
 
-// work runs f, then whatever run hands it while it is idle, until there
-// are maxIdle idle goroutines besides it.
-func work(w chan func(), f func()) {
+// work fetches st, then whatever run hands it while it is idle, until
+// there are maxIdle idle goroutines besides it.
+func work(w chan *slot, st *slot) {
 	for {
-		f()
+		st.fetch()
 		select {
 		case idle <- w:
 		default:
 			return
 		}
-		f = <-w
+		st = <-w
 	}
 }
