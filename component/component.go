@@ -30,9 +30,14 @@ type Error struct {
 	Frontend string
 	Message  string // "TypeError: x is undefined"
 	Stack    string // one "    at NAME (FILE:LINE:COLUMN)" frame per line
-	// Interrupted is set when the render ran past its deadline.
+	// Interrupted is set when the render was stopped: it ran past its
+	// deadline, or its context was cancelled, which Cause then holds.
 	Interrupted bool
+	Cause       error
 }
+
+// Unwrap returns the context's error of an interrupted render.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if e.Frontend == "" {
