@@ -89,6 +89,11 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			ex.w.Write(buf.Bytes())
 		}
 	}
+	b.routeFragment()
+}
+
+// routeFragment answers GET /_fragment with b.fragment.
+func (b *BFF) routeFragment() {
 	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
 		ex := r.Context().Value(exchangeKey{}).(*exchange)
 		h := r.Header

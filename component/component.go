@@ -13,6 +13,10 @@ import (
 // server bundle renders it (the shell, for a BFF that renders nothing).
 const MediaType = "application/vnd.collage.component+json"
 
+// View is the export of a frontend's entry module that the server renders:
+// a Preact component whose props are the data of the slot's fragment.
+const View = "View"
+
 // RenderFunc is the global function a server bundle defines: it takes the
 // data as a JSON string and returns the HTML of View rendered with it.
 const RenderFunc = "collageRender"

@@ -1,0 +1,179 @@
+package shell
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/component"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
+	"golang.org/x/sync/singleflight"
+)
+
+// An Engine makes the renderer of one server bundle: adapters/quickjs's
+// pool. frontend names it in errors; sourceMap may be nil.
+type Engine func(frontend string, source, sourceMap []byte) (component.Renderer, error)
+
+// ComponentOptions make the fetcher of NewComponents.
+type ComponentOptions struct {
+	// Registry holds the releases, whose server bundles render.
+	Registry *registry.Registry
+	// Blobs hold the releases' files.
+	Blobs registry.Blobs
+	// Engine loads a server bundle.
+	Engine Engine
+	// Cache keeps the renders of shared data. Optional. Default:
+	// component.NewCache(0).
+	Cache *component.Cache
+	// Log receives a line for each component that fails to render, with
+	// its stack. Optional. Default: slog.Default().
+	Log *slog.Logger
+}
+
+// ComponentFailed is the message of the log line of a component that
+// failed to render in the shell; its attributes are frontend, version,
+// slot, path, err and, when the component threw, stack.
+const ComponentFailed = "component failed to render"
+
+// NewComponents returns a fetcher that renders the fragments next answers
+// as data (component.MediaType, a BFF's bff.Component without a Renderer)
+// with the server bundle of the version the page is rendered with, and
+// leaves every other answer as it is. The slot gets the data, for the
+// browser to hydrate with, then the component's HTML (component.Fragment).
+// A render runs under the slot's deadline; one that fails, or a version
+// without a server bundle, fails the slot, which shows its fallback.
+// Renders of shared data go through the cache; those of per-user data
+// (bff.HeaderPerUser) do not.
+func NewComponents(next compose.Fetcher, o ComponentOptions) compose.Fetcher {
+	if o.Cache == nil {
+		o.Cache = component.NewCache(0)
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &components{next: next, o: o, engines: map[string]*engine{}}
+}
+
+type components struct {
+	next compose.Fetcher
+	o    ComponentOptions
+
+	mu      sync.Mutex
+	engines map[string]*engine // by frontend "@" bundle version
+	loading singleflight.Group
+}
+
+// engine is a loaded server bundle.
+type engine struct {
+	raw, cached component.Renderer
+}
+
+func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+	res := c.next.Fetch(ctx, slot, req)
+	if res.Err != nil || res.Header.Get("Content-Type") != component.MediaType {
+		return res
+	}
+	start := time.Now()
+	name := slot.Frontend
+	snap := c.o.Registry.Current()
+	label := req.Versions[name]
+	if label == "" {
+		label = snap.Versions[name]
+	}
+	rel := snap.Release(name, label)
+	fail := func(err error) compose.Result {
+		res.Keep()
+		args := []any{"frontend", name, "version", label, "slot", slot.Name, "path", req.Path, "err", err}
+		var e *component.Error
+		if errors.As(err, &e) && e.Stack != "" {
+			args = append(args, "stack", e.Stack)
+		}
+		c.o.Log.ErrorContext(ctx, ComponentFailed, args...)
+		return compose.Result{Status: res.Status, Err: err, Took: res.Took}
+	}
+	if rel == nil || rel.Manifest == nil || rel.Manifest.Server == "" {
+		return fail(component.ErrNoServerBundle)
+	}
+	eng, err := c.engine(ctx, name, rel)
+	if err != nil {
+		return fail(err)
+	}
+	r := eng.cached
+	if res.Header.Get(bff.HeaderPerUser) != "" {
+		r = eng.raw
+	}
+	html, err := r.Render(ctx, res.Body)
+	if err != nil {
+		return fail(err)
+	}
+	var buf bytes.Buffer
+	if err := component.Fragment(&buf, html, res.Body); err != nil {
+		return fail(err)
+	}
+	res.Keep()
+	header := res.Header.Clone()
+	header.Set("Content-Type", "text/html; charset=utf-8")
+	return compose.Result{Status: res.Status, Header: header, Body: buf.Bytes(), Outcome: res.Outcome,
+		Took: res.Took + time.Since(start)}
+}
+
+// engine returns the renderer of rel's server bundle, loading it once.
+func (c *components) engine(ctx context.Context, name string, rel *registry.Release) (*engine, error) {
+	key := name + "@" + rel.Manifest.Version
+	c.mu.Lock()
+	e := c.engines[key]
+	c.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	v, err, _ := c.loading.Do(key, func() (any, error) {
+		// The load outlives the request that asked first: the others
+		// want it too.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), assetTimeout)
+		defer cancel()
+		src, err := c.blob(lctx, rel, rel.Manifest.Server)
+		if err != nil {
+			return nil, err
+		}
+		smap, err := c.blob(lctx, rel, rel.Manifest.Server+".map")
+		if err != nil && !errors.Is(err, errNoFile) {
+			return nil, err
+		}
+		r, err := c.o.Engine(name, src, smap)
+		if err != nil {
+			return nil, err
+		}
+		e := &engine{raw: r, cached: c.o.Cache.Renderer(key, r)}
+		c.mu.Lock()
+		c.engines[key] = e
+		c.mu.Unlock()
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*engine), nil
+}
+
+var errNoFile = errors.New("no such file in the release")
+
+func (c *components) blob(ctx context.Context, rel *registry.Release, file string) ([]byte, error) {
+	key, ok := rel.Blobs[file]
+	if !ok {
+		return nil, fmt.Errorf("%s %s: %s: %w", rel.Frontend, rel.Label, file, errNoFile)
+	}
+	rc, err := c.o.Blobs.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %s: %w", rel.Frontend, rel.Label, file, err)
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}

@@ -1,0 +1,149 @@
+package shell_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/component"
+	"github.com/collage-dev/collage/shell"
+	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
+	"github.com/collage-dev/collage/shell/registry"
+)
+
+// answer is a fetcher that answers every slot with one result.
+type answer compose.Result
+
+func (a answer) Fetch(context.Context, *layout.Slot, *compose.Request) compose.Result {
+	r := compose.Result(a)
+	r.Header = r.Header.Clone()
+	return r
+}
+
+// bundleEngine renders "<p>" + data + "</p>" prefixed by the source it was
+// loaded from, or fails with err; it counts its renders.
+type bundleEngine struct {
+	src     string
+	renders *atomic.Int32
+	err     error
+}
+
+func (e bundleEngine) Render(_ context.Context, data []byte) ([]byte, error) {
+	e.renders.Add(1)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return []byte(e.src + "<p>" + string(data) + "</p>"), nil
+}
+
+func componentsFixture(t *testing.T, renderErr error) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer) {
+	t.Helper()
+	blobs := registry.NewMemBlobs()
+	put := func(s string) string {
+		key, err := blobs.Put(context.Background(), strings.NewReader(s), build.Integrity([]byte(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	rel := func(label, server string) *registry.Release {
+		r := &registry.Release{Frontend: "shop", Label: label, Manifest: &build.Manifest{Name: "shop", Version: label, Entry: "e.js"}, Blobs: map[string]string{}}
+		if server != "" {
+			r.Manifest.Server = "server.js"
+			r.Blobs["server.js"] = put(server)
+		}
+		return r
+	}
+	reg := registry.New(&registry.Snapshot{
+		Versions: map[string]string{"shop": "v1"},
+		Served:   map[string]map[string]*registry.Release{"shop": {"v1": rel("v1", "one:"), "v2": rel("v2", "two:"), "v3": rel("v3", "")}},
+	})
+	renders := new(atomic.Int32)
+	var logs bytes.Buffer
+	wrap := func(next compose.Fetcher) compose.Fetcher {
+		return shell.NewComponents(next, shell.ComponentOptions{Registry: reg, Blobs: blobs,
+			Log: slog.New(slog.NewTextHandler(&logs, nil)),
+			Engine: func(frontend string, source, _ []byte) (component.Renderer, error) {
+				return bundleEngine{src: string(source), renders: renders, err: renderErr}, nil
+			}})
+	}
+	return renders, wrap, &logs
+}
+
+func dataAnswer(body string, header ...string) answer {
+	h := http.Header{"Content-Type": {component.MediaType}}
+	for i := 0; i < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return answer{Status: 200, Header: h, Body: []byte(body), Outcome: compose.OK}
+}
+
+func TestComponentsRenderWithThePagesVersion(t *testing.T) {
+	t.Parallel()
+	renders, wrap, _ := componentsFixture(t, nil)
+	slot := &layout.Slot{Frontend: "shop"}
+	for _, tt := range []struct{ version, want string }{
+		{"", `<script type="application/json" data-collage-data>{"n":1}</script>one:<p>{"n":1}</p>`},
+		{"v2", `<script type="application/json" data-collage-data>{"n":1}</script>two:<p>{"n":1}</p>`},
+	} {
+		res := wrap(dataAnswer(`{"n":1}`)).Fetch(context.Background(), slot, &compose.Request{Versions: map[string]string{"shop": tt.version}})
+		if res.Err != nil || string(res.Body) != tt.want || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("version %q: %q %v %v", tt.version, res.Body, res.Err, res.Header)
+		}
+	}
+	if renders.Load() != 2 {
+		t.Errorf("%d renders, want 2", renders.Load())
+	}
+}
+
+func TestComponentsCacheSharedDataOnly(t *testing.T) {
+	t.Parallel()
+	renders, wrap, _ := componentsFixture(t, nil)
+	slot := &layout.Slot{Frontend: "shop"}
+	req := &compose.Request{}
+	shared, perUser := wrap(dataAnswer(`{"n":1}`)), wrap(dataAnswer(`{"n":2}`, bff.HeaderPerUser, "1"))
+	for range 3 {
+		shared.Fetch(context.Background(), slot, req)
+		perUser.Fetch(context.Background(), slot, req)
+	}
+	if got := renders.Load(); got != 4 {
+		t.Errorf("%d renders, want 4: one of the shared data, three of the per-user", got)
+	}
+}
+
+func TestComponentsLeaveOtherAnswers(t *testing.T) {
+	t.Parallel()
+	renders, wrap, _ := componentsFixture(t, nil)
+	html := answer{Status: 200, Header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, Body: []byte("<p>hi</p>"), Outcome: compose.OK}
+	res := wrap(html).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{})
+	if string(res.Body) != "<p>hi</p>" || renders.Load() != 0 {
+		t.Errorf("an HTML answer became %q after %d renders", res.Body, renders.Load())
+	}
+}
+
+func TestComponentsFailTheSlot(t *testing.T) {
+	t.Parallel()
+	thrown := &component.Error{Frontend: "shop", Message: "TypeError: x", Stack: "    at View (frontends/shop/src/View.tsx:3:9)"}
+	_, wrap, logs := componentsFixture(t, thrown)
+	res := wrap(dataAnswer(`{}`)).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{})
+	if !errors.Is(res.Err, thrown) || res.Body != nil {
+		t.Errorf("result %+v, want the component's error and no body", res)
+	}
+	if !strings.Contains(logs.String(), shell.ComponentFailed) || !strings.Contains(logs.String(), "View.tsx:3:9") {
+		t.Errorf("log %q has no line with the stack", logs.String())
+	}
+
+	_, wrap, _ = componentsFixture(t, nil)
+	res = wrap(dataAnswer(`{}`)).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{Versions: map[string]string{"shop": "v3"}})
+	if !errors.Is(res.Err, component.ErrNoServerBundle) {
+		t.Errorf("a version without a server bundle: %v", res.Err)
+	}
+}
