@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/adapters/esbuild"
 	"github.com/collage-dev/collage/adapters/quickjs"
@@ -167,3 +170,41 @@ const out = cases.map(({ bundle, data }) => {
 });
 process.stdout.write(JSON.stringify(out));
 `
+
+// TestFailures renders a component that throws, and one that loops, built
+// from testdata/frontends/broken.
+func TestFailures(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "preact-render-to-string")); err != nil {
+		t.Skip("no node_modules/preact-render-to-string: run npm install at the repository root")
+	}
+	out := t.TempDir()
+	res := build.Build(build.Options{Root: root, Frontends: "tests/components/testdata/frontends", Out: out, Minify: true}, esbuild.Bundler{})
+	if len(res.Errors) > 0 {
+		t.Fatalf("build: %v", res.Errors)
+	}
+	src, smap := serverBundle(t, out, res, "broken")
+	p, err := quickjs.New(quickjs.Config{Frontend: "broken", Source: src, SourceMap: smap, VMs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	_, err = p.Render(context.Background(), []byte(`{"boom":true}`))
+	var e *component.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "the shelf fell over") {
+		t.Fatalf("err = %v, want the component's error", err)
+	}
+	if !strings.Contains(e.Stack, "tests/components/testdata/frontends/broken/src/index.tsx:4:") {
+		t.Errorf("the stack does not name the line that threw:\n%s", e.Stack)
+	}
+	t.Logf("%s\n%s", e.Message, e.Stack)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := p.Render(ctx, []byte(`{"spin":true}`)); !errors.As(err, &e) || !e.Interrupted {
+		t.Fatalf("err = %v, want an interrupt at the deadline", err)
+	}
+	if html, err := p.Render(context.Background(), []byte(`{}`)); err != nil || string(html) != `<p class="broken">fine</p>` {
+		t.Errorf("after the interrupt: %q, %v", html, err)
+	}
+}
