@@ -155,12 +155,41 @@ func (c *components) engine(ctx context.Context, name string, rel *registry.Rele
 		c.mu.Lock()
 		c.engines[key] = e
 		c.mu.Unlock()
+		c.sweep()
 		return e, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*engine), nil
+}
+
+// sweep closes the engines of the versions the registry no longer serves,
+// when a new one loads: publishes and promotes do not pile up engines.
+func (c *components) sweep() {
+	snap := c.o.Registry.Current()
+	served := map[string]bool{}
+	for name, versions := range snap.Served {
+		for _, rel := range versions {
+			if rel.Manifest != nil {
+				served[name+"@"+rel.Manifest.Version] = true
+			}
+		}
+	}
+	c.mu.Lock()
+	var gone []*engine
+	for key, e := range c.engines {
+		if !served[key] {
+			gone = append(gone, e)
+			delete(c.engines, key)
+		}
+	}
+	c.mu.Unlock()
+	for _, e := range gone {
+		if cl, ok := e.raw.(io.Closer); ok {
+			go cl.Close() // after the renders running on it
+		}
+	}
 }
 
 var errNoFile = errors.New("no such file in the release")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
@@ -34,6 +35,13 @@ type bundleEngine struct {
 	src     string
 	renders *atomic.Int32
 	err     error
+	closed  chan string
+}
+
+// Close records that the engine was closed.
+func (e bundleEngine) Close() error {
+	e.closed <- e.src
+	return nil
 }
 
 func (e bundleEngine) Render(_ context.Context, data []byte) ([]byte, error) {
@@ -45,6 +53,13 @@ func (e bundleEngine) Render(_ context.Context, data []byte) ([]byte, error) {
 }
 
 func componentsFixture(t *testing.T, renderErr error) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer) {
+	renders, wrap, logs, _, _ := componentsFixtureAll(t, renderErr)
+	return renders, wrap, logs
+}
+
+// componentsFixtureAll also returns the registry and where the engines
+// say they were closed.
+func componentsFixtureAll(t *testing.T, renderErr error) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer, *registry.Registry, chan string) {
 	t.Helper()
 	blobs := registry.NewMemBlobs()
 	put := func(s string) string {
@@ -67,15 +82,16 @@ func componentsFixture(t *testing.T, renderErr error) (*atomic.Int32, func(compo
 		Served:   map[string]map[string]*registry.Release{"shop": {"v1": rel("v1", "one:"), "v2": rel("v2", "two:"), "v3": rel("v3", "")}},
 	})
 	renders := new(atomic.Int32)
+	closed := make(chan string, 8)
 	var logs bytes.Buffer
 	wrap := func(next compose.Fetcher) compose.Fetcher {
 		return shell.NewComponents(next, shell.ComponentOptions{Registry: reg, Blobs: blobs,
 			Log: slog.New(slog.NewTextHandler(&logs, nil)),
 			Engine: func(frontend string, source, _ []byte) (component.Renderer, error) {
-				return bundleEngine{src: string(source), renders: renders, err: renderErr}, nil
+				return bundleEngine{src: string(source), renders: renders, err: renderErr, closed: closed}, nil
 			}})
 	}
-	return renders, wrap, &logs
+	return renders, wrap, &logs, reg, closed
 }
 
 func dataAnswer(body string, header ...string) answer {
@@ -145,5 +161,28 @@ func TestComponentsFailTheSlot(t *testing.T) {
 	res = wrap(dataAnswer(`{}`)).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{Versions: map[string]string{"shop": "v3"}})
 	if !errors.Is(res.Err, component.ErrNoServerBundle) {
 		t.Errorf("a version without a server bundle: %v", res.Err)
+	}
+}
+
+func TestComponentsCloseTheEnginesOfVersionsGone(t *testing.T) {
+	t.Parallel()
+	_, wrap, _, reg, closed := componentsFixtureAll(t, nil)
+	f := wrap(dataAnswer(`{}`))
+	slot := &layout.Slot{Frontend: "shop"}
+	f.Fetch(context.Background(), slot, &compose.Request{Versions: map[string]string{"shop": "v1"}})
+	// v1 is rolled out: the next version to load closes its engine.
+	snap := reg.Current()
+	reg.Set(&registry.Snapshot{Versions: map[string]string{"shop": "v2"},
+		Served: map[string]map[string]*registry.Release{"shop": {"v2": snap.Served["shop"]["v2"]}}})
+	if res := f.Fetch(context.Background(), slot, &compose.Request{Versions: map[string]string{"shop": "v2"}}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	select {
+	case src := <-closed:
+		if src != "one:" {
+			t.Errorf("closed the engine of %q, want v1's", src)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("v1's engine was not closed")
 	}
 }
