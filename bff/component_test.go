@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -135,4 +136,20 @@ func fragmentVia(t *testing.T, b *bff.BFF, via string) (int, http.Header, string
 	}
 	w := serve(t, b, httptest.NewRequest("GET", bff.FragmentPath, nil))
 	return w.Code, w.Header(), w.Body.String()
+}
+
+func TestFragmentAnswersItsDataForTheDriftCheck(t *testing.T) {
+	t.Parallel()
+	b := bff.New("shop")
+	bff.Fragment(b, template.Must(template.New("t").Parse(`<p>{{.Name}}</p>`)), func(context.Context, *bff.FragmentRequest) (card, error) {
+		return card{Name: "Mug"}, nil
+	})
+	ans, _ := b.RenderFragment(context.Background(), &bff.FragmentCall{Path: "/", Header: http.Header{bff.HeaderDrift: {"1"}}})
+	if string(ans.Body) != `<script type="application/json" data-collage-data>{"name":"Mug"}</script><p>Mug</p>` || ans.Header.Get(bff.HeaderDrift) != "1" {
+		t.Errorf("with %s: %q %v", bff.HeaderDrift, ans.Body, ans.Header)
+	}
+	ans, _ = b.RenderFragment(context.Background(), &bff.FragmentCall{Path: "/"})
+	if string(ans.Body) != `<p>Mug</p>` || ans.Header.Get(bff.HeaderDrift) != "" {
+		t.Errorf("without: %q %v", ans.Body, ans.Header)
+	}
 }

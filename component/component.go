@@ -76,6 +76,19 @@ func Fragment(dst *bytes.Buffer, html, data []byte) error {
 	return nil
 }
 
+// Split returns the data and the HTML of a slot that Fragment wrote, and
+// false for a body that does not start with the data. The data is as
+// Fragment wrote it, HTML's special characters escaped, which JSON reads
+// as the same value.
+func Split(body []byte) (html, data []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(body, []byte(dataOpen))
+	if !ok {
+		return nil, nil, false
+	}
+	data, html, ok = bytes.Cut(rest, []byte(dataClose))
+	return html, data, ok
+}
+
 // compact writes data without insignificant space and with HTML's special
 // characters escaped, or fails on data that is not one JSON value.
 func compact(dst *bytes.Buffer, data []byte) error {

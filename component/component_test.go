@@ -47,3 +47,18 @@ func TestErrorNamesFrontend(t *testing.T) {
 		t.Errorf("Error() = %q", e.Error())
 	}
 }
+
+func TestSplit(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := Fragment(&b, []byte("<p>x</p>"), []byte(`{"s":"</script>"}`)); err != nil {
+		t.Fatal(err)
+	}
+	html, data, ok := Split(b.Bytes())
+	if !ok || string(html) != "<p>x</p>" || string(data) != `{"s":"\u003c/script\u003e"}` {
+		t.Errorf("Split = %q, %q, %v", html, data, ok)
+	}
+	if _, _, ok := Split([]byte("<p>x</p>")); ok {
+		t.Error("a body without data split")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -36,6 +37,16 @@ type ComponentOptions struct {
 	// Log receives a line for each component that fails to render, with
 	// its stack. Optional. Default: slog.Default().
 	Log *slog.Logger
+	// Drift, when set, checks the fragments that a Go template renders
+	// against the frontend's component, for the frontends whose release
+	// has a server bundle: their fragment requests carry bff.HeaderDrift,
+	// the template's data is rendered with View, and Drift is told of the
+	// differences (none when they agree) or of why the component did not
+	// render. The check runs beside the page, which shows the template's
+	// HTML and does not wait for it. It costs a render per such slot:
+	// collage dev sets it, a production shell does not.
+	// Optional. Default: nil, no check.
+	Drift func(ctx context.Context, slot *layout.Slot, req *compose.Request, diffs []component.Difference, err error)
 }
 
 // ComponentFailed is the message of the log line of a component that
@@ -77,11 +88,6 @@ type engine struct {
 }
 
 func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
-	res := c.next.Fetch(ctx, slot, req)
-	if res.Err != nil || res.Header.Get("Content-Type") != component.MediaType {
-		return res
-	}
-	start := time.Now()
 	name := slot.Frontend
 	snap := c.o.Registry.Current()
 	label := req.Versions[name]
@@ -89,6 +95,24 @@ func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 		label = snap.Versions[name]
 	}
 	rel := snap.Release(name, label)
+	drift := c.o.Drift != nil && rel != nil && rel.Manifest != nil && rel.Manifest.Server != ""
+	if drift {
+		r := *req
+		r.Header = req.Header.Clone()
+		if r.Header == nil {
+			r.Header = http.Header{}
+		}
+		r.Header.Set(bff.HeaderDrift, "1")
+		req = &r
+	}
+	res := c.next.Fetch(ctx, slot, req)
+	if drift && res.Err == nil && res.Header.Get(bff.HeaderDrift) != "" {
+		return c.drift(ctx, slot, req, rel, res)
+	}
+	if res.Err != nil || res.Header.Get("Content-Type") != component.MediaType {
+		return res
+	}
+	start := time.Now()
 	fail := func(err error) compose.Result {
 		res.Keep()
 		args := []any{"frontend", name, "version", label, "slot", slot.Name, "path", req.Path, "err", err}
@@ -124,6 +148,43 @@ func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 	return compose.Result{Status: res.Status, Header: header, Body: buf.Bytes(), Outcome: res.Outcome,
 		Took: res.Took + time.Since(start)}
 }
+
+// drift answers the template's HTML alone, and checks it against the
+// component rendered with the data the template's answer carries. The
+// check runs beside the page, with a timeout of its own: the page shows
+// the template's HTML either way, and must not wait for an engine that
+// loads.
+func (c *components) drift(ctx context.Context, slot *layout.Slot, req *compose.Request, rel *registry.Release, res compose.Result) compose.Result {
+	html, data, ok := component.Split(res.Body)
+	if !ok {
+		return res
+	}
+	html, data = bytes.Clone(html), bytes.Clone(data) // before the body is handed back
+	if res.Release != nil {
+		res.Release()
+		res.Release = nil
+	}
+	res.Body = html
+	res.Header = res.Header.Clone()
+	res.Header.Del(bff.HeaderDrift)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), driftTimeout)
+		defer cancel()
+		var diffs []component.Difference
+		eng, err := c.engine(ctx, slot.Frontend, rel)
+		if err == nil {
+			var view []byte
+			if view, err = eng.raw.Render(ctx, data); err == nil {
+				diffs = component.Drift(html, view)
+			}
+		}
+		c.o.Drift(ctx, slot, req, diffs, err)
+	}()
+	return res
+}
+
+// driftTimeout bounds a drift check, the load of the engine included.
+const driftTimeout = 10 * time.Second
 
 // engine returns the renderer of rel's server bundle, loading it once.
 func (c *components) engine(ctx context.Context, name string, rel *registry.Release) (*engine, error) {

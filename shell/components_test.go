@@ -53,13 +53,13 @@ func (e bundleEngine) Render(_ context.Context, data []byte) ([]byte, error) {
 }
 
 func componentsFixture(t *testing.T, renderErr error) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer) {
-	renders, wrap, logs, _, _ := componentsFixtureAll(t, renderErr)
+	renders, wrap, logs, _, _ := componentsFixtureAll(t, renderErr, nil)
 	return renders, wrap, logs
 }
 
 // componentsFixtureAll also returns the registry and where the engines
 // say they were closed.
-func componentsFixtureAll(t *testing.T, renderErr error) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer, *registry.Registry, chan string) {
+func componentsFixtureAll(t *testing.T, renderErr error, drift func(context.Context, *layout.Slot, *compose.Request, []component.Difference, error)) (*atomic.Int32, func(compose.Fetcher) compose.Fetcher, *bytes.Buffer, *registry.Registry, chan string) {
 	t.Helper()
 	blobs := registry.NewMemBlobs()
 	put := func(s string) string {
@@ -86,7 +86,7 @@ func componentsFixtureAll(t *testing.T, renderErr error) (*atomic.Int32, func(co
 	var logs bytes.Buffer
 	wrap := func(next compose.Fetcher) compose.Fetcher {
 		return shell.NewComponents(next, shell.ComponentOptions{Registry: reg, Blobs: blobs,
-			Log: slog.New(slog.NewTextHandler(&logs, nil)),
+			Log: slog.New(slog.NewTextHandler(&logs, nil)), Drift: drift,
 			Engine: func(frontend string, source, _ []byte) (component.Renderer, error) {
 				return bundleEngine{src: string(source), renders: renders, err: renderErr, closed: closed}, nil
 			}})
@@ -166,7 +166,7 @@ func TestComponentsFailTheSlot(t *testing.T) {
 
 func TestComponentsCloseTheEnginesOfVersionsGone(t *testing.T) {
 	t.Parallel()
-	_, wrap, _, reg, closed := componentsFixtureAll(t, nil)
+	_, wrap, _, reg, closed := componentsFixtureAll(t, nil, nil)
 	f := wrap(dataAnswer(`{}`))
 	slot := &layout.Slot{Frontend: "shop"}
 	f.Fetch(context.Background(), slot, &compose.Request{Versions: map[string]string{"shop": "v1"}})
@@ -185,4 +185,71 @@ func TestComponentsCloseTheEnginesOfVersionsGone(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("v1's engine was not closed")
 	}
+}
+
+func TestComponentsDriftCheck(t *testing.T) {
+	t.Parallel()
+	// The template answers its HTML with its data when asked, as
+	// bff.Fragment does.
+	tmpl := func(html string) compose.Fetcher {
+		return fetchFunc(func(_ context.Context, _ *layout.Slot, req *compose.Request) compose.Result {
+			h := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+			body := []byte(html)
+			if req.Header.Get(bff.HeaderDrift) != "" {
+				var b bytes.Buffer
+				component.Fragment(&b, body, []byte(`{"n":1}`))
+				body = b.Bytes()
+				h.Set(bff.HeaderDrift, "1")
+			}
+			return compose.Result{Status: 200, Header: h, Body: body, Outcome: compose.OK}
+		})
+	}
+	type told struct {
+		diffs []component.Difference
+		err   error
+	}
+	for _, tt := range []struct {
+		name, html string
+		version    string
+		want       int // differences; -1: not checked
+	}{
+		{"agrees", `one:<p>{"n":1}</p>`, "v1", 0},
+		{"differs", `one:<p>{"n":2}</p>`, "v1", 1},
+		{"no server bundle", `<p>x</p>`, "v3", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checked := make(chan told, 1)
+			_, wrap, _, _, _ := componentsFixtureAll(t, nil, func(_ context.Context, _ *layout.Slot, _ *compose.Request, d []component.Difference, err error) {
+				checked <- told{d, err}
+			})
+			res := wrap(tmpl(tt.html)).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{Versions: map[string]string{"shop": tt.version}})
+			if res.Err != nil || string(res.Body) != tt.html || res.Header.Get(bff.HeaderDrift) != "" {
+				t.Errorf("the page gets %q (%v, %v), want the template's HTML alone", res.Body, res.Err, res.Header)
+			}
+			if tt.want < 0 {
+				select {
+				case got := <-checked:
+					t.Errorf("checked: %+v", got)
+				case <-time.After(50 * time.Millisecond):
+				}
+				return
+			}
+			select {
+			case got := <-checked:
+				if got.err != nil || len(got.diffs) != tt.want {
+					t.Errorf("told %+v, want %d differences", got, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("no check")
+			}
+		})
+	}
+}
+
+// fetchFunc is a compose.Fetcher.
+type fetchFunc func(context.Context, *layout.Slot, *compose.Request) compose.Result
+
+func (f fetchFunc) Fetch(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+	return f(ctx, s, r)
 }
