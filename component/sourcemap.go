@@ -139,3 +139,19 @@ func (m *SourceMap) Stack(stack string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Origin returns the first position of stack in the frontend's own code:
+// the first frame whose file is not in node_modules nor a virtual module
+// of the build. Empty when there is none.
+func Origin(stack string) (file string, line, col int) {
+	for _, l := range strings.Split(stack, "\n") {
+		m := frameRE.FindStringSubmatch(l)
+		if m == nil || strings.Contains(m[1], "node_modules/") || strings.Contains(m[1], ":") || strings.HasPrefix(m[1], "<") {
+			continue
+		}
+		line, _ = strconv.Atoi(m[2])
+		col, _ = strconv.Atoi(m[3])
+		return m[1], line, col
+	}
+	return "", 0, 0
+}

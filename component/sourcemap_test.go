@@ -62,3 +62,16 @@ func TestParseSourceMapErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestOrigin(t *testing.T) {
+	t.Parallel()
+	stack := "    at j (node_modules/preact-render-to-string/src/index.js:453:23)\n" +
+		"    at Ge (frontends/shop/src/View.tsx:4:23)\n" +
+		"    at <anonymous> (collage-server:collage-server:shop:4:46)\n"
+	if f, l, c := Origin(stack); f != "frontends/shop/src/View.tsx" || l != 4 || c != 23 {
+		t.Errorf("Origin = %s:%d:%d", f, l, c)
+	}
+	if f, _, _ := Origin("    at x (<eval>:1:2)\n    at native"); f != "" {
+		t.Errorf("Origin of a stack outside the frontend = %q", f)
+	}
+}
