@@ -63,17 +63,18 @@ const ComponentFailed = "component failed to render"
 // without a server bundle, fails the slot, which shows its fallback.
 // Renders of shared data go through the cache; those of per-user data
 // (bff.HeaderPerUser) do not.
-func NewComponents(next compose.Fetcher, o ComponentOptions) compose.Fetcher {
+func NewComponents(next compose.Fetcher, o ComponentOptions) *Components {
 	if o.Cache == nil {
 		o.Cache = component.NewCache(0)
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &components{next: next, o: o, engines: map[string]*engine{}}
+	return &Components{next: next, o: o, engines: map[string]*engine{}}
 }
 
-type components struct {
+// Components is the fetcher of NewComponents.
+type Components struct {
 	next compose.Fetcher
 	o    ComponentOptions
 
@@ -87,7 +88,7 @@ type engine struct {
 	raw, cached component.Renderer
 }
 
-func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
+func (c *Components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
 	name := slot.Frontend
 	snap := c.o.Registry.Current()
 	label := req.Versions[name]
@@ -107,7 +108,7 @@ func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 	}
 	res := c.next.Fetch(ctx, slot, req)
 	if drift && res.Err == nil && res.Header.Get(bff.HeaderDrift) != "" {
-		return c.drift(ctx, slot, req, rel, res)
+		return c.drift(ctx, snap, slot, req, rel, res)
 	}
 	if res.Err != nil || res.Header.Get("Content-Type") != component.MediaType {
 		return res
@@ -126,7 +127,7 @@ func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 	if rel == nil || rel.Manifest == nil || rel.Manifest.Server == "" {
 		return fail(component.ErrNoServerBundle)
 	}
-	eng, err := c.engine(ctx, name, rel)
+	eng, err := c.engine(ctx, snap, name, rel)
 	if err != nil {
 		return fail(err)
 	}
@@ -154,7 +155,7 @@ func (c *components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 // check runs beside the page, with a timeout of its own: the page shows
 // the template's HTML either way, and must not wait for an engine that
 // loads.
-func (c *components) drift(ctx context.Context, slot *layout.Slot, req *compose.Request, rel *registry.Release, res compose.Result) compose.Result {
+func (c *Components) drift(ctx context.Context, snap *registry.Snapshot, slot *layout.Slot, req *compose.Request, rel *registry.Release, res compose.Result) compose.Result {
 	html, data, ok := component.Split(res.Body)
 	if !ok {
 		return res
@@ -171,7 +172,7 @@ func (c *components) drift(ctx context.Context, slot *layout.Slot, req *compose.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), driftTimeout)
 		defer cancel()
 		var diffs []component.Difference
-		eng, err := c.engine(ctx, slot.Frontend, rel)
+		eng, err := c.engine(ctx, snap, slot.Frontend, rel)
 		if err == nil {
 			var view []byte
 			if view, err = eng.raw.Render(ctx, data); err == nil {
@@ -186,8 +187,25 @@ func (c *components) drift(ctx context.Context, slot *layout.Slot, req *compose.
 // driftTimeout bounds a drift check, the load of the engine included.
 const driftTimeout = 10 * time.Second
 
+// Warm loads the server bundles of the versions snap makes active, so
+// that the first page of a version does not wait for its engine; a bundle
+// that does not load is logged, and its pages try again. Pass it to
+// Releases.OnInstall.
+func (c *Components) Warm(snap *registry.Snapshot) {
+	for name, label := range snap.Versions {
+		rel := snap.Release(name, label)
+		if rel == nil || rel.Manifest == nil || rel.Manifest.Server == "" {
+			continue
+		}
+		if _, err := c.engine(context.Background(), snap, name, rel); err != nil {
+			c.o.Log.Error("component: the server bundle does not load", "frontend", name, "version", label, "err", err)
+		}
+	}
+}
+
 // engine returns the renderer of rel's server bundle, loading it once.
-func (c *components) engine(ctx context.Context, name string, rel *registry.Release) (*engine, error) {
+// It then closes the engines of the versions snap no longer serves.
+func (c *Components) engine(ctx context.Context, snap *registry.Snapshot, name string, rel *registry.Release) (*engine, error) {
 	key := name + "@" + rel.Manifest.Version
 	c.mu.Lock()
 	e := c.engines[key]
@@ -216,7 +234,7 @@ func (c *components) engine(ctx context.Context, name string, rel *registry.Rele
 		c.mu.Lock()
 		c.engines[key] = e
 		c.mu.Unlock()
-		c.sweep()
+		c.sweep(snap)
 		return e, nil
 	})
 	if err != nil {
@@ -227,8 +245,7 @@ func (c *components) engine(ctx context.Context, name string, rel *registry.Rele
 
 // sweep closes the engines of the versions the registry no longer serves,
 // when a new one loads: publishes and promotes do not pile up engines.
-func (c *components) sweep() {
-	snap := c.o.Registry.Current()
+func (c *Components) sweep(snap *registry.Snapshot) {
 	served := map[string]bool{}
 	for name, versions := range snap.Served {
 		for _, rel := range versions {
@@ -255,7 +272,7 @@ func (c *components) sweep() {
 
 var errNoFile = errors.New("no such file in the release")
 
-func (c *components) blob(ctx context.Context, rel *registry.Release, file string) ([]byte, error) {
+func (c *Components) blob(ctx context.Context, rel *registry.Release, file string) ([]byte, error) {
 	key, ok := rel.Blobs[file]
 	if !ok {
 		return nil, fmt.Errorf("%s %s: %s: %w", rel.Frontend, rel.Label, file, errNoFile)
@@ -267,3 +284,5 @@ func (c *components) blob(ctx context.Context, rel *registry.Release, file strin
 	defer rc.Close()
 	return io.ReadAll(rc)
 }
+
+var _ compose.Fetcher = (*Components)(nil)

@@ -253,3 +253,45 @@ type fetchFunc func(context.Context, *layout.Slot, *compose.Request) compose.Res
 func (f fetchFunc) Fetch(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
 	return f(ctx, s, r)
 }
+
+func TestComponentsWarmOnInstall(t *testing.T) {
+	t.Parallel()
+	blobs := registry.NewMemBlobs()
+	src := "one:"
+	key, err := blobs.Put(context.Background(), strings.NewReader(src), build.Integrity([]byte(src)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &registry.Snapshot{Versions: map[string]string{"shop": "v1"}, Served: map[string]map[string]*registry.Release{"shop": {"v1": {
+		Frontend: "shop", Label: "v1", Manifest: &build.Manifest{Name: "shop", Version: "v1", Server: "server.js"},
+		Blobs: map[string]string{"server.js": key}}}}}
+	reg := registry.New(&registry.Snapshot{})
+	loads := make(chan string, 4)
+	c := shell.NewComponents(dataAnswer(`{}`), shell.ComponentOptions{Registry: reg, Blobs: blobs, Log: slog.New(slog.DiscardHandler),
+		Engine: func(frontend string, source, _ []byte) (component.Renderer, error) {
+			loads <- frontend + " " + string(source)
+			return bundleEngine{src: string(source), renders: new(atomic.Int32)}, nil
+		}})
+	releases := shell.NewReleases(map[string]shell.Frontend{"shop": {}}, nil)
+	releases.OnInstall(c.Warm)
+	if err := releases.Install(snap); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-loads:
+		if got != "shop one:" {
+			t.Errorf("loaded %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Install did not warm the active version's engine")
+	}
+	reg.Set(snap)
+	if res := c.Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	select {
+	case got := <-loads:
+		t.Errorf("the page loaded the engine again: %q", got)
+	default:
+	}
+}
