@@ -122,7 +122,11 @@ func (c *Components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 			args = append(args, "stack", e.Stack)
 		}
 		c.o.Log.ErrorContext(ctx, ComponentFailed, args...)
-		return compose.Result{Status: res.Status, Err: err, Took: res.Took}
+		outcome := compose.Failed
+		if errors.Is(err, context.DeadlineExceeded) {
+			outcome = compose.Timeout
+		}
+		return compose.Result{Status: res.Status, Err: err, Outcome: outcome, Took: res.Took}
 	}
 	if rel == nil || rel.Manifest == nil || rel.Manifest.Server == "" {
 		return fail(component.ErrNoServerBundle)

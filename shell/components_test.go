@@ -150,8 +150,8 @@ func TestComponentsFailTheSlot(t *testing.T) {
 	thrown := &component.Error{Frontend: "shop", Message: "TypeError: x", Stack: "    at View (frontends/shop/src/View.tsx:3:9)"}
 	_, wrap, logs := componentsFixture(t, thrown)
 	res := wrap(dataAnswer(`{}`)).Fetch(context.Background(), &layout.Slot{Frontend: "shop"}, &compose.Request{})
-	if !errors.Is(res.Err, thrown) || res.Body != nil {
-		t.Errorf("result %+v, want the component's error and no body", res)
+	if !errors.Is(res.Err, thrown) || res.Body != nil || res.Outcome != compose.Failed {
+		t.Errorf("result %+v, want the component's error, a failure and no body", res)
 	}
 	if !strings.Contains(logs.String(), shell.ComponentFailed) || !strings.Contains(logs.String(), "View.tsx:3:9") {
 		t.Errorf("log %q has no line with the stack", logs.String())
