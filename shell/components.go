@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +111,7 @@ func (c *Components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 	if drift && res.Err == nil && res.Header.Get(bff.HeaderDrift) != "" {
 		return c.drift(ctx, snap, slot, req, rel, res)
 	}
-	if res.Err != nil || res.Header.Get("Content-Type") != component.MediaType {
+	if ct, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";"); res.Err != nil || strings.TrimSpace(ct) != component.MediaType {
 		return res
 	}
 	start := time.Now()
