@@ -5,6 +5,10 @@
 # ends them, and the EXIT trap set here calls it (a script that has more
 # to clean sets its own trap, which calls it too).
 
+# COLLAGE_MAIN is the Go package of the collage binary users run: the
+# benchmarks build it from here and measure `collage serve` as it ships.
+COLLAGE_MAIN=./cmd/collage
+
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { say "error: $*" >&2; exit 1; }
 
@@ -106,4 +110,88 @@ medians() {
     declare -g "MED_$key=$m"
     printf '%-9s %10.0f  %s\n' "$key" "$m" "${RUNS[$key]}"
   done
+}
+
+# tree PID: PID and its children (nginx's master and its workers).
+tree() { echo "$1" $(pgrep -P "$1" || true); }
+
+# ticks PID: the CPU time (user + system, in clock ticks of 1/CLK_TCK s)
+# PID and its children have used.
+ticks() {
+  local p n=0
+  for p in $(tree "$1"); do n=$((n + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$n"
+}
+
+# peak_rss PID: the peak resident set (VmHWM, in kB) of PID plus that of
+# each of its children; pages the processes share count once per process.
+peak_rss() {
+  local p n=0
+  for p in $(tree "$1"); do n=$((n + $(awk '/^VmHWM:/ {print $2}' "/proc/$p/status"))); done
+  echo "$n"
+}
+
+# collage_config DIR FRAGMENTS writes DIR/collage.yaml: the benchmark page
+# at /, each of its fragments' BFF an http:// target on the fragment
+# server FRAGMENTS (NAME's fragment is FRAGMENTS/NAME/_fragment).
+collage_config() {
+  local dir=$1 base=$2 name
+  mkdir -p "$dir/layouts"
+  cp bench/internal/frag/layout.html "$dir/layouts/page.html"
+  {
+    echo "layouts: layouts"
+    echo "routes:"
+    echo "  /: page.html"
+    echo "frontends:"
+    for name in header product recs footer; do echo "  $name: { bff: \"$base/$name\" }"; done
+  } >"$dir/collage.yaml"
+}
+
+# nginx_config DIR PORT FRAGMENTS writes DIR/nginx.conf: nginx with
+# server-side includes serving the benchmark page on 127.0.0.1:PORT, each
+# slot an include of http://FRAGMENTS/NAME/_fragment through an upstream
+# of keep-alive connections, its fallback the include's stub when the
+# fragment fails or takes over the slot's 1 s.
+nginx_config() {
+  local dir=$1 port=$2 frags=$3
+  mkdir -p "$dir/html" "$dir/tmp"
+  sed -E 's|<collage-slot frontend="([a-z]+)" timeout="1s">(.*)</collage-slot>|<collage-slot frontend="\1"><!--# block name="\1" -->\2<!--# endblock --><!--# include virtual="/_fragments/\1/_fragment" stub="\1" --></collage-slot>|' \
+    bench/internal/frag/layout.html >"$dir/html/page.html"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $dir/access.log;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  upstream fragments {
+    server $frags;
+    keepalive 1024;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    root $dir/html;
+    location = / {
+      ssi on;
+      default_type text/html;
+      charset utf-8;
+      try_files /page.html =404;
+    }
+    location /_fragments/ {
+      internal;
+      proxy_pass http://fragments/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_connect_timeout 1s;
+      proxy_read_timeout 1s;
+    }
+  }
+}
+EOF
 }

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Composition benchmark: one page of four ~2 KB fragments, served by
-#   (a) collage, fragments over HTTP from bench/fragserver
-#   (a+) the same with fetch collapsing on (shell/cache), as `collage serve` has it
-#   (b) collage, fragments from in-process BFFs (bff package)
+#   (a) collage serve, the binary users run ($COLLAGE_MAIN), fragments over
+#       HTTP from bench/fragserver, --no-collapse --fragment-cache 0
+#   (a+) the same with its defaults: collapsing and the fragment cache on
+#   (n) nginx with server-side includes, the same fragments through an
+#       upstream of keep-alive connections: the bar (a) is held to
+#   (b) collage, fragments from in-process BFFs (bench/inproc)
 #   (c) a naive fiber composer (parallel net/http GETs, page buffered)
 #   (d) fiber serving the same page bytes as a static page
 # each with no fragment delay and with delays of 5/20/10/2 ms, measured in
-# the same run, interleaved: closed loop with wrk, first byte and full page
-# with bench/ttfb at low load, and (a) and (c) under an open-loop load at
-# half of (a)'s peak. Everything listens on 127.0.0.1, every load is bounded
-# in time, and the servers are stopped on exit.
+# the same run, interleaved: closed loop with wrk (requests/s, the
+# composer's CPU per page, its peak RSS), first byte and full page with
+# bench/ttfb at low load, and (a) and (c) under an open-loop load at half
+# of (a)'s peak. Everything listens on 127.0.0.1, every load is bounded in
+# time, and the servers are stopped on exit. wrk and nginx (Debian's
+# nginx-light) are installed with apt-get when missing; nginx runs in the
+# foreground with a config of its own under the results, not as a service.
 #
-# Usage: bench/run.sh        (about 5 minutes with the defaults)
+# Usage: bench/run.sh        (about 6 minutes with the defaults)
 # Settings, from the environment:
 #   BENCH_ROUNDS=3       rounds; the tables show medians
 #   BENCH_DURATION=5     seconds of each wrk run and of each open-loop run
@@ -40,17 +46,24 @@ OPEN_WORKERS=256
 BASE=${BENCH_PORT_BASE:-18100}
 SLOW=5,20,10,2
 
-RUN=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+RUN=$PWD/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 BIN=$RUN/bin
-mkdir -p "$BIN" "$RUN/log" "$RUN/wrk" "$RUN/cpu" "$RUN/ttfb" "$RUN/open"
+mkdir -p "$BIN" "$RUN/log" "$RUN/wrk" "$RUN/cpu" "$RUN/rss" "$RUN/ttfb" "$RUN/open"
 
 LOGS=$RUN/log
 source bench/lib.sh
 need wrk
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx-light (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 say "building into $BIN"
-go build -o "$BIN/" ./bench/collage ./bench/fragserver ./bench/ttfb ./bench/report
-(cd bench/baseline && go build -o "../../$BIN/baseline" .)
+go build -o "$BIN/collage" "$COLLAGE_MAIN"
+go build -o "$BIN/" ./bench/inproc ./bench/fragserver ./bench/ttfb ./bench/report
+(cd bench/baseline && go build -o "$BIN/baseline" .)
 
 declare -A UPSTREAM
 
@@ -59,28 +72,43 @@ start frag-fast $((BASE + 1)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 1)) -
 start frag-slow $((BASE + 2)) "$BIN/fragserver" --addr 127.0.0.1:$((BASE + 2)) --delays $SLOW
 ready frag-fast header/_fragment
 ready frag-slow header/_fragment
-start a-fast $((BASE + 11)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 11))
-start a-slow $((BASE + 12)) "$BIN/collage" --mode http --frags "http://127.0.0.1:$((BASE + 2))" --addr 127.0.0.1:$((BASE + 12))
-start ac-fast $((BASE + 15)) "$BIN/collage" --mode http --collapse --frags "http://127.0.0.1:$((BASE + 1))" --addr 127.0.0.1:$((BASE + 15))
-start ac-slow $((BASE + 16)) "$BIN/collage" --mode http --collapse --frags "http://127.0.0.1:$((BASE + 2))" --addr 127.0.0.1:$((BASE + 16))
-start b-fast $((BASE + 13)) "$BIN/collage" --mode inproc --delays 0,0,0,0 --addr 127.0.0.1:$((BASE + 13))
-start b-slow $((BASE + 14)) "$BIN/collage" --mode inproc --delays $SLOW --addr 127.0.0.1:$((BASE + 14))
+# (a) and (a+): collage serve as users run it, page log lines and metrics
+# on, each with its own config, registry and log.
+serve() { # serve KEY PORT FRAGMENTS FLAG...
+  local key=$1 port=$2 frags=$3 dir=$RUN/$1
+  shift 3
+  collage_config "$dir" "http://$frags"
+  start "$key" "$port" "$BIN/collage" serve --config "$dir/collage.yaml" --dist "$dir/dist" --data "$dir/data" \
+    --addr "127.0.0.1:$port" "$@"
+}
+serve a-fast $((BASE + 11)) 127.0.0.1:$((BASE + 1)) --no-collapse --fragment-cache 0
+serve a-slow $((BASE + 12)) 127.0.0.1:$((BASE + 2)) --no-collapse --fragment-cache 0
+serve ac-fast $((BASE + 15)) 127.0.0.1:$((BASE + 1))
+serve ac-slow $((BASE + 16)) 127.0.0.1:$((BASE + 2))
+for v in fast slow; do
+  port=$((BASE + 17)); frags=127.0.0.1:$((BASE + 1))
+  if [ $v = slow ]; then port=$((BASE + 18)); frags=127.0.0.1:$((BASE + 2)); fi
+  nginx_config "$RUN/n-$v" "$port" "$frags"
+  start n-$v "$port" "$NGINX" -p "$RUN/n-$v" -c "$RUN/n-$v/nginx.conf" -e "$RUN/n-$v/error.log"
+done
+start b-fast $((BASE + 13)) "$BIN/inproc" --delays 0,0,0,0 --addr 127.0.0.1:$((BASE + 13))
+start b-slow $((BASE + 14)) "$BIN/inproc" --delays $SLOW --addr 127.0.0.1:$((BASE + 14))
 start c-fast $((BASE + 21)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 21))
 start c-slow $((BASE + 22)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 22))
-for key in a-fast a-slow ac-fast ac-slow b-fast b-slow c-fast c-slow; do ready "$key"; done
+for key in a-fast a-slow ac-fast ac-slow n-fast n-slow b-fast b-slow c-fast c-slow; do ready "$key"; done
 for v in fast slow; do
-  for s in a ac c; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
+  for s in a ac n c; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
 done
 # (d) serves exactly what collage composes (only the nonce differs per request).
 curl -fs --max-time 5 -o "$RUN/page.html" "${URL[b-fast]}"
 # Every server composes the same bytes; they differ only in how.
-for key in a-fast ac-fast c-fast a-slow ac-slow b-slow c-slow; do
+for key in a-fast ac-fast n-fast c-fast a-slow ac-slow n-slow b-slow c-slow; do
   curl -fs --max-time 5 "${URL[$key]}" | cmp -s - "$RUN/page.html" || die "$key does not serve the page b-fast serves"
 done
 start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
 ready d
 
-KEYS=(a-fast ac-fast b-fast c-fast d a-slow ac-slow b-slow c-slow)
+KEYS=(a-fast ac-fast n-fast b-fast c-fast d a-slow ac-slow n-slow b-slow c-slow)
 cat >"$RUN/meta.env" <<EOF
 DATE=$(date -u +%Y-%m-%dT%H:%MZ)
 COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_CONNS_SLOW=$CONNS_SLOW BENCH_TTFB_N=$TTFB_N bench/run.sh
@@ -95,6 +123,7 @@ OPEN_WORKERS=$OPEN_WORKERS
 CPU=$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 GO=$(go env GOVERSION)
 WRK=$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
+NGINX=$("$NGINX" -v 2>&1 | cut -d' ' -f3)
 COMMIT=$(git describe --always --dirty 2>/dev/null || echo none)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 EOF
@@ -104,8 +133,6 @@ wrk_run() { # wrk_run KEY SECONDS OUTFILE
   case $1 in *-slow) conns=$CONNS_SLOW ;; esac
   timeout $(($2 + 20)) wrk -t"$THREADS" -c"$conns" -d"$2"s --timeout 2s --latency "${URL[$1]}" >"$3"
 }
-# ticks PID: the CPU time (user + system, in clock ticks) PID has used.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # cpu KEY: the ticks of KEY's server and of its fragment server (0 if none).
 cpu() {
   local up=${UPSTREAM[$1]:-}
@@ -129,6 +156,9 @@ for r in $(seq "$ROUNDS"); do
     # ticks of 1/CLK_TCK s: a cost per page that other load on the machine
     # disturbs less than requests/s.
     echo "$((s1 - s0)) $((u1 - u0)) $(getconf CLK_TCK)" >"$RUN/cpu/$key-r$r.txt"
+    # The peak resident set so far, in kB: it only grows, so the last
+    # round's is the peak under load.
+    peak_rss "${PID[$key]}" >"$RUN/rss/$key.txt"
     say "round $r/$ROUNDS $key: $(grep -m1 Requests/sec "$out" | awk '{print $2}') req/s"
   done
 done

@@ -145,7 +145,8 @@ type FragmentAnswer struct {
 	Header http.Header
 	Body   []byte
 
-	buf *bytes.Buffer // where Body was rendered, for Release
+	buf     *bytes.Buffer // where Body was rendered, for Release
+	release func()        // what else Release calls, if not nil
 }
 
 // Release hands the answer's body back to be rendered into again: call it
@@ -155,6 +156,16 @@ func (a FragmentAnswer) Release() {
 	if a.buf != nil {
 		putBuffer(a.buf)
 	}
+	if a.release != nil {
+		a.release()
+	}
+}
+
+// ReleaseWith returns a, whose Release also calls release: an invoker
+// whose answers' bodies live in buffers it reuses gets each back that way.
+func (a FragmentAnswer) ReleaseWith(release func()) FragmentAnswer {
+	a.release = release
+	return a
 }
 
 // RenderFragment answers call as GET /_fragment would, without building an

@@ -345,3 +345,16 @@ func TestRenderFragmentRelease(t *testing.T) {
 		ans.Release()
 	}
 }
+
+func TestFragmentAnswerReleaseWith(t *testing.T) {
+	t.Parallel()
+	released := 0
+	a := bff.FragmentAnswer{Status: 200, Body: []byte("<p>x</p>")}.ReleaseWith(func() { released++ })
+	if a.Status != 200 || string(a.Body) != "<p>x</p>" {
+		t.Errorf("ReleaseWith changed the answer: %+v", a)
+	}
+	a.Release()
+	if released != 1 {
+		t.Errorf("Release called the invoker's release %d times, want 1", released)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/collage-dev/collage/adapters/brotli"
 	"github.com/collage-dev/collage/adapters/esbuild"
@@ -15,7 +16,8 @@ import (
 
 func (m *Main) build(args []string) error {
 	fs := m.flags("build", "Builds every frontend under frontends/ into content-hashed bundles with manifests,\nsource maps, and a brotli and a gzip copy of each file worth compressing.\nOn an error, prints it as file:line:col and leaves the output folder as it was.")
-	root := fs.String("root", ".", "project folder, holding frontends/ and node_modules/")
+	var project projectFlags
+	project.register(fs)
 	out := fs.String("out", "dist", "output folder, replaced whole when the build succeeds")
 	minify := fs.Bool("minify", true, "minify the bundles")
 	lambda := fs.Bool("lambda", true, "also package each BFF (frontends/NAME/bff/cmd/bootstrap) into OUT/lambda/NAME.zip, and the shell itself (when ROOT/collage.yaml exists) into OUT/lambda/shell.zip, with a SAM template OUT/template.yaml")
@@ -23,15 +25,18 @@ func (m *Main) build(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	root, cfgPath := project.paths()
+	start := time.Now()
 	var lb *lambdaBuild
 	if *lambda {
 		var err error
-		if lb, err = packageLambdas(context.Background(), *root, *out, *arch); err != nil {
+		if lb, err = packageLambdas(context.Background(), root, cfgPath, *out, *arch, m.Stdout); err != nil {
 			fmt.Fprintf(m.Stderr, "lambda: %v\nbuild failed; %s left as it was\n", err, *out)
 			return errReported
 		}
 	}
-	res := build.Build(build.Options{Root: *root, Out: *out, Minify: *minify,
+	fmt.Fprintf(m.Stdout, "building the frontends of %s…\n", root)
+	res := build.Build(build.Options{Root: root, Out: *out, Minify: *minify,
 		Compressors: []build.Compressor{brotli.Compressor, build.Gzip}}, esbuild.Bundler{})
 	if len(res.Errors) > 0 {
 		if lb != nil {
@@ -48,7 +53,15 @@ func (m *Main) build(args []string) error {
 		}
 		printLambdaSizes(m.Stdout, lb)
 	}
-	fmt.Fprintf(m.Stdout, "built %d frontend(s) into %s in %s\n", len(res.Index.Frontends), *out, res.Took.Round(1e6))
+	fmt.Fprintf(m.Stdout, "built %d frontend(s) into %s in %s", len(res.Index.Frontends), *out, res.Took.Round(time.Millisecond))
+	if lb != nil {
+		n := len(lb.res.Functions)
+		if lb.shell != nil {
+			n++
+		}
+		fmt.Fprintf(m.Stdout, ", and %d Lambda package(s): %s in all", n, time.Since(start).Round(100*time.Millisecond))
+	}
+	fmt.Fprintln(m.Stdout)
 	return nil
 }
 

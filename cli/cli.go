@@ -29,12 +29,14 @@ import (
 const usage = `collage builds, composes, hosts and ships micro-frontends.
 
 Usage:
-  collage dev     [--config collage.yaml] [--addr 127.0.0.1:3000] [--set frontend.key=value]
-  collage build   [--root .] [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
-  collage serve   [--config collage.yaml] [--data .collage/data] [--redis URL] [--dist dist] [--addr 127.0.0.1:3000]
-  collage lambda-shell [--config collage.yaml] [--dist dist]   (the default inside Lambda)
+  collage new     DIR [--module PATH] [--frontend hello] [--collage CHECKOUT]
+  collage add     NAME
+  collage dev     [--addr 127.0.0.1:3000] [--set frontend.key=value] [--upstream URL --only NAME[,NAME]]
+  collage build   [--out dist] [--minify=true] [--lambda=true] [--lambda-arch arm64|amd64]
+  collage serve   [--data .collage/data] [--redis URL] [--dist dist] [--addr 127.0.0.1:3000]
+  collage lambda-shell [--dist dist]   (the default inside Lambda)
   collage pack    frontends/NAME [--out FILE] [--label L] [--bff TARGET] | --shared
-  collage publish frontends/NAME [--promote] [--expect V] [--label L] [--bff TARGET] [--root .]
+  collage publish frontends/NAME [--promote] [--expect V] [--label L] [--bff TARGET]
   collage versions NAME [--json]
   collage promote NAME VERSION [--expect V] [--canary PERCENT]
   collage rollback NAME [--to VERSION] [--expect V]
@@ -45,6 +47,9 @@ Usage:
   collage token   create --frontend NAME[,NAME] --can publish,promote [--expires 720h] [--name N]
   collage token   list [--json] | revoke ID
   collage version
+
+The commands that read a project (add to publish) take --root DIR (default .)
+or --config FILE (default ROOT/collage.yaml): either names the project.
 
 The commands from publish on call the shell at --shell URL (or COLLAGE_SHELL;
 default http://127.0.0.1:3000) with the token --token (or COLLAGE_TOKEN).
@@ -97,6 +102,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return errReported
 	}
 	switch args[0] {
+	case "new":
+		return m.newProject(ctx, args[1:])
+	case "add":
+		return m.add(args[1:])
 	case "dev":
 		return m.dev(ctx, args[1:])
 	case "build":

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -25,23 +26,60 @@ import (
 	"github.com/collage-dev/collage/shell/registry"
 )
 
+// upstreamEvery is how often dev --upstream looks for new versions there.
+const upstreamEvery = 5 * time.Second
+
 // devOut is where dev builds, relative to the project root.
 var devOut = filepath.Join(".collage", "dev")
 
 func (m *Main) dev(ctx context.Context, args []string) error {
-	fs := m.flags("dev", "Builds every frontend (unminified, with source maps) and serves the app with\n"+
-		"in-process BFFs and the embedded store. Nothing else needs to run. Then it watches the\n"+
-		"project: an edit to a frontend is built again and shown in the open pages at once, without\n"+
-		"a reload; an edit to collage.yaml or a layout reloads them; errors show in the page.")
-	cfgPath := fs.String("config", "collage.yaml", "the config file; its folder is the project root")
+	fs := m.flags("dev", "Builds every frontend (unminified, with source maps) and serves the app with its\n"+
+		"BFFs and the embedded store. Nothing else needs to run. Then it watches the project: an\n"+
+		"edit to a frontend is built again and shown in the open pages at once, without a reload;\n"+
+		"an edit to the Go code restarts the BFFs and reloads the pages, as does an edit to\n"+
+		"collage.yaml or a layout; errors show in the page. With --upstream and --only, the\n"+
+		"frontends not named run as a remote collage shell serves them.")
+	var project projectFlags
+	project.register(fs)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
+	upstreamURL := fs.String("upstream", "", "the URL of a running collage shell whose versions, fragments and BFFs serve every frontend --only does not name")
+	only := fs.String("only", "", "with --upstream, the frontends to build and serve from this project: NAME[,NAME]")
+	cookie := fs.String("upstream-cookie", "", "cookies sent to the upstream shell with every request, such as your session there: name=value[; name=value] (default $"+envUpstreamCookie+")")
+	token := fs.String("upstream-token", "", "a bearer token sent to the upstream shell with every request (default $"+envUpstreamToken+")")
 	o := serveOptions{bffs: m.BFFs}
 	o.flags(fs)
 	o.sourceMaps = true
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, err := m.newDevServer(filepath.Dir(*cfgPath), o.writeTimeout)
+	root, cfgPath := project.paths()
+	if *upstreamURL != "" || *only != "" {
+		cfg, err := yaml.Load(cfgPath)
+		if err != nil {
+			return err
+		}
+		if !flagSet(fs, "upstream-cookie") {
+			*cookie = os.Getenv(envUpstreamCookie)
+		}
+		if !flagSet(fs, "upstream-token") {
+			*token = os.Getenv(envUpstreamToken)
+		}
+		if *upstreamURL == "" {
+			return errors.New("--only needs --upstream URL: the shell that serves the other frontends")
+		}
+		known := map[string]bool{}
+		for name := range cfg.Frontends {
+			known[name] = true
+		}
+		if o.upstream, err = newUpstream(*upstreamURL, *only, *cookie, *token, known); err != nil {
+			return err
+		}
+		if !flagSet(fs, "data") {
+			// The upstream's versions stay out of the project's own registry.
+			o.data = filepath.Join(cfg.Dir, ".collage", "upstream")
+		}
+	}
+	d, err := m.newDevServer(root, o.writeTimeout, o.upstream)
 	if err != nil {
 		return err
 	}
@@ -49,11 +87,11 @@ func (m *Main) dev(ctx context.Context, args []string) error {
 	// The loop stops with the server, even when serving fails.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := d.startGo(ctx, m, *cfgPath, o.sets); err != nil {
+	if err := d.startGo(ctx, m, cfgPath, o.sets); err != nil {
 		return err
 	}
 	o.dev = d
-	return m.listenAndServe(ctx, *cfgPath, d.session.Out(), *addr, o)
+	return m.listenAndServe(ctx, cfgPath, d.session.Out(), *addr, o)
 }
 
 // devServer is collage dev's loop around the shell that serve runs: the
@@ -69,6 +107,26 @@ type devServer struct {
 	// them; goDone is closed once it has stopped.
 	goSide *goSide
 	goDone chan struct{}
+	// upstream, if not nil, serves the frontends not built here.
+	upstream *upstream
+}
+
+// Where dev's --upstream-cookie and --upstream-token come from by default.
+const (
+	envUpstreamCookie = "COLLAGE_UPSTREAM_COOKIE"
+	envUpstreamToken  = "COLLAGE_UPSTREAM_TOKEN"
+)
+
+// onlyBuilder builds the frontends that up does not serve.
+type onlyBuilder struct {
+	dev.Builder
+	up *upstream
+}
+
+func (b onlyBuilder) Discover() ([]build.Frontend, []build.Message) {
+	fs, msgs := b.Builder.Discover()
+	fs = slices.DeleteFunc(fs, func(f build.Frontend) bool { return b.up.remote(f.Name) })
+	return fs, msgs
 }
 
 // newDevServer builds every frontend of the project in root into devOut,
@@ -76,14 +134,18 @@ type devServer struct {
 // shared dependencies that fail to build stop it: a frontend that fails
 // is served without its bundle until it builds. A page's event stream
 // ends before writeTimeout, which would cut it.
-func (m *Main) newDevServer(root string, writeTimeout time.Duration) (*devServer, error) {
-	d := &devServer{root: root, session: build.NewSession(build.Options{Root: root, Out: devOut}, esbuild.Bundler{})}
+func (m *Main) newDevServer(root string, writeTimeout time.Duration, up *upstream) (*devServer, error) {
+	d := &devServer{root: root, upstream: up, session: build.NewSession(build.Options{Root: root, Out: devOut}, esbuild.Bundler{})}
+	var builder dev.Builder = d.session
+	if up != nil {
+		builder = onlyBuilder{Builder: d.session, up: up}
+	}
 	// The versions of an earlier run are in the registry's blobs.
 	if err := os.RemoveAll(d.session.Out()); err != nil {
 		return nil, err
 	}
 	d.hub = dev.NewHub(dev.HubOptions{Current: d.current, MaxStream: writeTimeout * 3 / 4})
-	d.loop = dev.New(dev.Options{Root: root, Builder: d.session, Hub: d.hub, Out: m.Stdout, GoChanged: func() {
+	d.loop = dev.New(dev.Options{Root: root, Builder: builder, Hub: d.hub, Out: m.Stdout, GoChanged: func() {
 		if d.goSide != nil {
 			d.goSide.Changed()
 		}
@@ -174,7 +236,7 @@ func (d *devServer) start(ctx context.Context, m *Main, cfg *yaml.Config, o *ser
 		if err != nil {
 			return nil, err
 		}
-		if err := o.sets.apply(edited); err != nil {
+		if err := o.sets.Apply(edited); err != nil {
 			return nil, err
 		}
 		cur := live.Load()
@@ -219,6 +281,16 @@ func (d *devServer) start(ctx context.Context, m *Main, cfg *yaml.Config, o *ser
 		<-ctx.Done()
 		d.hub.Close() // the pages' streams end, so that the server can stop
 	}()
+	if d.upstream != nil {
+		go d.upstream.watch(ctx, back.store, back.blobs, upstreamEvery, func(ctx context.Context) error {
+			if err := live.Load().replica.Reload(ctx); err != nil {
+				return err
+			}
+			d.hub.Reload() // a page cannot take another import map
+			return nil
+		})
+		fmt.Fprintf(m.Stdout, "collage: %s serves every frontend but %s\n", d.upstream.base, strings.Join(slices.Sorted(maps.Keys(d.upstream.only)), ", "))
+	}
 	fmt.Fprintf(m.Stdout, "collage: watching %s: an edit shows in the open pages at once\n", d.root)
 	return nil
 }

@@ -64,31 +64,56 @@ func copyDemo(t *testing.T) string {
 }
 
 // events follows a page's event stream, sending each event's name and
-// data.
+// data. Like a browser, it connects again when the stream ends, from the
+// last event it saw.
 func events(t *testing.T, base string, q url.Values) <-chan [2]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+shell.DevPrefix+"events?"+q.Encode(), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	connect := func(lastID string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+shell.DevPrefix+"events?"+q.Encode(), nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+			resp.Body.Close()
+			return nil
+		}
+		return resp
 	}
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	first := connect("")
+	if first == nil {
+		t.Fatal("events: the stream does not open")
 	}
 	out := make(chan [2]string, 64)
 	go func() {
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		var name string
-		for sc.Scan() {
-			line := sc.Text()
-			if v, ok := strings.CutPrefix(line, "event: "); ok {
-				name = v
+		resp, lastID := first, ""
+		for {
+			sc := bufio.NewScanner(resp.Body)
+			var name string
+			for sc.Scan() {
+				line := sc.Text()
+				if v, ok := strings.CutPrefix(line, "id: "); ok {
+					lastID = v
+				}
+				if v, ok := strings.CutPrefix(line, "event: "); ok {
+					name = v
+				}
+				if v, ok := strings.CutPrefix(line, "data: "); ok {
+					out <- [2]string{name, v}
+				}
 			}
-			if v, ok := strings.CutPrefix(line, "data: "); ok {
-				out <- [2]string{name, v}
+			resp.Body.Close()
+			for resp = nil; resp == nil; resp = connect(lastID) {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 		}
 	}()

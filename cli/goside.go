@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/cli/bffserve"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/dev"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -38,7 +40,7 @@ import (
 type goSide struct {
 	dir  string   // the project's folder, where go build runs
 	main string   // the main package, relative to dir
-	args []string // the child's flags
+	args []string // the child's flags, after the command's name
 	bins string   // the folder of the binaries built
 	hub  *dev.Hub
 	out  io.Writer // the terminal
@@ -80,7 +82,7 @@ func goSideFor(cfg *yaml.Config, sets settingFlags, hub *dev.Hub, out io.Writer)
 	for _, f := range old {
 		os.Remove(f)
 	}
-	args := []string{"bffs", "--config", cfg.File, "--exit-with-stdin"}
+	args := []string{"--config", cfg.File, "--exit-with-stdin"}
 	for _, s := range sets {
 		args = append(args, "--set", s)
 	}
@@ -137,11 +139,32 @@ func (g *goSide) run(ctx context.Context) {
 // reload, the pages reload then.
 func (g *goSide) restart(ctx context.Context, reload bool) {
 	start := time.Now()
-	fmt.Fprintf(g.out, "collage: building the Go side (%s)…\n", g.main)
 	g.n++
 	bin := filepath.Join(g.bins, fmt.Sprintf("bffs-%d", g.n))
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, g.main)
+	target, args := g.main, append([]string{"bffs"}, g.args...)
+	// A main package of the BFFs alone links several times faster than
+	// the project's whole command; when the project's does not list its
+	// BFFs plainly, or says something wrong, the go build of it says what.
+	if src, err := childMain(filepath.Join(g.dir, g.main)); err == nil && src != nil {
+		gen, err := filepath.Abs(filepath.Join(g.bins, "child", "main.go"))
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(gen), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(gen, src, 0o644)
+		}
+		if err == nil {
+			target, args = gen, g.args
+		}
+	}
+	what := g.main
+	if target != g.main {
+		what = "the BFFs " + g.main + " links"
+	}
+	fmt.Fprintf(g.out, "collage: building the Go side (%s)…\n", what)
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, target)
 	build.Dir = g.dir
+	build.Env = goEnv(os.Environ())
 	output, err := build.CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -152,7 +175,7 @@ func (g *goSide) restart(ctx context.Context, reload bool) {
 		return
 	}
 	built := time.Since(start)
-	c, err := g.start(ctx, bin)
+	c, err := g.start(ctx, bin, args)
 	if err != nil {
 		os.Remove(bin)
 		if ctx.Err() != nil {
@@ -174,12 +197,28 @@ func (g *goSide) restart(ctx context.Context, reload bool) {
 	}
 }
 
+// goEnv is environ for the go command, which builds with this binary's
+// toolchain at least: the project's go.mod may want a newer Go than the
+// one installed, which a GOTOOLCHAIN of local (or none) would refuse.
+func goEnv(environ []string) []string {
+	v := runtime.Version()
+	if !strings.HasPrefix(v, "go1.") {
+		return environ // a development build of Go
+	}
+	for _, kv := range environ {
+		if t, ok := strings.CutPrefix(kv, "GOTOOLCHAIN="); ok && t != "" && t != "local" {
+			return environ
+		}
+	}
+	return append(environ, "GOTOOLCHAIN="+v+"+auto")
+}
+
 // childTimeout bounds how long a child may take to listen.
 const childTimeout = 30 * time.Second
 
 // start runs bin and waits until it listens.
-func (g *goSide) start(ctx context.Context, bin string) (*goChild, error) {
-	cmd := exec.Command(bin, g.args...)
+func (g *goSide) start(ctx context.Context, bin string, args []string) (*goChild, error) {
+	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe() // the child stops when it ends
 	if err != nil {
 		return nil, err
@@ -206,7 +245,7 @@ func (g *goSide) start(ctx context.Context, bin string) (*goChild, error) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), bffsListening); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), bffserve.Listening); ok {
 				select {
 				case url <- u:
 				default:
@@ -221,7 +260,8 @@ func (g *goSide) start(ctx context.Context, bin string) (*goChild, error) {
 		cmd.Wait()
 		stdin.Close()
 		close(c.exited)
-		if g.cur.CompareAndSwap(c, nil) {
+		// On Ctrl-C the terminal interrupts the child too: no news then.
+		if g.cur.CompareAndSwap(c, nil) && ctx.Err() == nil {
 			msg := "the BFFs' process exited"
 			if t := tail.String(); t != "" {
 				msg += ":\n" + t

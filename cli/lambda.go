@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/collage-dev/collage/adapters/awssdk"
 	lambdacodec "github.com/collage-dev/collage/adapters/lambda"
@@ -52,7 +54,7 @@ type shellBuild struct {
 // bundles' build, so that a failure leaves out as it was; install zips the
 // shell with the bundles and moves the result into out once they are
 // built. It returns nil when there is nothing to package.
-func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, error) {
+func packageLambdas(ctx context.Context, root, cfgPath, out, arch string, progress io.Writer) (*lambdaBuild, error) {
 	names := map[string]bool{}
 	frontends, _ := build.Discover(root, "frontends") // the bundles' build reports these errors
 	for _, f := range frontends {
@@ -60,7 +62,6 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 	}
 	settings := map[string]map[string]string{}
 	var cfg *yaml.Config
-	cfgPath := filepath.Join(root, "collage.yaml")
 	if _, err := os.Stat(cfgPath); err == nil {
 		if cfg, err = yaml.Load(cfgPath); err != nil {
 			return nil, err
@@ -102,7 +103,20 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := buildlambda.Package(ctx, buildlambda.Options{Root: root, Out: staged, Arch: arch, BFFs: bffs, Shell: shell})
+	total := len(bffs)
+	if cfg != nil {
+		total++
+	}
+	fmt.Fprintf(progress, "lambda: building %d bootstrap(s) for linux/%s with go build (about 30s on a cold cache)…\n", total, arch)
+	var mu sync.Mutex
+	done := 0
+	tell := func(name string, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		fmt.Fprintf(progress, "lambda:   %s built in %s (%d/%d)\n", name, took.Round(100*time.Millisecond), done, total)
+	}
+	res, err := buildlambda.Package(ctx, buildlambda.Options{Root: root, Out: staged, Arch: arch, BFFs: bffs, Shell: shell, Progress: tell})
 	if err != nil {
 		os.RemoveAll(staged)
 		return nil, err
@@ -114,6 +128,7 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 			return nil, err
 		}
 		bin := filepath.Join(staged, ".shell", "bootstrap")
+		began := time.Now()
 		// The project's main package is the collage command with the
 		// project's BFFs linked in, which serves the shell when Lambda
 		// runs it.
@@ -121,6 +136,7 @@ func packageLambdas(ctx context.Context, root, out, arch string) (*lambdaBuild, 
 			os.RemoveAll(staged)
 			return nil, fmt.Errorf("the shell's bootstrap: %w", err)
 		}
+		tell("the shell ("+cfg.Main+")", time.Since(began))
 		lb.shell = &shellBuild{bootstrap: bin, cfg: cfg}
 	}
 	return lb, nil

@@ -31,7 +31,8 @@ import (
 // --assets-url overrides.
 func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	fs := m.flags("lambda-shell", "Serves the shell inside AWS Lambda: the bootstrap of the function collage build packages as\nlambda/shell.zip. COLLAGE_BFF_NAME=lambda://FUNCTION overrides the bff: of frontend NAME.")
-	cfgPath := fs.String("config", "collage.yaml", "the config file")
+	var project projectFlags
+	project.register(fs)
 	dist := fs.String("dist", "dist", "the output folder of collage build")
 	o := serveOptions{bffs: m.BFFs}
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
@@ -46,11 +47,12 @@ func (m *Main) lambdaShell(ctx context.Context, args []string) error {
 	if !flagSet(fs, "assets-url") {
 		o.assetsURL = getenv(environ, buildlambda.EnvAssetsURL)
 	}
-	cfg, err := yaml.Load(*cfgPath)
+	_, cfgPath := project.paths()
+	cfg, err := yaml.Load(cfgPath)
 	if err != nil {
 		return err
 	}
-	if err := o.sets.apply(cfg); err != nil {
+	if err := o.sets.Apply(cfg); err != nil {
 		return err
 	}
 	lambdaTargets(cfg, environ)

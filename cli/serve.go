@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +30,7 @@ import (
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/cli/bffserve"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
 	"github.com/collage-dev/collage/shell/cache"
@@ -39,7 +42,8 @@ import (
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flags("serve", "Serves the frontends published to its registry (the embedded store under --data), composing\npages with the BFFs of their versions. It first imports the output of collage build (--dist) as\npublished versions, once: a restart does not undo a promote. Frontends without a client bundle\nneed no output folder.")
-	cfgPath := fs.String("config", "collage.yaml", "the config file")
+	var project projectFlags
+	project.register(fs)
 	dist := fs.String("dist", "dist", "the output folder of collage build")
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on")
 	o := serveOptions{bffs: m.BFFs}
@@ -52,7 +56,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if !flagSet(fs, "redis") {
 		o.redis = os.Getenv(envRedis)
 	}
-	return m.listenAndServe(ctx, *cfgPath, *dist, *addr, o)
+	_, cfgPath := project.paths()
+	return m.listenAndServe(ctx, cfgPath, *dist, *addr, o)
 }
 
 // assetsURLUsage is the help of --assets-url.
@@ -79,6 +84,7 @@ type serveOptions struct {
 	maxBody         int64
 	maxBFFResponse  int64
 	exposeFragments bool
+	pprof           string
 
 	// The registry.
 	data         string
@@ -92,6 +98,9 @@ type serveOptions struct {
 	dev *devServer
 	// bffs are the BFFs linked into the binary.
 	bffs BFFs
+	// upstream, if not nil, serves the frontends collage dev does not
+	// build (--upstream, --only).
+	upstream *upstream
 }
 
 // retention is the registry's retention of the flags, where 0 keeps none
@@ -129,6 +138,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.judge.MaxExcess, "canary-max-excess", 5, "percentage points by which a canary's failure rate may exceed the active version's before the shell ends it by itself")
 	fs.IntVar(&o.keepVersions, "keep-versions", registry.DefaultRetention.Versions, "how many versions active before the current one stay servable to the pages rendered with them")
 	fs.DurationVar(&o.keepFor, "keep-for", registry.DefaultRetention.Age, "how long a replaced version stays servable to the pages rendered with it (whichever of --keep-versions and --keep-for keeps more)")
+	fs.StringVar(&o.pprof, "pprof", "", "serve Go's profiles (net/http/pprof) under /debug/pprof/ on this loopback address, such as 127.0.0.1:6060; empty: none")
 	fs.BoolVar(&o.exposeFragments, "expose-fragments", false, "let /bff/NAME/_fragment reach the BFF from outside (by default a 404: only the shell fetches fragments)")
 }
 
@@ -198,7 +208,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	if err != nil {
 		return err
 	}
-	if err := o.sets.apply(cfg); err != nil {
+	if err := o.sets.Apply(cfg); err != nil {
 		return err
 	}
 	back, err := o.openBacking()
@@ -253,6 +263,17 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		edge.Dev = o.dev.hub
 	}
 	h := shell.NewHandler(a.shell, edge)
+	if o.pprof != "" {
+		pl, err := listenPprof(o.pprof)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := servePprof(ctx, pl); err != nil {
+				a.shell.Log().Error("serving the profiles", "addr", o.pprof, "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -270,6 +291,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 			return err
 		}
 	}
+	freeStartup()
 	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, where)
 	if m.Listening != nil {
 		m.Listening <- url
@@ -278,6 +300,17 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 		return nethttp.ServeHandler(ctx, ln, h)
 	}
 	return fiber.ServeHandler(ctx, ln, h)
+}
+
+// freeStartup collects what starting took and returns it to the system:
+// the config, the import of dist, and the compressors' buffers (the
+// runtime's brotli copy at the best level takes about 10 MB, which a pool
+// holds until its second collection). Else the collector would take
+// that as the live heap and let the heap grow to twice it under the first
+// load, a peak the process's RSS keeps.
+func freeStartup() {
+	runtime.GC()         // a pool's items survive one collection,
+	debug.FreeOSMemory() // and go with the second
 }
 
 // envAdminToken is the variable whose value serve accepts as an admin
@@ -361,6 +394,7 @@ type app struct {
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
 	b := newBinder(back.state, o.bffs)
+	b.upstream = o.upstream
 	if o.dev != nil {
 		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
 		if o.dev.goSide != nil {
@@ -370,6 +404,11 @@ func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backi
 	a, err := o.assemble(cfg, back, b, registry.New(&registry.Snapshot{}), metrics)
 	if err != nil {
 		return nil, err
+	}
+	if o.upstream != nil {
+		if _, err := o.upstream.sync(ctx, back.store, back.blobs); err != nil {
+			return nil, err
+		}
 	}
 	if a.imported, err = registry.ImportDir(ctx, back.store, back.blobs, dist, a.descriptors, "collage serve --dist "+dist); err != nil {
 		return nil, err
@@ -390,6 +429,11 @@ func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg 
 	frontends := map[string]shell.Frontend{}
 	a := &app{registry: reg, binder: b, descriptors: map[string]registry.Descriptor{}}
 	for name, f := range cfg.Frontends {
+		if o.upstream != nil && o.upstream.remote(name) {
+			// Its releases come from upstream, not from this project.
+			frontends[name] = shell.Frontend{Invoker: o.upstream.invoker(name, ""), Cookies: f.Cookies, Headers: f.Headers}
+			continue
+		}
 		d := registry.Descriptor{Frontend: name, BFF: f.BFF, Settings: bff.Settings(f.Settings)}
 		inv, err := b.bind(name, &registry.Release{BFF: d.BFF, Settings: d.Settings})
 		if err != nil {
@@ -439,8 +483,10 @@ type binder struct {
 	// child, if not nil, reaches the BFFs of bff: local in collage dev's
 	// child process instead of those linked into this binary.
 	child func(name string) invoke.Invoker
-	mu    sync.Mutex
-	made  map[string]invoke.Invoker
+	// upstream, if not nil, reaches the BFFs of the frontends it serves.
+	upstream *upstream
+	mu       sync.Mutex
+	made     map[string]invoke.Invoker
 }
 
 func newBinder(state bff.StateStore, bffs BFFs) *binder {
@@ -464,6 +510,8 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 	}
 	var inv invoke.Invoker
 	switch t := r.BFF; {
+	case b.upstream != nil && b.upstream.remote(name):
+		inv = b.upstream.invoker(name, labelOf(t))
 	case t == "local" && b.child != nil:
 		inv = b.child(name)
 	case t == "local":
@@ -499,23 +547,4 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 }
 
 // settingFlags are --set frontend.key=value overrides.
-type settingFlags []string
-
-func (s *settingFlags) String() string     { return strings.Join(*s, ",") }
-func (s *settingFlags) Set(v string) error { *s = append(*s, v); return nil }
-
-func (s settingFlags) apply(cfg *yaml.Config) error {
-	for _, v := range s {
-		key, value, ok := strings.Cut(v, "=")
-		name, setting, ok2 := strings.Cut(key, ".")
-		if !ok || !ok2 || name == "" || setting == "" {
-			return fmt.Errorf("--set %q: write frontend.key=value", v)
-		}
-		f, ok := cfg.Frontends[name]
-		if !ok {
-			return fmt.Errorf("--set %q: no frontend called %q in %s", v, name, cfg.File)
-		}
-		f.Settings[setting] = value
-	}
-	return nil
-}
+type settingFlags = bffserve.Sets

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -107,5 +108,26 @@ func TestCompressorRoundTrip(t *testing.T) {
 	}
 	if brotli.Compressor.Encoding != "br" || brotli.Compressor.Ext != ".br" {
 		t.Errorf("Compressor = %+v, want Content-Encoding br and FILE.br", brotli.Compressor)
+	}
+}
+
+// TestCompressorSmallFileSmallBuffers: the best level's buffers follow the
+// window, so a small module must not cost the 38 MB of the default window,
+// which a shell compressing its runtime at start kept as its heap's
+// baseline. Not parallel: it reads the process's allocation counter.
+func TestCompressorSmallFileSmallBuffers(t *testing.T) {
+	data := []byte(strings.Repeat("export const greeting = 'hello, world'; function f(a,b){return a+b}\n", 400))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out, err := brotli.Compressor.Compress("app.js", data)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := brrr.Decompress(out); err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if mb := float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20); mb > 16 {
+		t.Errorf("compressing %d bytes allocated %.1f MB, want at most 16", len(data), mb)
 	}
 }

@@ -6,7 +6,6 @@
 package fasthttp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -69,12 +68,12 @@ type client struct {
 }
 
 // FetchFragment sends GET /_fragment with call's headers and reads the whole
-// answer. It stops at ctx's deadline; a cancellation without a deadline is
-// not noticed before the request ends.
+// answer, whose body stays in fasthttp's pooled response until the answer
+// is released. It stops at ctx's deadline; a cancellation without a
+// deadline is not noticed before the request ends.
 func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, bool, error) {
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(c.uri)
 	req.Header.SetHost(c.host)
 	for k, vs := range call.Header {
@@ -91,7 +90,9 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 	if !ok {
 		deadline = time.Now().Add(noDeadline)
 	}
+	resp := fasthttp.AcquireResponse()
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		fasthttp.ReleaseResponse(resp)
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
 			err = fmt.Errorf("fragment is larger than %d bytes", c.max)
@@ -103,10 +104,35 @@ func (c *client) FetchFragment(ctx context.Context, call *bff.FragmentCall) (bff
 		return bff.FragmentAnswer{}, true, err
 	}
 	resp.Header.SetNoDefaultContentType(true) // a Content-Type only if it came
-	h := make(http.Header)
-	for k, v := range resp.Header.All() {
-		key := http.CanonicalHeaderKey(string(k))
+	ans := bff.FragmentAnswer{Status: resp.StatusCode(), Header: header(&resp.Header), Body: resp.Body()}
+	return ans.ReleaseWith(func() { fasthttp.ReleaseResponse(resp) }), true, nil
+}
+
+// header returns the headers of a fragment's answer that mean something
+// past its connection, nil if none: its framing (Content-Length,
+// Transfer-Encoding, Connection, Keep-Alive) is spent once the body is
+// read, and the shell neither reads nor passes on a fragment's Date.
+// fasthttp has made the names canonical.
+func header(rh *fasthttp.ResponseHeader) http.Header {
+	var h http.Header
+	for k, v := range rh.All() {
+		if skipped(k) {
+			continue
+		}
+		if h == nil {
+			h = make(http.Header, 4)
+		}
+		key := string(k)
 		h[key] = append(h[key], string(v))
 	}
-	return bff.FragmentAnswer{Status: resp.StatusCode(), Header: h, Body: bytes.Clone(resp.Body())}, true, nil
+	return h
+}
+
+// skipped reports whether header k of an answer is left out of its Header.
+func skipped(k []byte) bool {
+	switch string(k) {
+	case "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date":
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package fasthttp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -244,4 +245,38 @@ func TestConcurrencyCap(t *testing.T) {
 	if _, most := counts(); most != limit {
 		t.Errorf("%d requests reached the upstream at once, want the cap, %d", most, limit)
 	}
+}
+
+// TestAnswerBodyHeldUntilRelease: an answer's body lives in a pooled
+// response, so it must stay as it came while later fetches run, until the
+// answer is released.
+func TestAnswerBodyHeldUntilRelease(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "<p>%s</p>", r.Header.Get("Collage-Path"))
+	}))
+	t.Cleanup(srv.Close)
+	inv, err := fasthttp.New(srv.URL, invoke.HTTPOptions{}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: "/first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Header.Get("Date") != "" || first.Header.Get("Content-Length") != "" {
+		t.Errorf("the answer keeps its connection's headers: %v", first.Header)
+	}
+	for i := range 20 {
+		ans, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: fmt.Sprintf("/later-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans.Release()
+	}
+	if string(first.Body) != "<p>/first</p>" {
+		t.Errorf("the first answer's body became %q before it was released", first.Body)
+	}
+	first.Release()
 }

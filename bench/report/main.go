@@ -30,13 +30,15 @@ type server struct {
 }
 
 var servers = []server{
-	{"a-fast", "(a) collage, HTTP fragments", "no delay"},
-	{"ac-fast", "(a+) collage, HTTP fragments, collapsing on", "no delay"},
+	{"a-fast", "(a) collage serve, HTTP fragments, no collapse, no cache", "no delay"},
+	{"ac-fast", "(a+) collage serve, defaults (collapsing, cache)", "no delay"},
+	{"n-fast", "(n) nginx SSI, upstream keep-alive", "no delay"},
 	{"b-fast", "(b) collage, in-process BFFs", "no delay"},
 	{"c-fast", "(c) naive fiber composer", "no delay"},
 	{"d", "(d) fiber, static page", "—"},
-	{"a-slow", "(a) collage, HTTP fragments", "5/20/10/2 ms"},
-	{"ac-slow", "(a+) collage, HTTP fragments, collapsing on", "5/20/10/2 ms"},
+	{"a-slow", "(a) collage serve, HTTP fragments, no collapse, no cache", "5/20/10/2 ms"},
+	{"ac-slow", "(a+) collage serve, defaults (collapsing, cache)", "5/20/10/2 ms"},
+	{"n-slow", "(n) nginx SSI, upstream keep-alive", "5/20/10/2 ms"},
 	{"b-slow", "(b) collage, in-process BFFs", "5/20/10/2 ms"},
 	{"c-slow", "(c) naive fiber composer", "5/20/10/2 ms"},
 }
@@ -66,6 +68,7 @@ type wrkRuns struct {
 	rps, p50, p99 []float64 // per round; latencies in ms
 	cpu, upCPU    []float64 // per round: CPU µs per page of the server, of its fragment server
 	errors        int       // socket errors and non-2xx/3xx, all rounds
+	rssKB         float64   // peak resident set of the server over its runs, 0 if not measured
 }
 
 func loadWrk(dir, key string) (*wrkRuns, error) {
@@ -87,6 +90,13 @@ func loadWrk(dir, key string) (*wrkRuns, error) {
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "rss", key+".txt")); err == nil {
+		if _, err := fmt.Sscan(string(b), &w.rssKB); err != nil {
+			return nil, fmt.Errorf("%s: want the peak RSS in kB (%v)", filepath.Join(dir, "rss", key+".txt"), err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	return w, nil
 }
@@ -225,12 +235,13 @@ func write(out io.Writer, dir string) error {
 	}
 
 	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency` (-c%s with fragment delays), %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
-		"CPU µs/page: user + system time the server used over the wrk run, per page, + that of its fragment server for (a), (a+) and (c) "+
-		"(10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
+		"CPU µs/page: user + system time the composer used over the wrk run, per page (nginx: master and workers), "+
+		"and beside it that of the fragment server (10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
+		"Peak RSS: VmHWM after the last round (nginx: the sum over master and workers). "+
 		"Low load: `bench/ttfb`, %s sequential requests on one keep-alive connection after %s of warm-up.\n\n",
 		meta["THREADS"], meta["CONNS"], meta["DURATION"], meta["CONNS_SLOW"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
-	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
-	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page | fragment server CPU µs/page | peak RSS MB | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range servers {
 		w := wrk[s.key]
 		ttfbCol, totalCol, bytesCol := "–", "–", "–"
@@ -239,23 +250,26 @@ func write(out io.Writer, dir string) error {
 			totalCol = fmt.Sprintf("%.2f / %.2f", t.TotalP50, t.TotalP99)
 			bytesCol = strconv.FormatInt(t.Bytes, 10)
 		}
-		cpuCol := "–"
-		switch {
-		case len(w.cpu) > 0 && median(w.upCPU) > 0:
-			cpuCol = fmt.Sprintf("%.0f + %.0f", median(w.cpu), median(w.upCPU))
-		case len(w.cpu) > 0:
+		cpuCol, upCol, rssCol := "–", "–", "–"
+		if len(w.cpu) > 0 {
 			cpuCol = fmt.Sprintf("%.0f", median(w.cpu))
+			if up := median(w.upCPU); up > 0 {
+				upCol = fmt.Sprintf("%.0f", up)
+			}
 		}
-		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s |\n",
+		if w.rssKB > 0 {
+			rssCol = fmt.Sprintf("%.1f", w.rssKB/1024)
+		}
+		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s |\n",
 			s.name, s.variant, median(w.rps), slices.Min(w.rps), slices.Max(w.rps),
-			median(w.p50), median(w.p99), w.errors, cpuCol, ttfbCol, totalCol, bytesCol)
+			median(w.p50), median(w.p99), w.errors, cpuCol, upCol, rssCol, ttfbCol, totalCol, bytesCol)
 	}
 
 	var alone *seq
 	var a seq
 	if err := readJSON(filepath.Join(dir, "ttfb", "frag-slow-product.json"), &a); err == nil {
 		alone = &a
-		fmt.Fprintf(out, "| slowest fragment alone (fragserver product, 20 ms) | — | – | – | – | – | – | %.2f / %.2f | %.2f / %.2f | %d |\n",
+		fmt.Fprintf(out, "| slowest fragment alone (fragserver product, 20 ms) | — | – | – | – | – | – | – | – | %.2f / %.2f | %.2f / %.2f | %d |\n",
 			a.TTFBp50, a.TTFBp99, a.TotalP50, a.TotalP99, a.Bytes)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -300,6 +314,19 @@ func write(out io.Writer, dir string) error {
 	bar := func(name, measured string, ok bool) {
 		fmt.Fprintf(out, "| %s | %s | %s |\n", name, measured, yes(ok))
 	}
+	r := ratio("a-fast", "n-fast")
+	bar("(a) ≥ 1.2× req/s of nginx SSI (n), no delay", fmt.Sprintf("%.3f×", r), r >= 1.2)
+	if a, n := wrk["a-fast"], wrk["n-fast"]; len(a.cpu) > 0 && len(n.cpu) > 0 {
+		r := median(a.cpu) / median(n.cpu)
+		bar("(a) CPU per page ≤ 0.8× nginx SSI's, no delay", fmt.Sprintf("%.3f× (%.0f / %.0f µs)", r, median(a.cpu), median(n.cpu)), r <= 0.8)
+	}
+	if a, n := wrk["a-fast"], wrk["n-fast"]; a.rssKB > 0 && n.rssKB > 0 {
+		r := a.rssKB / n.rssKB
+		bar("(a) peak RSS ≤ 1.5× nginx SSI's, no delay", fmt.Sprintf("%.2f× (%.1f / %.1f MB)", r, a.rssKB/1024, n.rssKB/1024), r <= 1.5)
+	}
+	if a, n := ttfb["a-fast"], ttfb["n-fast"]; a != nil && n != nil {
+		bar("(a) first byte p50 at low load ≤ nginx SSI's, no delay", fmt.Sprintf("%.2f / %.2f ms", a.TTFBp50, n.TTFBp50), a.TTFBp50 <= n.TTFBp50)
+	}
 	for _, v := range []string{"fast", "slow"} {
 		r := ratio("a-"+v, "c-"+v)
 		bar(fmt.Sprintf("(a) ≥ 1.5× req/s of (c), %s variant, collapsing off", v), fmt.Sprintf("%.3f×", r), r >= 1.5)
@@ -308,8 +335,12 @@ func write(out io.Writer, dir string) error {
 		r := ratio("ac-"+v, "c-"+v)
 		bar(fmt.Sprintf("(a+) ≥ 1.5× req/s of (c), %s variant, collapsing on", v), fmt.Sprintf("%.2f×", r), r >= 1.5)
 	}
-	r := ratio("b-fast", "d")
+	r = ratio("b-fast", "d")
 	bar("(b) ≥ 0.5× req/s of (d)", fmt.Sprintf("%.3f×", r), r >= 0.5)
+	for _, v := range []string{"fast", "slow"} {
+		r := ratio("ac-"+v, "a-"+v)
+		bar(fmt.Sprintf("(a+) ≥ (a) req/s, %s variant: collapsing keeps its lead", v), fmt.Sprintf("%.2f×", r), r >= 1)
+	}
 	for _, key := range []string{"a-slow", "b-slow"} {
 		if t := ttfb[key]; t != nil {
 			bar(fmt.Sprintf("%s first byte p50 ≤ 2 ms", key), fmt.Sprintf("%.2f ms (p99 %.2f)", t.TTFBp50, t.TTFBp99), t.TTFBp50 <= 2)

@@ -68,6 +68,9 @@ type Options struct {
 	Timeout time.Duration
 	// Go is the go command. Optional. Default: "go".
 	Go string
+	// Progress is told of each function packaged, from the goroutine
+	// that packaged it, with how long it took. Optional. Default: none.
+	Progress func(name string, took time.Duration)
 }
 
 func (o Options) withDefaults() Options {
@@ -191,7 +194,11 @@ func Package(ctx context.Context, opts Options) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			began := time.Now()
 			res.Functions[i], errs[i] = packageOne(ctx, opts, tmp, b)
+			if errs[i] == nil && opts.Progress != nil {
+				opts.Progress(b.Name, time.Since(began))
+			}
 		}()
 	}
 	wg.Wait()

@@ -64,12 +64,27 @@ func (l *logHandler) WithGroup(name string) slog.Handler {
 }
 
 // panicked keeps a fragment's panic for its failed fetch, and tells every
-// page of a /bff call's at once: no page's path is known.
+// page of a /bff call's at once: no page's path is known. A panic told
+// after its fetch failed, as a BFF in another process tells it, goes
+// with the problems of that frontend's fragments that have no stack.
 func (h *Hub) panicked(name, method, path, value, stack string, at time.Time) {
 	if path == bff.FragmentPath {
 		h.mu.Lock()
-		h.panics[name] = bffPanic{value: value, stack: stack, at: at}
+		var late []Problem
+		for k, p := range h.problems {
+			if k.source == SourceFragment && k.frontend == name && p.Frame == "" {
+				late = append(late, p)
+			}
+		}
+		if late == nil {
+			h.panics[name] = bffPanic{value: value, stack: stack, at: at}
+		}
 		h.mu.Unlock()
+		for _, p := range late {
+			p.Message += "\npanic: " + value
+			p.Frame = stack
+			h.Problem(p)
+		}
 		return
 	}
 	h.send(EventError, Problem{Source: SourceBFF, Frontend: name,

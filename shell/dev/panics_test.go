@@ -96,3 +96,35 @@ func TestComponentThrew(t *testing.T) {
 		t.Errorf("problem %+v, want the component's stack and where it threw", p)
 	}
 }
+
+// TestLatePanic: a panic told after its fragment failed, as a BFF in
+// another process tells it, goes with that fragment's problem.
+func TestLatePanic(t *testing.T) {
+	t.Parallel()
+	h := NewHub(HubOptions{})
+	defer h.Close()
+	b := bff.New("recs")
+	bff.Fragment(b, template.Must(template.New("").Parse("<p>{{.}}</p>")), func(ctx context.Context, f *bff.FragmentRequest) (string, error) {
+		return "", errors.New("answered 500")
+	})
+	frontends := map[string]shell.Frontend{"recs": {Invoker: invoke.Local(b)}}
+	f := h.Fetcher(shell.NewFetcher(shell.NewReleases(frontends, nil), 0))
+	page := connect(t, h, "path=%2F", "")
+	f.Fetch(context.Background(), &layout.Slot{Frontend: "recs"}, &compose.Request{Path: "/"})
+	if p := decode[Problem](t, page.next(t)); p.Frame != "" {
+		t.Fatalf("problem %+v before the panic is told", p)
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelError, bff.PanicMessage, 0)
+	rec.AddAttrs(slog.String("bff", "recs"), slog.String("method", "GET"), slog.String("path", bff.FragmentPath),
+		slog.String("panic", "recs exploded"), slog.String("stack", "goroutine 7 [running]:\nrecs.go:12"))
+	if err := h.LogHandler(slog.DiscardHandler).Handle(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	p := decode[Problem](t, page.next(t))
+	if p.Source != SourceFragment || !strings.Contains(p.Message, "panic: recs exploded") || !strings.Contains(p.Frame, "recs.go:12") {
+		t.Errorf("problem %+v, want the late panic and its stack", p)
+	}
+	if len(h.panics) != 0 {
+		t.Errorf("panics kept %+v: the late one went with its problem", h.panics)
+	}
+}

@@ -9,60 +9,11 @@
 // version served) and delivery (served → on screen), a CSS edit → applied,
 // a syntax error → the overlay, and its fix → the overlay gone.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { addToCart, cartBadge, close, launch, newContext, root, skip, start, tempDir, waitForSlots, watch } from "./server.mjs";
-
-const eventsPath = "/_collage/dev/events";
-
-/**
- * copyProject copies the demo project (collage.yaml, layouts, package.json
- * and the frontends' sources, without their Go BFFs, which the binary
- * links) into a new scratch folder, with node_modules linked, and returns
- * the folder.
- */
-function copyProject() {
-  const dir = mkdtempSync(path.join(tempDir(), "project-"));
-  for (const name of ["collage.yaml", "package.json", "layouts"]) cpSync(path.join(root, name), path.join(dir, name), { recursive: true });
-  const frontends = path.join(root, "frontends");
-  cpSync(frontends, path.join(dir, "frontends"), {
-    recursive: true,
-    filter: (src) => {
-      const rel = path.relative(frontends, src);
-      return !rel.endsWith(".go") && !/(^|\/)(bff|internal|node_modules)(\/|$)/.test(rel);
-    },
-  });
-  symlinkSync(realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"));
-  return dir;
-}
-
-/** edit rewrites a file of the project, through fn of its text. */
-function edit(dir, file, fn) {
-  const p = path.join(dir, file);
-  const before = readFileSync(p, "utf8");
-  const after = fn(before);
-  assert.notEqual(after, before, `the edit of ${file} changes nothing`);
-  writeFileSync(p, after);
-}
-
-/** now is the wall clock in ms, as the page's Date.now() and the server's. */
-const now = () => performance.timeOrigin + performance.now();
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round = (ms) => Math.round(ms * 10) / 10;
-
-/** figure prints one figure line. */
-function figure(name, values) {
-  const v = Array.isArray(values) ? values : [values];
-  const text = v.length > 1 ? `p50 ${round(percentile(v, 50))} ms, p95 ${round(percentile(v, 95))} ms (n=${v.length})` : `${round(v[0])} ms`;
-  console.log(`figure: ${name}: ${text}`);
-}
+import { addToCart, cartBadge, close, copyProject, edit, eventsPath, figure, launch, newContext, now, skip, start, waitForSlots, watch } from "./server.mjs";
 
 /**
  * whenShown starts watching the page for check(document) to hold, and

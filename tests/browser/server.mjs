@@ -7,7 +7,7 @@
 // Every child process is killed when the test process exits, even when a
 // test forgets to stop it, and nothing here keeps the process alive by itself.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,24 +139,106 @@ export function layoutFrontends(file) {
 }
 
 /**
+ * copyProject copies the demo project (collage.yaml, layouts, package.json
+ * and the frontends' sources, without their Go BFFs, which the binary
+ * links) into a new scratch folder, with node_modules linked, and returns
+ * the folder.
+ */
+export function copyProject() {
+  const dir = mkdtempSync(path.join(tempDir(), "project-"));
+  for (const name of ["collage.yaml", "package.json", "layouts"]) cpSync(path.join(root, name), path.join(dir, name), { recursive: true });
+  const frontends = path.join(root, "frontends");
+  cpSync(frontends, path.join(dir, "frontends"), {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(frontends, src);
+      return !rel.endsWith(".go") && !/(^|\/)(bff|internal|node_modules)(\/|$)/.test(rel);
+    },
+  });
+  linkNodeModules(dir);
+  return dir;
+}
+
+/**
+ * linkNodeModules links the repository's node_modules into dir, in place of
+ * an npm install: a project's frontends find preact, and its type check
+ * TypeScript, through it.
+ */
+function linkNodeModules(dir) {
+  symlinkSync(realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"));
+}
+
+/**
+ * newProject writes a project of its own Go module with `collage new`
+ * (requiring this checkout through a replace) into a new scratch folder,
+ * adds each frontend of add with `collage add`, links node_modules and
+ * builds the project's own collage binary, its BFFs linked in. It resolves
+ * to { dir, bin }.
+ */
+export async function newProject({ add = [] } = {}) {
+  const dir = path.join(mkdtempSync(path.join(tempDir(), "new-")), "site");
+  await collage(["new", dir, "--collage", root, "--module", "example.com/site"], { timeout: 180_000 });
+  for (const name of add) await collage(["add", name], { cwd: dir });
+  linkNodeModules(dir);
+  const bin = path.join(dir, "bin", "site");
+  await run("go", ["build", "-o", bin, "."], { cwd: dir, timeout: 180_000 });
+  return { dir, bin };
+}
+
+/**
+ * edit rewrites a file of the project in dir through fn of its text, and
+ * fails when that changes nothing.
+ */
+export function edit(dir, file, fn) {
+  const p = path.join(dir, file);
+  const before = readFileSync(p, "utf8");
+  const after = fn(before);
+  if (after === before) throw new Error(`the edit of ${file} changes nothing`);
+  writeFileSync(p, after);
+}
+
+/** now is the wall clock in ms, as the page's Date.now() and the server's. */
+export const now = () => performance.timeOrigin + performance.now();
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (ms) => Math.round(ms * 10) / 10;
+
+/**
+ * figure prints one figure line, "figure: NAME: …", of a time in ms or of
+ * several (their p50 and p95).
+ */
+export function figure(name, values) {
+  const v = Array.isArray(values) ? values : [values];
+  const text = v.length > 1 ? `p50 ${round(percentile(v, 50))} ms, p95 ${round(percentile(v, 95))} ms (n=${v.length})` : `${round(v[0])} ms`;
+  console.log(`figure: ${name}: ${text}`);
+}
+
+/**
  * start runs `collage serve` (mode "serve", on the built dist) or
  * `collage dev` (mode "dev", which builds into .collage/dev) on a free port
  * and resolves once it listens. options.set are --set overrides
- * ("recs.delay=2s"); options.config a config file (default: the repo's);
- * options.dist the folder serve imports (default: the demo's, built once);
- * options.args more flags ("--assets-url", URL); options.env variables added
- * to the server's environment. Each server gets a registry of its own, in a
- * new folder of the scratch folder, unless options.args give --data: two
- * servers cannot share one store, and no run sees what another published.
+ * ("recs.delay=2s"); options.cwd the folder it runs in (default: the
+ * repo's); options.config a config file (default: cwd's collage.yaml);
+ * options.bin the collage binary (default: the demo's, built once; a
+ * project's own, say); options.dist the folder serve imports (default: the
+ * demo's, built once); options.args more flags ("--assets-url", URL);
+ * options.env variables added to the server's environment. Each server gets
+ * a registry of its own, in a new folder of the scratch folder, unless
+ * options.args give --data: two servers cannot share one store, and no run
+ * sees what another published.
  */
-export async function start({ mode = "serve", set = [], config = path.join(root, "collage.yaml"), dist = null, args: more = [], env = {} } = {}) {
-  const bin = await binary();
+export async function start({ mode = "serve", set = [], cwd = root, config = path.join(cwd, "collage.yaml"), bin = null, dist = null, args: more = [], env = {} } = {}) {
+  bin ??= await binary();
   const args = [mode, "--config", config, "--addr", "127.0.0.1:0"];
   if (mode === "serve") args.push("--dist", dist ?? (await build()).dist);
   if (!more.includes("--data")) args.push("--data", mkdtempSync(path.join(tempDir(), "data-")));
   for (const s of set) args.push("--set", s);
   args.push(...more);
-  const child = spawn(bin, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let log = "";
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -199,6 +281,9 @@ export async function start({ mode = "serve", set = [], config = path.join(root,
     },
   };
 }
+
+/** eventsPath is collage dev's event stream, which a page that reloads aborts. */
+export const eventsPath = "/_collage/dev/events";
 
 /** launch starts a headless Chromium. */
 export function launch() {

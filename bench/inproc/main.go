@@ -1,13 +1,11 @@
-// Command collage is the shell as the benchmarks run it: the real composer
-// (shell.New + fiber.New) serving the benchmark page at /, from a layout
-// parsed with layout.Parse, with its four fragments either fetched over HTTP
-// from fragserver or rendered in-process by BFFs of the bff package.
+// Command inproc is the shell with in-process BFFs as the benchmarks run
+// it: the real composer (shell.New + fiber.New) serving the benchmark page
+// at /, from a layout parsed with layout.Parse, its four fragments rendered
+// in-process by BFFs of the bff package. collage serve links only the BFFs
+// of its own build, so the benchmark's BFFs need this binary; the page over
+// HTTP fragments is measured on collage serve itself.
 //
-//	collage --mode http --frags http://127.0.0.1:18101 --addr 127.0.0.1:18111
-//	collage --mode inproc --delays 5,20,10,2 --addr 127.0.0.1:18112
-//
-// By default every page fetches its four fragments; --collapse adds the
-// collapsing of identical fetches in flight, as collage serve has it.
+//	inproc --delays 5,20,10,2 --addr 127.0.0.1:18112
 //
 // It stops on SIGINT or SIGTERM.
 package main
@@ -29,40 +27,31 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/bench/internal/frag"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell"
-	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
 )
 
 // options are the command's flags.
 type options struct {
-	mode     string // http or inproc
-	frags    string // fragserver's base URL, for http
-	delays   string // per-fragment delays, for inproc
-	collapse bool
-	addr     string
-	pprof    string
-	log      string
+	delays string // per-fragment delays
+	addr   string
+	pprof  string
+	log    string
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "http", "where fragments come from: http (fragserver) or inproc (linked BFFs)")
-	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for --mode http; NAME's fragment is BASE/NAME/_fragment")
-	flag.StringVar(&o.delays, "delays", "0,0,0,0", "delay of each in-process fragment ("+strings.Join(frag.Names, ",")+"), in ms or as durations, for --mode inproc")
-	flag.BoolVar(&o.collapse, "collapse", false, "wrap the fetcher in shell/cache, as collage serve does by default: "+
-		"identical fetches in flight are collapsed into one (the fragments send no Cache-Control, so nothing is cached). Default: off")
+	flag.StringVar(&o.delays, "delays", "0,0,0,0", "delay of each in-process fragment ("+strings.Join(frag.Names, ",")+"), in ms or as durations")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:18111", "address to listen on (loopback only)")
 	flag.StringVar(&o.pprof, "pprof", "", "address of a net/http/pprof listener, for profiling under load. Default: none")
 	flag.StringVar(&o.log, "log", "discard", "where the shell's per-page log lines go: discard (formatted, then dropped) or stderr")
 	flag.Parse()
 	if err := run(o); err != nil {
-		log.Fatalf("collage bench: %v", err)
+		log.Fatalf("inproc: %v", err)
 	}
 }
 
@@ -92,9 +81,6 @@ func run(o options) error {
 		Frontends: frontends,
 		Log:       logger,
 	}
-	if o.collapse {
-		opts.Fetcher = cache.New(shell.NewFetcher(shell.NewReleases(frontends, nil), 0), cache.Options{Log: logger})
-	}
 	sh, err := shell.New(opts)
 	if err != nil {
 		return err
@@ -116,7 +102,7 @@ func run(o options) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
-	log.Printf("collage bench: --mode %s serving the page on http://%s", o.mode, ln.Addr())
+	log.Printf("inproc: serving the page on http://%s", ln.Addr())
 	select {
 	case err := <-errc:
 		return err
@@ -125,28 +111,15 @@ func run(o options) error {
 	}
 }
 
-// frontends makes the invoker of every fragment of the page.
+// frontends makes the in-process BFF of every fragment of the page.
 func frontends(o options) (map[string]shell.Frontend, error) {
+	ds, err := frag.ParseDelays(o.delays)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[string]shell.Frontend, len(frag.Names))
-	switch o.mode {
-	case "http":
-		for _, name := range frag.Names {
-			inv, err := fasthttp.New(strings.TrimSuffix(o.frags, "/")+"/"+name, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
-			if err != nil {
-				return nil, err
-			}
-			out[name] = shell.Frontend{Invoker: inv}
-		}
-	case "inproc":
-		ds, err := frag.ParseDelays(o.delays)
-		if err != nil {
-			return nil, err
-		}
-		for i, name := range frag.Names {
-			out[name] = shell.Frontend{Invoker: invoke.Local(newBFF(name, ds[i]))}
-		}
-	default:
-		return nil, fmt.Errorf("--mode %q: want http or inproc", o.mode)
+	for i, name := range frag.Names {
+		out[name] = shell.Frontend{Invoker: invoke.Local(newBFF(name, ds[i]))}
 	}
 	return out, nil
 }
