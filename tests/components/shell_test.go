@@ -58,16 +58,18 @@ func TestShellFallsBack(t *testing.T) {
 	releases := shell.NewReleases(frontends, nil)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	l, err := layout.Parse("page.html", []byte(`<main><collage-slot frontend="broken" timeout="200ms">FALLBACK</collage-slot></main>`))
+	l, err := layout.Parse("page.html", []byte(`<main><collage-slot frontend="broken" timeout="1s">FALLBACK</collage-slot></main>`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	components := shell.NewComponents(shell.NewFetcher(releases, 0), shell.ComponentOptions{Registry: reg, Blobs: blobs, Log: log,
+		Engine: func(frontend string, source, sourceMap []byte) (component.Renderer, error) {
+			return quickjs.New(quickjs.Config{Frontend: frontend, Source: source, SourceMap: sourceMap, VMs: 1})
+		}})
+	components.Warm(reg.Current()) // as Releases.OnInstall does: no page waits for the engine
 	sh, err := shell.New(shell.Options{
 		Routes: []shell.Route{{Pattern: "/{page}", Layout: l}}, Frontends: frontends, Registry: reg, Releases: releases, Log: log,
-		Fetcher: shell.NewComponents(shell.NewFetcher(releases, 0), shell.ComponentOptions{Registry: reg, Blobs: blobs, Log: log,
-			Engine: func(frontend string, source, sourceMap []byte) (component.Renderer, error) {
-				return quickjs.New(quickjs.Config{Frontend: frontend, Source: source, SourceMap: sourceMap, VMs: 1})
-			}}),
+		Fetcher: components,
 	})
 	if err != nil {
 		t.Fatal(err)
