@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/collage-dev/collage/component"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -25,6 +26,13 @@ type BFF struct {
 	// Log receives a line for every panic (PanicMessage) and internal
 	// error. Optional. Default: slog.Default().
 	Log *slog.Logger
+
+	// Renderer renders the frontend's View with the data of a Component
+	// fragment, where the BFF runs: a BFF's Lambda bootstrap sets it from
+	// the server bundle it carries, so that the BFF pays for its own
+	// renders. Optional. Default: nil, the fragment answers its data
+	// (component.MediaType) and the shell renders it.
+	Renderer component.Renderer
 
 	// MaxBodyBytes bounds the request body a function's In is decoded
 	// from: a longer body is answered 413 once MaxBodyBytes+1 bytes have

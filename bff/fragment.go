@@ -3,6 +3,7 @@ package bff
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sync"
+
+	"github.com/collage-dev/collage/component"
 )
 
 // Headers of the fragment request the shell sends to GET /_fragment.
@@ -80,6 +83,8 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			b.logger().Error("bff fragment template failed", "bff", b.name, "path", fr.Path, "err", err)
 			ex.writeHeader(http.StatusInternalServerError)
 			return
+		} else if ex.header.Get(HeaderDrift) != "" {
+			withData(ex, buf, data)
 		}
 		ex.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		ex.writeHeader(status)
@@ -89,11 +94,40 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			ex.w.Write(buf.Bytes())
 		}
 	}
+	b.routeFragment()
+}
+
+// routeFragment answers GET /_fragment with b.fragment.
+func (b *BFF) routeFragment() {
 	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
 		ex := r.Context().Value(exchangeKey{}).(*exchange)
 		h := r.Header
 		b.fragment(r.Context(), ex, newFragmentRequest(h.Get(HeaderPath), h.Get(HeaderParams), h.Get(HeaderSlot), b.logger()))
 	})
+}
+
+// HeaderDrift asks a Fragment (a Go template) to answer its data too, in
+// the slot's data script as a Component does, and marks the answer that
+// does: the shell's drift check in collage dev renders the frontend's
+// View with it and reports where the template's HTML differs.
+const HeaderDrift = "Collage-Drift"
+
+// withData puts data before the template's HTML in buf, as
+// component.Fragment does, and marks the answer with HeaderDrift. Data
+// that does not encode leaves the answer as it was: the check is skipped.
+func withData(ex *exchange, buf *bytes.Buffer, data any) {
+	j, err := json.Marshal(data)
+	if err != nil {
+		return
+	}
+	html := bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := component.Fragment(buf, html, j); err != nil {
+		buf.Reset()
+		buf.Write(html)
+		return
+	}
+	ex.w.Header().Set(HeaderDrift, "1")
 }
 
 // FragmentCall is a fragment request made without HTTP, by a shell that

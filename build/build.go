@@ -87,7 +87,9 @@ const FrontendFile = "frontend.json"
 
 // Bundle is what a Bundler made of one frontend, named relative to its folder.
 type Bundle struct {
-	Entry   string
+	Entry string
+	// Server is the server bundle, when the entry module exports View.
+	Server  string
 	CSS     []string
 	Preload []string
 	Shared  []string
@@ -179,7 +181,7 @@ func Build(opts Options, b Bundler) *Result {
 		versions, err := pkgs.of(bundle.Shared)
 		var m *Manifest
 		if err == nil {
-			m, err = seal(tmp, stage, &Manifest{Name: f.Name, Entry: bundle.Entry, CSS: bundle.CSS,
+			m, err = seal(tmp, stage, &Manifest{Name: f.Name, Entry: bundle.Entry, Server: bundle.Server, CSS: bundle.CSS,
 				Preload: bundle.Preload, Shared: bundle.Shared, Packages: versions})
 		}
 		if err != nil {

@@ -33,6 +33,12 @@ type Manifest struct {
 	CSS []string `json:"css,omitempty"`
 	// Preload lists the chunks Entry imports statically, for modulepreload.
 	Preload []string `json:"preload,omitempty"`
+	// Server is the server bundle of a frontend whose entry module exports
+	// View, its own component: a script that defines the global function
+	// collageRender(json), which renders View with the data and returns the
+	// HTML. Its source map is Server + ".map". Empty for a frontend that
+	// renders nothing on the server from its component.
+	Server string `json:"server,omitempty"`
 	// Shared lists the shared dependencies Entry imports, by specifier.
 	Shared []string `json:"shared,omitempty"`
 	// Imports maps each shared specifier to its module (shared manifest only).

@@ -106,7 +106,7 @@ func (s *Session) Frontend(f Frontend) (*Built, []Message) {
 	if len(msgs) > 0 {
 		return nil, msgs
 	}
-	built, err := s.seal(stage, &Manifest{Name: f.Name, Entry: bundle.Entry, CSS: bundle.CSS,
+	built, err := s.seal(stage, &Manifest{Name: f.Name, Entry: bundle.Entry, Server: bundle.Server, CSS: bundle.CSS,
 		Preload: bundle.Preload, Shared: bundle.Shared}, bundle.Shared)
 	if err != nil {
 		return nil, []Message{{File: f.Dir, Text: err.Error()}}

@@ -48,7 +48,7 @@ func (m *Main) build(args []string) error {
 	}
 	printSizes(m.Stdout, res)
 	if lb != nil {
-		if err := lb.install(); err != nil {
+		if err := lb.install(res); err != nil {
 			return fmt.Errorf("installing the Lambda packages into %s: %w", *out, err)
 		}
 		printLambdaSizes(m.Stdout, lb)
@@ -89,6 +89,8 @@ func printSizes(w io.Writer, res *build.Result) {
 		var js, jsz, css, cssz int64
 		for file, f := range m.Files {
 			switch {
+			case file == m.Server:
+				// Rendered on the server: no browser loads it.
 			case strings.HasSuffix(file, ".js"):
 				js, jsz = js+f.Size, jsz+f.Gzip
 			case strings.HasSuffix(file, ".css"):

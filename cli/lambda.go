@@ -159,10 +159,26 @@ func shellLayouts(cfg *yaml.Config) (string, error) {
 	return filepath.Clean(dir), nil
 }
 
-// install zips the shell with the built bundles, and moves the packages
-// into the output folder.
-func (l *lambdaBuild) install() error {
+// install puts each frontend's server bundle, if it has one, in its BFF's
+// zip (the BFF renders its own component inside Lambda), zips the shell
+// with the built bundles, and moves the packages into the output folder.
+func (l *lambdaBuild) install(res *build.Result) error {
 	defer os.RemoveAll(l.staged)
+	for i, fn := range l.res.Functions {
+		m := res.Manifests[fn.Name]
+		if m == nil || m.Server == "" {
+			continue
+		}
+		dir := filepath.Join(l.out, "assets", fn.Name, m.Version)
+		smap := filepath.Join(dir, m.Server+".map")
+		if _, err := os.Stat(smap); err != nil {
+			smap = ""
+		}
+		var err error
+		if l.res.Functions[i], err = buildlambda.AddServerBundle(fn, filepath.Join(dir, m.Server), smap); err != nil {
+			return err
+		}
+	}
 	if l.shell != nil {
 		files, err := l.shellFiles()
 		if err != nil {

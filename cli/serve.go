@@ -446,7 +446,9 @@ func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg 
 	a.replica = replica.New(replica.Options{Store: back.store, Blobs: back.blobs, Registry: reg, Releases: releases,
 		Retention: o.retention(), Log: opts.Log, Judge: o.judge})
 	opts.Canary = a.replica
-	fetcher := shell.NewFetcher(releases, 0)
+	components := shell.NewComponents(shell.NewFetcher(releases, 0), componentOptions(reg, back.blobs, opts.Log, o.dev))
+	releases.OnInstall(components.Warm)
+	var fetcher compose.Fetcher = components
 	if metrics != nil {
 		fetcher = metrics.Fetcher(fetcher)
 		opts.Observer = metrics

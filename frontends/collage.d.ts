@@ -27,10 +27,22 @@ export interface MountContext {
   /** Base URL of the frontend's BFF: fetch(`${ctx.bff}/items`). */
   bff: string;
   bus: Bus;
+  /**
+   * The data the server rendered the slot's View with, when it did: mount
+   * hydrates View with it instead of fetching. Absent when the slot holds
+   * its fallback, or a frontend that exports no View.
+   */
+  data?: unknown;
 }
 
 /** The entry module of every frontend exports these. */
 export interface FrontendModule {
   mount(el: HTMLElement, ctx: MountContext): void | Promise<void>;
   unmount?(el: HTMLElement): void;
+  /**
+   * The component the server renders with the data of the BFF's fragment
+   * (bff.Component) as its props. A frontend that exports it gets a server
+   * bundle from collage build; its mount hydrates it with ctx.data.
+   */
+  View?: (props: any) => unknown;
 }

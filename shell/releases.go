@@ -33,6 +33,15 @@ type Releases struct {
 	frontends map[string]Frontend
 	bind      BindFunc
 	cur       atomic.Pointer[binding]
+	onInstall []func(*registry.Snapshot)
+}
+
+// OnInstall has f called, in a goroutine of its own, with each snapshot
+// Install makes ready: to load what its versions need before a page does,
+// such as the server bundles of their components (Components.Warm). Call
+// it before the first Install.
+func (r *Releases) OnInstall(f func(*registry.Snapshot)) {
+	r.onInstall = append(r.onInstall, f)
 }
 
 // binding is the invokers of one snapshot.
@@ -74,6 +83,9 @@ func (r *Releases) Install(snap *registry.Snapshot) error {
 		b.served[name] = m
 	}
 	r.cur.Store(b)
+	for _, f := range r.onInstall {
+		go f(snap)
+	}
 	return errors.Join(errs...)
 }
 

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/collage-dev/collage/build"
+	"github.com/collage-dev/collage/component"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -160,7 +163,94 @@ func bundled(res api.BuildResult, absRoot string, opts api.BuildOptions, f build
 	}
 	sort.Strings(b.Shared)
 	sort.Strings(b.Preload)
+	if slices.Contains(entryOut.Exports, component.View) {
+		server, serverMsgs := bundleServer(absRoot, f, opts.MinifySyntax, dir)
+		b.Server = server
+		msgs = append(msgs, serverMsgs...)
+	}
 	return b, msgs
+}
+
+// serverNamespace holds the virtual entry module of a server bundle.
+const serverNamespace = "collage-server"
+
+// bundleServer builds f's server bundle into dir: a script, with every
+// dependency inside, that defines component.RenderFunc to render the View
+// its entry module exports with preact-render-to-string. Stylesheets are
+// left out: the client bundle links them.
+func bundleServer(absRoot string, f build.Frontend, minify bool, dir string) (string, []build.Message) {
+	opts := baseOptions(absRoot, minify)
+	opts.Format = api.FormatIIFE
+	opts.Splitting = false
+	opts.Target = api.ES2020
+	opts.EntryNames = "server-[hash]"
+	opts.LegalComments = api.LegalCommentsNone
+	opts.Loader[".css"] = api.LoaderEmpty
+	opts.EntryPointsAdvanced = []api.EntryPoint{{InputPath: serverNamespace + ":" + f.Name, OutputPath: "server"}}
+	entry := "./" + entryOf(f)
+	opts.Plugins = []api.Plugin{{
+		Name: serverNamespace,
+		Setup: func(pb api.PluginBuild) {
+			pb.OnResolve(api.OnResolveOptions{Filter: "^" + serverNamespace + ":"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				return api.OnResolveResult{Path: a.Path, Namespace: serverNamespace}, nil
+			})
+			pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: serverNamespace}, func(api.OnLoadArgs) (api.OnLoadResult, error) {
+				contents := fmt.Sprintf(`import { h } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { %s } from %q;
+globalThis.%s = function (data) { return renderToString(h(%[1]s, JSON.parse(data))); };
+`, component.View, entry, component.RenderFunc)
+				return api.OnLoadResult{Contents: &contents, ResolveDir: absRoot, Loader: api.LoaderJS}, nil
+			})
+		},
+	}}
+	res := api.Build(opts)
+	if len(res.Errors) > 0 {
+		msgs := messages(absRoot, res.Errors)
+		for i := range msgs {
+			msgs[i].Text = "server bundle: " + msgs[i].Text
+		}
+		return "", msgs
+	}
+	var server string
+	for i, out := range res.OutputFiles {
+		rel, err := filepath.Rel(opts.Outdir, out.Path)
+		if err != nil {
+			return "", []build.Message{{Text: err.Error()}}
+		}
+		switch {
+		case strings.HasSuffix(rel, ".js"):
+			server = filepath.ToSlash(rel)
+		case strings.HasSuffix(rel, ".js.map"):
+			// Name the sources from the project root, as error messages
+			// do, whatever folder the bundle is served from.
+			c, err := rootSources(out.Contents)
+			if err != nil {
+				return "", []build.Message{{File: entryOf(f), Text: "server bundle: " + err.Error()}}
+			}
+			res.OutputFiles[i].Contents = c
+		}
+	}
+	if err := write(res.OutputFiles, opts.Outdir, dir); err != nil {
+		return "", []build.Message{{Text: err.Error()}}
+	}
+	return server, nil
+}
+
+// rootSources rewrites the sources of a source map written at virtualOut
+// to be relative to the project root.
+func rootSources(data []byte) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	sources, _ := m["sources"].([]any)
+	for i, s := range sources {
+		if p, ok := s.(string); ok && !strings.Contains(p, ":") {
+			sources[i] = path.Join(virtualOut, p)
+		}
+	}
+	return json.Marshal(m)
 }
 
 // virtualOut is where esbuild is told it writes, relative to the project
@@ -225,8 +315,9 @@ func write(files []api.OutputFile, outdir, dir string) error {
 
 // output is the part of esbuild's metafile that the manifest needs.
 type output struct {
-	EntryPoint string `json:"entryPoint"`
-	CSSBundle  string `json:"cssBundle"`
+	EntryPoint string   `json:"entryPoint"`
+	Exports    []string `json:"exports"`
+	CSSBundle  string   `json:"cssBundle"`
 	Imports    []struct {
 		Path     string `json:"path"`
 		Kind     string `json:"kind"`

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -28,7 +29,13 @@ const entry = "frontends/shop-x/src/index.tsx"
 func project(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("testdata", "project")
+	copyDir(t, filepath.Join("testdata", "project"), dst)
+	return dst
+}
+
+// copyDir copies the folder src into dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -47,7 +54,6 @@ func project(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dst
 }
 
 func buildOK(t *testing.T, opts build.Options) *build.Result {
@@ -442,5 +448,52 @@ func TestContextRebuild(t *testing.T) {
 	if built, msgs := s.Frontend(x); built != nil || len(msgs) != 1 ||
 		msgs[0].File != "frontends/shop-x/src/format.ts" || msgs[0].Line != 2 || msgs[0].Column != 11 || msgs[0].Source != "  return (;" {
 		t.Errorf("syntax error: built %v, messages %+v", built, msgs)
+	}
+}
+
+// TestServerBundle builds testdata/ssr-frontends in the project:
+// shop-ssr exports View, so it gets a server bundle; client-only does not.
+func TestServerBundle(t *testing.T) {
+	t.Parallel()
+	root := project(t)
+	copyDir(t, filepath.Join("testdata", "ssr-frontends"), filepath.Join(root, "ssr-frontends"))
+	res := buildOK(t, build.Options{Root: root, Frontends: "ssr-frontends", Out: "dist", NoCompress: true})
+	if s := res.Manifests["client-only"].Server; s != "" {
+		t.Errorf("client-only, which exports no View, has a server bundle %q", s)
+	}
+	m := res.Manifests["shop-ssr"]
+	if !regexp.MustCompile(`^server-[A-Z0-9]+\.js$`).MatchString(m.Server) {
+		t.Fatalf("server = %q", m.Server)
+	}
+	for _, f := range []string{m.Server, m.Server + ".map"} {
+		if _, ok := m.Files[f]; !ok {
+			t.Errorf("the manifest's files lack %s: a release would not carry it", f)
+		}
+	}
+	dir := filepath.Join(root, "dist", "assets", "shop-ssr", m.Version)
+	src, err := os.ReadFile(filepath.Join(dir, m.Server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(src)
+	if !strings.Contains(js, "globalThis.collageRender = function(data)") || !strings.Contains(js, "<rendered>") {
+		t.Errorf("the server bundle does not define collageRender with the renderer inside:\n%s", js)
+	}
+	if strings.Contains(js, "teal") || regexp.MustCompile(`(?m)^(import|export) `).MatchString(js) {
+		t.Errorf("the server bundle holds CSS or is a module:\n%s", js)
+	}
+	var smap struct {
+		Sources []string `json:"sources"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, m.Server+".map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &smap); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(smap.Sources, "ssr-frontends/shop-ssr/src/index.tsx") ||
+		!slices.Contains(smap.Sources, "node_modules/preact-render-to-string/index.js") {
+		t.Errorf("the map's sources are not named from the project's root: %q", smap.Sources)
 	}
 }

@@ -33,6 +33,9 @@ const (
 	// SourceGo is the project's Go code, which did not compile or whose
 	// BFFs did not start: the BFFs that last did are served.
 	SourceGo = "go"
+	// SourceDrift is a frontend's Go template that differs from its
+	// component (shell.ComponentOptions.Drift).
+	SourceDrift = "drift"
 )
 
 // Update tells the pages of a frontend's new version.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/component"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/invoke"
@@ -69,6 +70,30 @@ func TestPanics(t *testing.T) {
 	}
 	if len(h.problems) != 2 {
 		t.Errorf("problems standing %+v: want the fragments' alone (a call's panic is told once)", h.problems)
+	}
+}
+
+// failing is a fetcher whose slots fail with err.
+type failing struct{ err error }
+
+func (f failing) Fetch(context.Context, *layout.Slot, *compose.Request) compose.Result {
+	return compose.Result{Err: f.err, Outcome: compose.Failed}
+}
+
+// TestComponentThrew: a component that throws is the fragment's problem,
+// with its stack and the place in the frontend's own code where it threw.
+func TestComponentThrew(t *testing.T) {
+	t.Parallel()
+	h := NewHub(HubOptions{})
+	defer h.Close()
+	thrown := &component.Error{Frontend: "recs", Message: "Error: no recs",
+		Stack: "    at Ge (frontends/recs/src/View.tsx:4:23)\n    at j (node_modules/preact-render-to-string/src/index.js:453:23)"}
+	f := h.Fetcher(failing{thrown})
+	page := connect(t, h, "path=%2F", "")
+	f.Fetch(context.Background(), &layout.Slot{Frontend: "recs"}, &compose.Request{Path: "/"})
+	p := decode[Problem](t, page.next(t))
+	if p.Frame != thrown.Stack || p.File != "frontends/recs/src/View.tsx" || p.Line != 4 || p.Column != 23 || !strings.Contains(p.Message, "no recs") {
+		t.Errorf("problem %+v, want the component's stack and where it threw", p)
 	}
 }
 

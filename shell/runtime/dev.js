@@ -68,6 +68,7 @@ const titles = {
   build: "failed to build; the last good build is served",
   config: "cannot be served; the last good config and layouts are",
   fragment: "fragment failed; the slot shows its fallback",
+  drift: "its Go template and its component (View) differ",
   bff: "a /bff call panicked",
   go: "does not build or start; the BFFs that last did are served",
   mount: "mount threw",

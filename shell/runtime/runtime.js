@@ -7,6 +7,11 @@
 // ctx.bff, the base of the frontend's /bff calls, names the version the page
 // was rendered with (/bff/NAME@LABEL), so that the calls reach that
 // version's BFF even once another is promoted.
+// A slot the server rendered from the frontend's own component (its View)
+// holds, first, the data it rendered it with, in a <script
+// type="application/json" data-collage-data>: the runtime takes it out and
+// passes it as ctx.data, so that mount hydrates View instead of fetching
+// and rendering again.
 // It also gives every frontend the same event bus, window.collage.bus. A
 // mount that throws is also told to the page as a "collage:error" event
 // on window (detail: frontend, error), which collage dev's overlay shows.
@@ -56,7 +61,7 @@ const versions = new URLSearchParams(versionsMeta ? versionsMeta.content : "");
 const entries = new Map();
 
 function contextOf(el, name) {
-  return {
+  const ctx = {
     frontend: name,
     slot: el.getAttribute("name") || "",
     path: location.pathname + location.search,
@@ -64,6 +69,22 @@ function contextOf(el, name) {
     bff: "/bff/" + name + (versions.has(name) ? "@" + versions.get(name) : ""),
     bus,
   };
+  if ("collageData" in el) ctx.data = el.collageData;
+  return ctx;
+}
+
+// takeData moves the data the server rendered el with, if any, from its
+// script element to el.collageData: View hydrates the element's other
+// children, which the script must not be among.
+function takeData(el) {
+  const script = el.querySelector(":scope > script[data-collage-data]");
+  if (!script) return;
+  script.remove();
+  try {
+    el.collageData = JSON.parse(script.textContent);
+  } catch (err) {
+    console.error(`collage: the data of frontend "${el.getAttribute("frontend")}" is not JSON`, err);
+  }
 }
 
 async function mount(el) {
@@ -75,6 +96,7 @@ async function mount(el) {
     return;
   }
   el.dataset.collageState = "mounting";
+  takeData(el);
   try {
     const mod = await import(spec);
     el.collageModule = mod;

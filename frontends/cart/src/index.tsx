@@ -4,6 +4,15 @@ import { CartView } from "./CartView";
 import type { Cart, CartAdd, CartChanged } from "./types";
 import "./styles.css";
 
+/**
+ * The cart as its BFF's Go template renders it, from the same data: the
+ * server does not render it (the template does), tests/components checks
+ * that the two agree (component.Drift).
+ */
+export function View(cart: Cart) {
+  return <CartView cart={cart} error={null} onRemove={() => {}} />;
+}
+
 const unmounts = new WeakMap<HTMLElement, () => void>();
 
 /**

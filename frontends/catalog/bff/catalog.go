@@ -2,17 +2,10 @@ package catalog
 
 import (
 	"context"
-	"embed"
-	"html/template"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/frontends/internal/shopdata"
 )
-
-//go:embed templates/*.html
-var templates embed.FS
-
-var tmpl = template.Must(template.ParseFS(templates, "templates/*.html")).Lookup("catalog.html")
 
 // ListQuery selects the products of GET /products.
 type ListQuery struct {
@@ -41,10 +34,11 @@ type Listing struct {
 	Products []shopdata.Product `json:"products"`
 }
 
-// view is what the fragment template renders: a listing or one product.
+// view is the data of the fragment, which the frontend's View renders: a
+// listing or one product (src/types.ts, Fragment).
 type view struct {
-	Listing *Listing
-	Product *shopdata.Product
+	Listing *Listing          `json:"listing,omitempty"`
+	Product *shopdata.Product `json:"product,omitempty"`
 }
 
 // New returns the catalog BFF. It has no settings.
@@ -56,7 +50,7 @@ func New(bff.Settings) (*bff.BFF, error) {
 	bff.Handle(b, "GET /products/{id}", func(_ context.Context, q ProductQuery) (shopdata.Product, error) {
 		return product(q.ID)
 	})
-	bff.Fragment(b, tmpl, func(_ context.Context, f *bff.FragmentRequest) (view, error) {
+	bff.Component(b, func(_ context.Context, f *bff.FragmentRequest) (view, error) {
 		if f.Params.Has("id") {
 			p, err := product(f.Param("id"))
 			if err != nil {

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"github.com/collage-dev/collage/component"
 	"net/http"
 	"net/url"
 	"testing"
@@ -18,12 +19,12 @@ func TestFragment(t *testing.T) {
 		params url.Values
 		status int
 	}{
-		{"home.golden.html", "/", nil, http.StatusOK},
-		{"category.golden.html", "/?category=desk", nil, http.StatusOK},
-		{"unknown-category.golden.html", "/?category=%3Cscript%3E", nil, http.StatusBadRequest},
-		{"product.golden.html", "/products/3", url.Values{"id": {"3"}}, http.StatusOK},
-		{"not-found.golden.html", "/products/99", url.Values{"id": {"99"}}, http.StatusNotFound},
-		{"empty-id.golden.html", "/products/", url.Values{"id": {""}}, http.StatusNotFound},
+		{"home.golden.json", "/", nil, http.StatusOK},
+		{"category.golden.json", "/?category=desk", nil, http.StatusOK},
+		{"unknown-category.golden.json", "/?category=%3Cscript%3E", nil, http.StatusBadRequest},
+		{"product.golden.json", "/products/3", url.Values{"id": {"3"}}, http.StatusOK},
+		{"not-found.golden.json", "/products/99", url.Values{"id": {"99"}}, http.StatusNotFound},
+		{"empty-id.golden.json", "/products/", url.Values{"id": {""}}, http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -32,7 +33,7 @@ func TestFragment(t *testing.T) {
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d; body: %s", w.Code, tt.status, w.Body)
 			}
-			if ct := w.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			if ct := w.Header().Get("Content-Type"); ct != component.MediaType {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			shoptest.Golden(t, tt.golden, w.Body.Bytes())

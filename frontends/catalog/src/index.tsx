@@ -1,19 +1,26 @@
-import { render } from "preact";
+import { hydrate, render } from "preact";
 import type { MountContext } from "../../collage";
-import type { CartAdd, Failure, Listing, Product } from "./types";
-import { ErrorView, ListingView, ProductView } from "./views";
+import type { CartAdd, Failure, Fragment, Listing, Product } from "./types";
+import { ErrorView, ListingView, ProductView, View } from "./views";
 import "./styles.css";
+
+export { View };
 
 const mounted = new WeakSet<HTMLElement>();
 
 /**
- * Loads what the server rendered and renders it again, this time with
- * working buttons. Until the data arrives the server's markup stays; if it
- * never does, it stays for good.
+ * Makes the server's markup work. When the server rendered View, its data
+ * came with the page: View hydrates the markup with it. Otherwise (the slot
+ * holds its fallback) the data is fetched and rendered; until it arrives
+ * the slot's markup stays, and if it never does, it stays for good.
  */
 export async function mount(el: HTMLElement, ctx: MountContext): Promise<void> {
   mounted.add(el);
   const onAdd = (productId: string) => ctx.bus.emit<CartAdd>("cart:add", { productId, qty: 1 });
+  if (ctx.data) {
+    hydrate(<View {...(ctx.data as Fragment)} onAdd={onAdd} />, el);
+    return;
+  }
   const id = ctx.params.id;
   const category = new URL(ctx.path, location.href).searchParams.get("category") ?? "";
   const url =

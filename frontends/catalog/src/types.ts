@@ -27,3 +27,13 @@ export interface CartAdd {
   productId: string;
   qty: number;
 }
+
+/**
+ * The data of the catalog's fragment, which View renders: a listing, one
+ * product, or the BFF's error.
+ */
+export interface Fragment {
+  listing?: Listing;
+  product?: Product;
+  error?: Failure;
+}

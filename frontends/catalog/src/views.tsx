@@ -1,9 +1,16 @@
-// The catalog's views: the same markup as frontends/catalog/bff/templates/catalog.html,
-// so mounting over the server's HTML changes nothing a person can see.
+// The catalog's views. The server renders View with the BFF's fragment
+// data, and mount hydrates the same View in the browser.
 import { useEffect, useState } from "preact/hooks";
-import type { Failure, Listing, Product } from "./types";
+import type { Failure, Fragment, Listing, Product } from "./types";
 
 export type AddToCart = (productId: string) => void;
+
+/** The catalog's slot: a listing, a product page or an error. */
+export function View({ listing, product, error, onAdd = () => {} }: Fragment & { onAdd?: AddToCart }) {
+  if (error) return <ErrorView failure={error} />;
+  if (product) return <ProductView product={product} onAdd={onAdd} />;
+  return <ListingView listing={listing ?? { title: "", products: [] }} onAdd={onAdd} />;
+}
 
 export function ListingView({ listing, onAdd }: { listing: Listing; onAdd: AddToCart }) {
   const n = listing.products.length;

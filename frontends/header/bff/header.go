@@ -35,7 +35,7 @@ type NavQuery struct {
 // view is what the fragment template renders.
 type view struct {
 	Nav
-	Count int // items in the cart
+	Count int `json:"count"` // items in the cart
 }
 
 // New returns the header BFF. It has no settings.

@@ -1,7 +1,16 @@
 import { render } from "preact";
 import type { MountContext } from "../../collage";
-import { Header, type Link } from "./Header";
+import { Header, type HeaderProps, type Link } from "./Header";
 import "./styles.css";
+
+/**
+ * The header as its BFF's Go template renders it, from the same data: the
+ * server does not render it (the template does), tests/components checks
+ * that the two agree (component.Drift).
+ */
+export function View({ links, count }: HeaderProps) {
+  return <Header links={links} count={count} />;
+}
 
 /** Detail of the cart's cart:changed event. */
 interface CartChanged {

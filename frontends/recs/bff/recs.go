@@ -3,9 +3,7 @@ package recs
 import (
 	"cmp"
 	"context"
-	"embed"
 	"fmt"
-	"html/template"
 	"slices"
 	"time"
 
@@ -15,11 +13,6 @@ import (
 
 // Count is how many products a recommendation holds.
 const Count = 4
-
-//go:embed templates/*.html
-var templates embed.FS
-
-var tmpl = template.Must(template.ParseFS(templates, "templates/*.html")).Lookup("recs.html")
 
 // Query asks for recommendations for the page of one product.
 type Query struct {
@@ -51,7 +44,7 @@ func New(s bff.Settings) (*bff.BFF, error) {
 		}
 		return recommend(q.Exclude), nil
 	})
-	bff.Fragment(b, tmpl, func(ctx context.Context, f *bff.FragmentRequest) (Recs, error) {
+	bff.Component(b, func(ctx context.Context, f *bff.FragmentRequest) (Recs, error) {
 		if err := sleep(ctx, delay); err != nil {
 			return Recs{}, err
 		}

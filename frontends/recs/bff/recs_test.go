@@ -2,6 +2,7 @@ package recs
 
 import (
 	"context"
+	"github.com/collage-dev/collage/component"
 	"net/http"
 	"net/url"
 	"slices"
@@ -65,8 +66,8 @@ func TestFragment(t *testing.T) {
 		path   string
 		params url.Values
 	}{
-		{"home.golden.html", "/", nil},
-		{"product.golden.html", "/products/4", url.Values{"id": {"4"}}},
+		{"home.golden.json", "/", nil},
+		{"product.golden.json", "/products/4", url.Values{"id": {"4"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -74,6 +75,9 @@ func TestFragment(t *testing.T) {
 			w := shoptest.Serve(h, shoptest.FragmentRequest(tt.path, tt.params))
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d; body: %s", w.Code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != component.MediaType {
+				t.Errorf("Content-Type = %q", ct)
 			}
 			shoptest.Golden(t, tt.golden, w.Body.Bytes())
 		})

@@ -5,7 +5,7 @@ export interface RecsViewProps {
   onAdd: (productId: string) => void;
 }
 
-/** The recommendations; the same markup as frontends/recs/bff/templates/recs.html. */
+/** The recommendations. */
 export function RecsView({ recs, onAdd }: RecsViewProps) {
   return (
     <section class="recs" aria-labelledby="recs-title">

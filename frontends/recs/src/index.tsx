@@ -1,4 +1,4 @@
-import { render } from "preact";
+import { hydrate, render } from "preact";
 import type { MountContext } from "../../collage";
 import { RecsView } from "./RecsView";
 import type { CartAdd, Recs } from "./types";
@@ -6,12 +6,23 @@ import "./styles.css";
 
 const mounted = new WeakSet<HTMLElement>();
 
+/** The recommendations' slot, which the server renders with the BFF's fragment data. */
+export function View({ onAdd = () => {}, ...recs }: Recs & { onAdd?: (productId: string) => void }) {
+  return <RecsView recs={recs} onAdd={onAdd} />;
+}
+
 /**
- * Loads the recommendations and renders them: over the server's markup, or
- * over the slot's fallback when the server gave up waiting for them.
+ * Hydrates the server's markup with the data it was rendered with; or,
+ * when the server gave up waiting for them and the slot holds its
+ * fallback, loads the recommendations and renders them over it.
  */
 export async function mount(el: HTMLElement, ctx: MountContext): Promise<void> {
   mounted.add(el);
+  if (ctx.data) {
+    const onAdd = (productId: string) => ctx.bus.emit<CartAdd>("cart:add", { productId, qty: 1 });
+    hydrate(<View {...(ctx.data as Recs)} onAdd={onAdd} />, el);
+    return;
+  }
   const exclude = ctx.params.id ?? "";
   let recs: Recs;
   try {

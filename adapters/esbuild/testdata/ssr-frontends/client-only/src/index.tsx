@@ -1,0 +1,5 @@
+import { render } from "preact";
+
+export function mount(el: HTMLElement): void {
+  render(<p>client</p>, el);
+}
