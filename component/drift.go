@@ -2,10 +2,11 @@ package component
 
 import (
 	"fmt"
-	"html"
 	"regexp"
 	"sort"
 	"strings"
+
+	"golang.org/x/net/html"
 )
 
 // A Difference is one place where a Go template's HTML and the component's
@@ -110,20 +111,19 @@ func (t token) String() string {
 	return "nothing"
 }
 
-var (
-	tagRE   = regexp.MustCompile(`(?s)<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*(/?)>`)
-	attrRE  = regexp.MustCompile(`([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?`)
-	spaceRE = regexp.MustCompile(`\s+`)
-)
-
 // voidElements have no end tag.
 var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
 	"img": true, "input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
 
+// spaceRE is a run of white space, which a browser shows as one.
+var spaceRE = regexp.MustCompile(`\s+`)
+
+// tokens reads s as the browser's tokenizer does (golang.org/x/net/html),
+// into starts, ends and runs of text, without comments or a doctype.
 func tokens(s string) []token {
 	var out []token
 	addText := func(t string) {
-		t = spaceRE.ReplaceAllString(html.UnescapeString(t), " ")
+		t = spaceRE.ReplaceAllString(t, " ")
 		if strings.TrimSpace(t) == "" {
 			return
 		}
@@ -133,42 +133,39 @@ func tokens(s string) []token {
 		}
 		out = append(out, token{kind: text, name: t})
 	}
-	at := 0
-	for _, m := range tagRE.FindAllStringSubmatchIndex(s, -1) {
-		addText(s[at:m[0]])
-		at = m[1]
-		if m[4] < 0 {
-			continue // a comment
-		}
-		name := strings.ToLower(s[m[4]:m[5]])
-		if m[3] > m[2] {
-			out = append(out, token{kind: endTag, name: name})
-			continue
-		}
-		t := token{kind: startTag, name: name}
-		var attrs []string
-		for _, a := range attrRE.FindAllStringSubmatch(s[m[6]:m[7]], -1) {
-			v := a[2] + a[3] + a[4]
-			v = html.UnescapeString(v)
-			k := strings.ToLower(a[1])
-			if k == "class" {
-				v = strings.Join(strings.Fields(v), " ")
-				t.class = "." + strings.ReplaceAll(v, " ", ".")
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken: // the end of s
+			for i := range out {
+				if out[i].kind == text {
+					out[i].name = strings.TrimSpace(out[i].name)
+				}
 			}
-			attrs = append(attrs, fmt.Sprintf(" %s=%q", k, v))
-		}
-		sort.Strings(attrs)
-		t.attrs = strings.Join(attrs, "")
-		out = append(out, t)
-		if m[9] > m[8] && !voidElements[name] {
-			out = append(out, token{kind: endTag, name: name}) // <x/>
+			return out
+		case html.TextToken:
+			addText(string(z.Text())) // entities decoded
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			out = append(out, token{kind: endTag, name: string(name)})
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			t := token{kind: startTag, name: tok.Data}
+			var attrs []string
+			for _, a := range tok.Attr {
+				v := a.Val
+				if a.Key == "class" {
+					v = strings.Join(strings.Fields(v), " ")
+					t.class = "." + strings.ReplaceAll(v, " ", ".")
+				}
+				attrs = append(attrs, fmt.Sprintf(" %s=%q", a.Key, v))
+			}
+			sort.Strings(attrs)
+			t.attrs = strings.Join(attrs, "")
+			out = append(out, t)
+			if tok.Type == html.SelfClosingTagToken && !voidElements[t.name] {
+				out = append(out, token{kind: endTag, name: t.name}) // <x/>
+			}
 		}
 	}
-	addText(s[at:])
-	for i := range out {
-		if out[i].kind == text {
-			out[i].name = strings.TrimSpace(out[i].name)
-		}
-	}
-	return out
 }
