@@ -459,3 +459,17 @@ func TestIntegrity(t *testing.T) {
 		t.Errorf("Integrity(empty) = %s", got)
 	}
 }
+
+// TestBrowserSizes counts what a browser loads: neither source maps nor
+// the server bundle.
+func TestBrowserSizes(t *testing.T) {
+	t.Parallel()
+	m := &build.Manifest{Server: "server-A.js", Files: map[string]build.File{
+		"cart-A.js": {Size: 100, Gzip: 40}, "chunk-B.js": {Size: 10, Gzip: 5}, "cart-A.js.map": {Size: 900},
+		"cart-C.css": {Size: 50, Gzip: 20}, "server-A.js": {Size: 7000, Gzip: 3000}, "server-A.js.map": {Size: 9000},
+		"1-D.svg": {Size: 300},
+	}}
+	if got, want := m.BrowserSizes(), (build.Sizes{JS: 110, JSGzip: 45, CSS: 50, CSSGzip: 20}); got != want {
+		t.Errorf("BrowserSizes = %+v, want %+v", got, want)
+	}
+}

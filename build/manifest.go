@@ -53,6 +53,25 @@ type Manifest struct {
 	Files map[string]File `json:"files"`
 }
 
+// Sizes are the bytes of the JavaScript and CSS a browser loads of the
+// version, raw and gzipped: neither the source maps nor the server bundle.
+type Sizes struct{ JS, JSGzip, CSS, CSSGzip int64 }
+
+// BrowserSizes adds up m's files that a browser loads.
+func (m *Manifest) BrowserSizes() Sizes {
+	var s Sizes
+	for name, f := range m.Files {
+		switch {
+		case name == m.Server:
+		case strings.HasSuffix(name, ".js"):
+			s.JS, s.JSGzip = s.JS+f.Size, s.JSGzip+f.Gzip
+		case strings.HasSuffix(name, ".css"):
+			s.CSS, s.CSSGzip = s.CSS+f.Size, s.CSSGzip+f.Gzip
+		}
+	}
+	return s
+}
+
 // File is one file of a version.
 type File struct {
 	Size      int64  `json:"size"`

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -86,18 +85,8 @@ func printSizes(w io.Writer, res *build.Result) {
 	fmt.Fprintln(tw, "bundle\tversion\tjs\tjs gzip\tcss\tcss gzip\t")
 	for _, name := range names {
 		m := res.Manifests[name]
-		var js, jsz, css, cssz int64
-		for file, f := range m.Files {
-			switch {
-			case file == m.Server:
-				// Rendered on the server: no browser loads it.
-			case strings.HasSuffix(file, ".js"):
-				js, jsz = js+f.Size, jsz+f.Gzip
-			case strings.HasSuffix(file, ".css"):
-				css, cssz = css+f.Size, cssz+f.Gzip
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, m.Version, kb(js), kb(jsz), kb(css), kb(cssz))
+		s := m.BrowserSizes()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, m.Version, kb(s.JS), kb(s.JSGzip), kb(s.CSS), kb(s.CSSGzip))
 	}
 	tw.Flush()
 }

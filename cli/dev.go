@@ -198,16 +198,8 @@ func printBuilt(w io.Writer, res *dev.Result) {
 	fmt.Fprintln(tw, "  bundle\tversion\tjs\tcss\tbuilt in\t")
 	for _, name := range slices.Sorted(maps.Keys(res.Built)) {
 		b := res.Built[name]
-		var js, css int64
-		for file, f := range b.Manifest.Files {
-			switch path.Ext(file) {
-			case ".js":
-				js += f.Size
-			case ".css":
-				css += f.Size
-			}
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", name, b.Manifest.Version, kb(js), kb(css), b.Took.Round(time.Millisecond))
+		s := b.Manifest.BrowserSizes()
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", name, b.Manifest.Version, kb(s.JS), kb(s.CSS), b.Took.Round(time.Millisecond))
 	}
 	tw.Flush()
 }

@@ -613,18 +613,10 @@ func messageLines(msgs []build.Message) string {
 
 // sizes says how big m's JavaScript and CSS are, without source maps.
 func sizes(m *build.Manifest) string {
-	var js, css int64
-	for name, f := range m.Files {
-		switch filepath.Ext(name) {
-		case ".js":
-			js += f.Size
-		case ".css":
-			css += f.Size
-		}
-	}
-	s := fmt.Sprintf("%.1f kB js", float64(js)/1000)
-	if css > 0 {
-		s += fmt.Sprintf(", %.1f kB css", float64(css)/1000)
+	sz := m.BrowserSizes()
+	s := fmt.Sprintf("%.1f kB js", float64(sz.JS)/1000)
+	if sz.CSS > 0 {
+		s += fmt.Sprintf(", %.1f kB css", float64(sz.CSS)/1000)
 	}
 	return s
 }
