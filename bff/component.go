@@ -59,10 +59,8 @@ func Component[D any](b *BFF, fn func(context.Context, *FragmentRequest) (D, err
 		}
 		var data []byte
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.StatusCode() >= 500 {
-				b.logFailure(ctx, "bff fragment failed", "path", fr.Path, "err", err)
-				ex.writeHeader(http.StatusInternalServerError)
+			e := b.fragmentError(ctx, ex, fr, err)
+			if e == nil {
 				return
 			}
 			status = e.StatusCode()

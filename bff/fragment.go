@@ -66,10 +66,8 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 			status = ex.status
 		}
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.StatusCode() >= 500 {
-				b.logFailure(ctx, "bff fragment failed", "path", fr.Path, "err", err)
-				ex.writeHeader(http.StatusInternalServerError)
+			e := b.fragmentError(ctx, ex, fr, err)
+			if e == nil {
 				return
 			}
 			status = e.StatusCode()
@@ -128,6 +126,19 @@ func withData(ex *exchange, buf *bytes.Buffer, data any) {
 		return
 	}
 	ex.w.Header().Set(HeaderDrift, "1")
+}
+
+// fragmentError is the *Error that err, a fragment function's, is when
+// the page may show it (a 4xx). For any other error it logs err, answers
+// 500 and returns nil.
+func (b *BFF) fragmentError(ctx context.Context, ex *exchange, fr *FragmentRequest, err error) *Error {
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode() >= 500 {
+		b.logFailure(ctx, "bff fragment failed", "path", fr.Path, "err", err)
+		ex.writeHeader(http.StatusInternalServerError)
+		return nil
+	}
+	return e
 }
 
 // FragmentCall is a fragment request made without HTTP, by a shell that
