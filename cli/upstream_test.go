@@ -22,6 +22,7 @@ import (
 func TestDevUpstream(t *testing.T) {
 	dist := buildDemo(t)
 	upURL := start(t, "serve", "--config", filepath.Join(root, "collage.yaml"), "--dist", dist, "--addr", "127.0.0.1:0")
+	warmComponents(upURL)
 	_, upPage := get(t, http.DefaultClient, upURL+"/")
 
 	dir := copyDemo(t)
@@ -38,6 +39,7 @@ func TestDevUpstream(t *testing.T) {
 	}
 	url := start(t, "dev", "--config", filepath.Join(dir, "collage.yaml"), "--addr", "127.0.0.1:0",
 		"--upstream", upURL, "--only", "cart")
+	warmComponents(url)
 	_, page := get(t, http.DefaultClient, url+"/")
 
 	upMap, localMap := importMap(t, upPage), importMap(t, page)
