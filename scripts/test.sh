@@ -73,6 +73,6 @@ bash scripts/install-rie.sh
 step "govulncheck"
 ./scripts/vulncheck.sh
 step "go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 30m ./...
 step "browser tests"
 node --test tests/browser/

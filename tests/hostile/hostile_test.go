@@ -12,6 +12,7 @@ package hostile
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -470,6 +471,10 @@ func TestDecompressionBomb(t *testing.T) {
 	})
 }
 
+// resetWhileSending counts a refused body whose answer the client did not
+// read before the server's reset.
+const resetWhileSending = "reset while sending"
+
 // TestManyLargeBodies posts 40 bodies of 4 MiB at once, half with a length
 // and half chunked (413, over --max-body), again as multipart forms, then
 // 40 of 900 KiB (they reach the BFF whole): the server's memory stays
@@ -514,9 +519,17 @@ func TestManyLargeBodies(t *testing.T) {
 					}
 					resp, err := c.Do(req)
 					key := ""
-					if err != nil {
+					switch {
+					case err != nil && tt.status == http.StatusRequestEntityTooLarge && errors.Is(err, syscall.ECONNRESET):
+						// net/http answers 413 and closes while the
+						// client still sends: on a loaded machine the
+						// reset can reach the client before the answer
+						// it has not read yet. The body was refused all
+						// the same, and the figure shows how often.
+						key = resetWhileSending
+					case err != nil:
 						key = fmt.Sprintf("error (chunked %v): %v", i%2 == 1, err)
-					} else {
+					default:
 						b, _ := io.ReadAll(resp.Body)
 						resp.Body.Close()
 						key = strconv.Itoa(resp.StatusCode)
@@ -532,7 +545,7 @@ func TestManyLargeBodies(t *testing.T) {
 			wg.Wait()
 			_, peak := s.memory(t)
 			t.Logf("figure: 40 concurrent %s bodies: statuses %v, RSS %s -> peak %s (growth %s)", tt.name, statuses, mb(rss0), mb(peak), mb(peak-rss0))
-			if statuses[strconv.Itoa(tt.status)] != 40 {
+			if statuses[strconv.Itoa(tt.status)]+statuses[resetWhileSending] != 40 {
 				t.Errorf("%s: statuses %v, want 40 × %d", tt.name, statuses, tt.status)
 			}
 			if peak-rss0 > 60<<20 {
