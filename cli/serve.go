@@ -121,7 +121,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", cache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
-	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write; 0 streams the head at once")
+	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "while other pages are being composed, how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write (a page composed alone streams its head at once); 0 streams every head at once")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", fiber.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", fiber.DefaultBodyTimeout, "how long a client may take to send a /bff request's body, once its headers are in")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", fiber.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
@@ -190,7 +190,7 @@ func (o *serveOptions) shellOptions() (shell.Options, error) {
 	if o.coalesce < 0 {
 		return shell.Options{}, fmt.Errorf("--coalesce %s: give 0 (flush at once) or a positive duration", o.coalesce)
 	}
-	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0, AssetsURL: o.assetsURL}, nil
+	return shell.Options{PageTimeout: o.pageTimeout, Coalesce: o.coalesce, NoCoalesce: o.coalesce == 0, StreamAlone: true, AssetsURL: o.assetsURL}, nil
 }
 
 // listenAndServe serves the config's pages on addr until ctx is done, with

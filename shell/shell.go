@@ -48,6 +48,13 @@ type Options struct {
 	// NoCoalesce flushes the head, and each fragment, at once: Coalesce is
 	// then ignored. Optional. Default: false.
 	NoCoalesce bool
+	// StreamAlone flushes at once, as NoCoalesce does, on a page that no
+	// other page is being composed beside: with nothing else to do, the
+	// write the head costs alone is free, and the browser starts on the
+	// page's assets before its fragments come. While others are composed,
+	// Coalesce holds, and saves that write where writes cost throughput.
+	// Optional. Default: false, Coalesce on every page.
+	StreamAlone bool
 	// Redirects are the origins (scheme://host[:port]) a primary slot may
 	// redirect to besides the page's own; a Location anywhere else fails
 	// the slot. Optional. Default: none, so only paths on the site and URLs
@@ -120,6 +127,8 @@ type Shell struct {
 	// credentials are the names of the headers some frontend declares,
 	// Cookie first when one declares cookies.
 	credentials []string
+	// composing counts the pages between Compose and their done.
+	composing atomic.Int64
 }
 
 // Page is a route ready to serve.
@@ -267,9 +276,11 @@ func (s *Shell) compose(p *Page, req *compose.Request, snap *registry.Snapshot) 
 	if req.Versions == nil {
 		req.Versions = snap.Versions
 	}
+	alone := s.composing.Add(1) == 1
 	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
-	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce, s.opts.Redirects
+	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce || alone && s.opts.StreamAlone, s.opts.Redirects
 	return r, func() {
+		s.composing.Add(-1)
 		r.Cancel()
 		results := r.Results()
 		r.Close()

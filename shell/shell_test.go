@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -373,5 +374,75 @@ func TestComposeLogsFailedSlots(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q lacks %s", line, want)
 		}
+	}
+}
+
+// TestStreamAlone: under StreamAlone, a page composed alone writes its
+// head before a slot that has not answered, whatever the window; a page
+// composed beside another waits the window for that slot and leaves
+// whole, as every page does without StreamAlone.
+func TestStreamAlone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name              string
+		streamAlone, busy bool
+		whole             bool
+	}{
+		{name: "alone", streamAlone: true, whole: false},
+		{name: "beside another page", streamAlone: true, busy: true, whole: true},
+		{name: "alone, without StreamAlone", whole: true},
+	} {
+		release := make(chan struct{})
+		slow := fetchFunc(func(ctx context.Context, _ *layout.Slot, _ *compose.Request) compose.Result {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return compose.Result{Status: 200, Body: []byte("late")}
+		})
+		sh := newShell(t, shell.Options{
+			Routes:      []shell.Route{{Pattern: "/", Layout: parse(t, "p.html", `<head></head><body><collage-slot frontend=slow timeout=1h></collage-slot></body>`)}},
+			Frontends:   map[string]shell.Frontend{"slow": {}},
+			Fetcher:     slow,
+			Coalesce:    time.Hour,
+			StreamAlone: tt.streamAlone,
+			Log:         slog.New(slog.DiscardHandler),
+		})
+		if tt.busy {
+			_, done := sh.Compose(sh.Pages()[0], &compose.Request{Path: "/"})
+			defer done()
+		}
+		r, done := sh.Compose(sh.Pages()[0], &compose.Request{Path: "/"})
+		prefix := make(chan bool, 1)
+		go func() {
+			complete, err := r.WritePrefix(io.Discard)
+			if err != nil {
+				t.Error(err)
+			}
+			prefix <- complete
+		}()
+		if !tt.whole {
+			select {
+			case complete := <-prefix:
+				if complete {
+					t.Errorf("%s: the page is whole before its slot answered", tt.name)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("%s: the head waited for the slot", tt.name)
+			}
+			close(release)
+			done()
+			continue
+		}
+		select {
+		case <-prefix:
+			t.Errorf("%s: the head left before the slot answered, within the window", tt.name)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(release)
+		if complete := <-prefix; !complete {
+			t.Errorf("%s: the page is not whole", tt.name)
+		}
+		done()
 	}
 }
