@@ -21,11 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/yaml"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/cli/bffserve"
-	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/dev"
 	"github.com/collage-dev/collage/shell/invoke"
 )
@@ -302,7 +300,7 @@ func (c *goChild) invoker(name string) (invoke.Invoker, error) {
 	if inv, ok := c.invokers[name]; ok {
 		return inv, nil
 	}
-	inv, err := fasthttp.New(c.url+"/"+name, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+	inv, err := invoke.HTTP(c.url+"/"+name, invoke.HTTPOptions{})
 	if err != nil {
 		return nil, err
 	}

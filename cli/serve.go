@@ -22,7 +22,6 @@ import (
 
 	"github.com/collage-dev/collage/adapters/bbolt"
 	"github.com/collage-dev/collage/adapters/brotli"
-	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/adapters/nethttp"
 	"github.com/collage-dev/collage/adapters/prometheus"
@@ -533,7 +532,7 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 		}
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
-		inv, err = fasthttp.New(t, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+		inv, err = invoke.HTTP(t, invoke.HTTPOptions{})
 	case strings.HasPrefix(t, "lambda://"):
 		inv, err = lambdaInvoker(t)
 	default:

@@ -25,7 +25,7 @@ var Forwarded = []string{"Accept-Language", "User-Agent", "Traceparent", "X-Requ
 var BFFForwarded = []string{"Content-Type", "Accept", "If-None-Match", "If-Modified-Since"}
 
 // DefaultMaxFragmentBytes bounds a fragment's body.
-const DefaultMaxFragmentBytes = 1 << 20
+const DefaultMaxFragmentBytes = invoke.DefaultMaxFragmentBytes
 
 // NewFetcher returns the fetcher that gets fragments through the invokers
 // of the versions a page is rendered with (compose.Request.Versions): GET

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,6 +258,43 @@ func TestEmulatorInvocation(t *testing.T) {
 	if !inv.InLambda || inv.RequestID == "" || !strings.HasPrefix(inv.FunctionARN, "arn:aws:lambda:") ||
 		inv.DeadlineInMs <= 0 {
 		t.Errorf("invocation seen by the function: %+v", inv)
+	}
+}
+
+// TestFetchFragmentOverHTTP: each fragment case, served by the parity BFF
+// on a real socket, answers the same through the HTTP invoker's own
+// fragment client as through net/http.
+func TestFetchFragmentOverHTTP(t *testing.T) {
+	t.Parallel()
+	b, err := parity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Log = slog.New(slog.DiscardHandler)
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cases := parity.FragmentCases()
+	for _, c := range cases {
+		want := call(t, inv, c.Request(ctx))
+		ans, ok, err := inv.(invoke.FragmentFetcher).FetchFragment(ctx, c.FragmentCall())
+		if !ok || err != nil {
+			t.Fatalf("%s: FetchFragment: %v (ok %v)", c.Name, err, ok)
+		}
+		got, err := parity.ReadAnswer(ans)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: FetchFragment differs from net/http:\ngot  %s\nwant %s", c.Name, show(got), show(want))
+		}
+	}
+	if len(cases) < 5 {
+		t.Errorf("the table has %d fragment cases", len(cases))
 	}
 }
 

@@ -1,23 +1,22 @@
-package fasthttp_test
+package invoke_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/shell/invoke"
-	"github.com/collage-dev/collage/tests/parity"
 )
 
 func fetch(t *testing.T, inv invoke.Invoker, ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, error) {
@@ -33,54 +32,6 @@ func fetch(t *testing.T, inv invoke.Invoker, ctx context.Context, call *bff.Frag
 	return ans, err
 }
 
-// TestSameAsNetHTTP: each fragment case of the parity table, served by the
-// parity BFF on a real socket, answers the same through fasthttp as through
-// net/http.
-func TestSameAsNetHTTP(t *testing.T) {
-	t.Parallel()
-	b, err := parity.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Log = slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(b)
-	t.Cleanup(srv.Close)
-	fast, err := fasthttp.New(srv.URL, invoke.HTTPOptions{}, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cases := parity.FragmentCases()
-	for _, c := range cases {
-		resp, err := slow.RoundTrip(c.Request(ctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := parity.Read(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ans, err := fetch(t, fast, ctx, c.FragmentCall())
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		got, err := parity.ReadAnswer(ans)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: fasthttp answers\n%+v\nnet/http answers\n%+v", c.Name, got, want)
-		}
-	}
-	if len(cases) < 5 {
-		t.Errorf("the table has %d fragment cases", len(cases))
-	}
-}
-
 func TestRequestAndAnswer(t *testing.T) {
 	t.Parallel()
 	var seen *http.Request
@@ -94,7 +45,7 @@ func TestRequestAndAnswer(t *testing.T) {
 		io.WriteString(w, "<p>moved</p>")
 	}))
 	t.Cleanup(srv.Close)
-	inv, err := fasthttp.New(srv.URL+"/team/", invoke.HTTPOptions{}, 1<<20)
+	inv, err := invoke.HTTP(srv.URL+"/team/", invoke.HTTPOptions{MaxFragmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +82,7 @@ func TestFailures(t *testing.T) {
 		w.Write(make([]byte, 2048))
 	}))
 	t.Cleanup(srv.Close)
-	inv, err := fasthttp.New(srv.URL, invoke.HTTPOptions{}, 1024)
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{MaxFragmentBytes: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,32 +97,6 @@ func TestFailures(t *testing.T) {
 	srv.Close()
 	if _, err := fetch(t, inv, context.Background(), &bff.FragmentCall{Path: "/"}); err == nil {
 		t.Error("a fragment from a closed server: no error")
-	}
-}
-
-func TestOtherCallsGoThroughNetHTTP(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		io.WriteString(w, r.Method+" "+r.URL.Path+" "+string(body))
-	}))
-	t.Cleanup(srv.Close)
-	inv, err := fasthttp.New(srv.URL, invoke.HTTPOptions{}, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/items", strings.NewReader("pen"))
-	req.RequestURI = ""
-	resp, err := inv.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if b, _ := io.ReadAll(resp.Body); string(b) != "POST /items pen" {
-		t.Errorf("body = %q", b)
-	}
-	if _, err := fasthttp.New("ftp://x", invoke.HTTPOptions{}, 1); err == nil {
-		t.Error("an ftp:// BFF is accepted")
 	}
 }
 
@@ -196,7 +121,7 @@ func TestConcurrencyCap(t *testing.T) {
 		io.WriteString(w, "<p>ok</p>")
 	}))
 	t.Cleanup(srv.Close)
-	inv, err := fasthttp.New(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: limit}, 1<<20)
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: limit, MaxFragmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +173,7 @@ func TestConcurrencyCap(t *testing.T) {
 }
 
 // TestAnswerBodyHeldUntilRelease: an answer's body lives in a pooled
-// response, so it must stay as it came while later fetches run, until the
+// buffer, so it must stay as it came while later fetches run, until the
 // answer is released.
 func TestAnswerBodyHeldUntilRelease(t *testing.T) {
 	t.Parallel()
@@ -256,7 +181,7 @@ func TestAnswerBodyHeldUntilRelease(t *testing.T) {
 		fmt.Fprintf(w, "<p>%s</p>", r.Header.Get("Collage-Path"))
 	}))
 	t.Cleanup(srv.Close)
-	inv, err := fasthttp.New(srv.URL, invoke.HTTPOptions{}, 1<<20)
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{MaxFragmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,4 +204,104 @@ func TestAnswerBodyHeldUntilRelease(t *testing.T) {
 		t.Errorf("the first answer's body became %q before it was released", first.Body)
 	}
 	first.Release()
+}
+
+// TestStaleConnection: a BFF that closes each keep-alive connection after
+// one answer, as an idle timeout does, still answers every fetch: a
+// request on a connection closed while idle is sent again, once, on a new
+// one. A new connection that fails is not retried.
+func TestStaleConnection(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var accepted atomic.Int32
+	var answer atomic.Bool
+	answer.Store(true)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := accepted.Add(1)
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil || !answer.Load() {
+					return
+				}
+				body := fmt.Sprintf("<p>%d</p>", n)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			}()
+		}
+	}()
+	inv, err := invoke.HTTP("http://"+ln.Addr().String(), invoke.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 1; i <= 3; i++ {
+		ans, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: "/"})
+		if err != nil {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("<p>%d</p>", i); string(ans.Body) != want {
+			t.Errorf("fetch %d: %q, want %s from a connection of its own", i, ans.Body, want)
+		}
+		ans.Release()
+	}
+	answer.Store(false)
+	if _, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: "/"}); err == nil || !strings.Contains(err.Error(), "EOF") {
+		t.Errorf("a new connection closed without an answer: err = %v, want an EOF", err)
+	}
+}
+
+// BenchmarkFragment: one 2 KB fragment from a net/http server on
+// 127.0.0.1, through the fragment client and through net/http's Transport.
+func BenchmarkFragment(b *testing.B) {
+	page := strings.Repeat("x", 2048)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	b.Cleanup(srv.Close)
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	call := &bff.FragmentCall{Path: "/products/7", Params: "id=7", Header: http.Header{"Accept-Language": {"fr"}}}
+	b.Run("client", func(b *testing.B) {
+		ff := inv.(invoke.FragmentFetcher)
+		b.ReportAllocs()
+		for b.Loop() {
+			ans, _, err := ff.FetchFragment(ctx, call)
+			if err != nil || len(ans.Body) != len(page) {
+				b.Fatal(err)
+			}
+			ans.Release()
+		}
+	})
+	b.Run("net/http", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, bff.FragmentPath, nil)
+			req.Header = call.Header.Clone()
+			req.Header.Set(bff.HeaderPath, call.Path)
+			req.Header.Set(bff.HeaderParams, call.Params)
+			resp, err := inv.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || len(body) != len(page) {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -1,4 +1,4 @@
-package fasthttp_test
+package invoke_test
 
 import (
 	"bufio"
@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collage-dev/collage/adapters/fasthttp"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/compose"
@@ -67,15 +66,19 @@ var upstreams = map[string]http.HandlerFunc{
 // bufWriter is a compose.Writer over a buffer.
 type bufWriter struct{ *bufio.Writer }
 
-// clients are the HTTP invokers a frontend may have: this package's, and
-// invoke.HTTP, whose page it must match. The test lives here, not in the
-// core package shell, because only an adapter may link fasthttp.
+// clients are the two paths of an HTTP invoker's fragments: its own
+// client, and net/http (RoundTrip alone, as an Invoker that fetches no
+// fragment itself is used), whose page it must match.
 var clients = map[string]func(base string) (invoke.Invoker, error){
-	"net/http": func(base string) (invoke.Invoker, error) { return invoke.HTTP(base, invoke.HTTPOptions{}) },
-	"fasthttp": func(base string) (invoke.Invoker, error) {
-		return fasthttp.New(base, invoke.HTTPOptions{}, shell.DefaultMaxFragmentBytes)
+	"net/http": func(base string) (invoke.Invoker, error) {
+		inv, err := invoke.HTTP(base, invoke.HTTPOptions{})
+		return roundTripOnly{inv}, err
 	},
+	"fragments": func(base string) (invoke.Invoker, error) { return invoke.HTTP(base, invoke.HTTPOptions{}) },
 }
+
+// roundTripOnly hides an invoker's FetchFragment.
+type roundTripOnly struct{ invoke.Invoker }
 
 func TestMisbehavingUpstreams(t *testing.T) {
 	t.Parallel()

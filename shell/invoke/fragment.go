@@ -1,0 +1,314 @@
+package invoke
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+)
+
+const (
+	// noDeadline bounds a fragment request whose context has no deadline.
+	noDeadline = 30 * time.Second
+	// idleFor is how long a connection may wait in the pool to be reused.
+	idleFor = 90 * time.Second
+)
+
+// fragments gets the fragments of one HTTP BFF: GET base/_fragment over
+// HTTP/1.1 on pooled keep-alive connections, each request built and
+// written in one write, each answer read into a pooled buffer, with no
+// *http.Request or *http.Response. It is the path of every slot of every
+// page, so it does only what a fragment needs: no redirects, no proxies,
+// no compression, no HTTP/2; a fragment answer of any framing HTTP/1.1
+// allows (see readAnswer). docs/BENCHMARKS.md measures it against
+// fasthttp's client, which it replaced, and net/http's Transport.
+type fragments struct {
+	addr   string      // host:port to dial
+	host   string      // the Host header
+	uri    string      // the request target
+	tls    *tls.Config // nil for http://
+	max    int64       // the largest body read
+	dialer net.Dialer
+
+	conns chan struct{} // a token per connection in use: at most MaxConnsPerHost
+
+	mu      sync.Mutex
+	idle    []*fragConn // the most recently used last
+	maxIdle int
+}
+
+// fragConn is a keep-alive connection to the BFF and its reader.
+type fragConn struct {
+	net.Conn
+	br   *bufio.Reader
+	req  []byte    // the last request written, its array reused
+	used time.Time // when it went back to the pool
+}
+
+func newFragments(u *url.URL, opts HTTPOptions) *fragments {
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	f := &fragments{
+		addr:    addr,
+		host:    u.Host,
+		uri:     trimSlash(u.EscapedPath()) + bff.FragmentPath,
+		max:     opts.MaxFragmentBytes,
+		conns:   make(chan struct{}, opts.MaxConnsPerHost),
+		maxIdle: opts.MaxConnsPerHost,
+	}
+	if u.Scheme == "https" {
+		f.tls = &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}}
+	}
+	return f
+}
+
+func trimSlash(p string) string {
+	for len(p) > 0 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// fetch sends GET /_fragment with call's headers and reads the whole
+// answer, whose body stays in a pooled buffer until the answer is
+// released. It stops at ctx's deadline; a cancellation without a deadline
+// is not noticed before the request ends.
+func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(noDeadline)
+	}
+	if err := f.acquire(ctx, deadline); err != nil {
+		return bff.FragmentAnswer{}, err
+	}
+	defer func() { <-f.conns }()
+	c, reused, err := f.conn(ctx, deadline)
+	if err != nil {
+		return bff.FragmentAnswer{}, f.fail(err)
+	}
+	ans, keep, err := f.roundTrip(c, call, deadline)
+	if err != nil && reused && stale(err) {
+		// The BFF closed the connection while it was idle, and the request
+		// never reached it: a GET is safe to send again, once, on a new one.
+		c.Close()
+		if c, err = f.dial(ctx, deadline); err != nil {
+			return bff.FragmentAnswer{}, f.fail(err)
+		}
+		ans, keep, err = f.roundTrip(c, call, deadline)
+	}
+	if err != nil {
+		c.Close()
+		return bff.FragmentAnswer{}, f.fail(err)
+	}
+	if keep {
+		f.put(c)
+	} else {
+		c.Close()
+	}
+	return ans, nil
+}
+
+// acquire waits for a connection to be free, until deadline.
+func (f *fragments) acquire(ctx context.Context, deadline time.Time) error {
+	select {
+	case f.conns <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case f.conns <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("GET %s%s: waiting for one of %d connections: %w", f.host, f.uri, cap(f.conns), ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("GET %s%s: waiting for one of %d connections: %w", f.host, f.uri, cap(f.conns), context.DeadlineExceeded)
+	}
+}
+
+// conn returns an idle connection, or a new one.
+func (f *fragments) conn(ctx context.Context, deadline time.Time) (c *fragConn, reused bool, err error) {
+	now := time.Now()
+	f.mu.Lock()
+	for len(f.idle) > 0 {
+		c = f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		if now.Sub(c.used) < idleFor {
+			f.mu.Unlock()
+			return c, true, nil
+		}
+		c.Close()
+	}
+	f.mu.Unlock()
+	c, err = f.dial(ctx, deadline)
+	return c, false, err
+}
+
+func (f *fragments) dial(ctx context.Context, deadline time.Time) (*fragConn, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	nc, err := f.dialer.DialContext(ctx, "tcp", f.addr)
+	if err != nil {
+		return nil, err
+	}
+	if f.tls != nil {
+		tc := tls.Client(nc, f.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	return &fragConn{Conn: nc, br: bufio.NewReaderSize(nc, 4096)}, nil
+}
+
+// put hands c back to the pool, or closes it if the pool is full.
+func (f *fragments) put(c *fragConn) {
+	c.used = time.Now()
+	f.mu.Lock()
+	if len(f.idle) < f.maxIdle {
+		f.idle = append(f.idle, c)
+		c = nil
+	}
+	f.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// roundTrip writes the request on c and reads its answer; keep reports
+// whether c may carry another request.
+func (f *fragments) roundTrip(c *fragConn, call *bff.FragmentCall, deadline time.Time) (ans bff.FragmentAnswer, keep bool, err error) {
+	if err := c.SetDeadline(deadline); err != nil {
+		return ans, false, err
+	}
+	c.req = f.appendRequest(c.req[:0], call)
+	if _, err := c.Write(c.req); err != nil {
+		return ans, false, noAnswer{err}
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return ans, false, noAnswer{err}
+	}
+	b := newBody()
+	a, err := readAnswer(c.br, f.max, b)
+	if err != nil {
+		b.release()
+		return ans, false, err
+	}
+	ans = bff.FragmentAnswer{Status: a.status, Header: a.header, Body: b.b}
+	return ans.ReleaseWith(b.release), a.keep, nil
+}
+
+// appendRequest appends the fragment request of call to b. Header values
+// lose any CR or LF, which would end them early.
+func (f *fragments) appendRequest(b []byte, call *bff.FragmentCall) []byte {
+	b = append(b, "GET "...)
+	b = append(b, f.uri...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, f.host...)
+	b = append(b, "\r\n"...)
+	for k, vs := range call.Header {
+		for _, v := range vs {
+			b = appendHeader(b, k, v)
+		}
+	}
+	b = appendHeader(b, bff.HeaderPath, call.Path)
+	b = appendHeader(b, bff.HeaderParams, call.Params)
+	if call.Slot != "" {
+		b = appendHeader(b, bff.HeaderSlot, call.Slot)
+	}
+	return append(b, "\r\n"...)
+}
+
+func appendHeader(b []byte, k, v string) []byte {
+	b = appendLine(b, k)
+	b = append(b, ": "...)
+	b = appendLine(b, v)
+	return append(b, "\r\n"...)
+}
+
+func appendLine(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' {
+			b = append(b, s[:i]...)
+			return appendLine(append(b, ' '), s[i+1:])
+		}
+	}
+	return append(b, s...)
+}
+
+// fail words err as the failure of the fragment request: a deadline that
+// passed is context.DeadlineExceeded.
+func (f *fragments) fail(err error) error {
+	var tooLarge errTooLarge
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("fragment is larger than %d bytes", f.max)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("GET %s%s: %w", f.host, f.uri, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("GET %s%s: %w", f.host, f.uri, err)
+}
+
+// noAnswer is an error met before any byte of the answer came.
+type noAnswer struct{ error }
+
+func (e noAnswer) Unwrap() error { return e.error }
+
+// stale reports whether err is what a request on a connection the peer
+// had closed meets: the write fails, or the read ends before any answer.
+func stale(err error) bool {
+	var na noAnswer
+	return errors.As(err, &na) &&
+		(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
+}
+
+// body is a pooled buffer for an answer's body, with the func that hands
+// it back, made once.
+type body struct {
+	b       []byte
+	release func()
+}
+
+var bodies sync.Pool
+
+// newBody returns a pooled body buffer, or a new one.
+func newBody() *body {
+	if b, ok := bodies.Get().(*body); ok {
+		return b
+	}
+	b := new(body)
+	b.release = func() {
+		if cap(b.b) > 64<<10 {
+			b.b = nil // a rare large body is not kept
+		}
+		b.b = b.b[:0]
+		bodies.Put(b)
+	}
+	return b
+}
+
+// answer is the head of an answer.
+type answer struct {
+	status int
+	header http.Header
+	keep   bool
+}
