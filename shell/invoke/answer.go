@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
+	"slices"
 )
 
 // maxHeaderLines bounds the header lines of an answer, and of its trailer.
@@ -152,7 +153,7 @@ func readChunked(br *bufio.Reader, max int64, b *body) error {
 func readAll(r io.Reader, max int64, b *body) error {
 	for {
 		if len(b.b) == cap(b.b) {
-			b.b = append(b.b, 0)[:len(b.b)]
+			b.b = slices.Grow(b.b, 4096)
 		}
 		n, err := r.Read(b.b[len(b.b):cap(b.b)])
 		b.b = b.b[:len(b.b)+n]
