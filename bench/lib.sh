@@ -25,6 +25,17 @@ need() {
   done
 }
 
+# need_nginx installs Debian's nginx-light when nginx is missing, and
+# prints the path of its binary (/usr/sbin is not on every PATH).
+need_nginx() {
+  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    say "installing nginx-light (Debian package)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq nginx-light >/dev/null
+  fi
+  command -v nginx || echo /usr/sbin/nginx
+}
+
 # PIDS are the servers started; stop_servers sends each SIGTERM, and
 # SIGKILL to any still running 3 s later.
 PIDS=()

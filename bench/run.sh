@@ -53,12 +53,7 @@ mkdir -p "$BIN" "$RUN/log" "$RUN/wrk" "$RUN/cpu" "$RUN/rss" "$RUN/ttfb" "$RUN/op
 LOGS=$RUN/log
 source bench/lib.sh
 need wrk
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  say "installing nginx-light (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+NGINX=$(need_nginx)
 
 say "building into $BIN"
 go build -o "$BIN/collage" "$COLLAGE_MAIN"
