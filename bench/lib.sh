@@ -25,6 +25,15 @@ need() {
   done
 }
 
+# cleanup_tmp, the EXIT trap of a script that builds an earlier commit in
+# the git worktree $TMP/old: stops the servers, then removes the worktree
+# and $TMP.
+cleanup_tmp() {
+  stop_servers
+  if [ -d "$TMP/old" ]; then git worktree remove --force "$TMP/old" || true; fi
+  rm -rf "$TMP"
+}
+
 # need_nginx installs Debian's nginx-light when nginx is missing, and
 # prints the path of its binary (/usr/sbin is not on every PATH).
 need_nginx() {

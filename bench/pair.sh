@@ -34,12 +34,7 @@ TMP=$(mktemp -d -t collage-pair-bench-XXXXXX)
 chmod 755 "$TMP" # nginx's workers, not root, read its page
 LOGS=$TMP
 source bench/lib.sh
-cleanup() {
-  stop_servers
-  if [ -d "$TMP/old" ]; then git worktree remove --force "$TMP/old" || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap cleanup_tmp EXIT
 need wrk
 NGINX=$(need_nginx)
 

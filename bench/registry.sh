@@ -34,12 +34,7 @@ BASE=${BENCH_PORT_BASE:-18300}
 TMP=$(mktemp -d -t collage-registry-bench-XXXXXX)
 LOGS=$TMP
 source bench/lib.sh
-cleanup() {
-  stop_servers
-  if [ -d "$TMP/old" ]; then git worktree remove --force "$TMP/old" || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap cleanup_tmp EXIT
 need wrk
 
 say "building this checkout ($(git rev-parse --short HEAD)) and $OLD into $TMP"
