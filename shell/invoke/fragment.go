@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -43,9 +44,11 @@ type fragments struct {
 
 	conns chan struct{} // a token per connection in use: at most MaxConnsPerHost
 
-	mu      sync.Mutex
-	idle    []*fragConn // the most recently used last
-	maxIdle int
+	mu       sync.Mutex
+	idle     []*fragConn // the most recently used last
+	maxIdle  int
+	idleFor  time.Duration // how long a connection may wait in the pool
+	sweeping bool          // whether a sweep is due
 }
 
 // fragConn is a keep-alive connection to the BFF and its reader.
@@ -72,6 +75,7 @@ func newFragments(u *url.URL, opts HTTPOptions) *fragments {
 		max:     opts.MaxFragmentBytes,
 		conns:   make(chan struct{}, opts.MaxConnsPerHost),
 		maxIdle: opts.MaxConnsPerHost,
+		idleFor: idleFor,
 	}
 	if u.Scheme == "https" {
 		f.tls = &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}}
@@ -151,7 +155,7 @@ func (f *fragments) conn(ctx context.Context, deadline time.Time) (c *fragConn, 
 	for len(f.idle) > 0 {
 		c = f.idle[len(f.idle)-1]
 		f.idle = f.idle[:len(f.idle)-1]
-		if now.Sub(c.used) < idleFor {
+		if now.Sub(c.used) < f.idleFor {
 			f.mu.Unlock()
 			return c, true, nil
 		}
@@ -187,9 +191,37 @@ func (f *fragments) put(c *fragConn) {
 	if len(f.idle) < f.maxIdle {
 		f.idle = append(f.idle, c)
 		c = nil
+		if !f.sweeping {
+			f.sweeping = true
+			time.AfterFunc(f.idleFor, f.sweep)
+		}
 	}
 	f.mu.Unlock()
 	if c != nil {
+		c.Close()
+	}
+}
+
+// sweep closes the connections that have waited in the pool for idleFor,
+// and comes again while some wait: a BFF that goes quiet is left no open
+// connection of the shell's.
+func (f *fragments) sweep() {
+	now := time.Now()
+	f.mu.Lock()
+	// The oldest are first: close them up to the first that may stay.
+	n := 0
+	for n < len(f.idle) && now.Sub(f.idle[n].used) >= f.idleFor {
+		n++
+	}
+	stale := slices.Clone(f.idle[:n])
+	f.idle = slices.Delete(f.idle, 0, n)
+	if len(f.idle) > 0 {
+		time.AfterFunc(f.idleFor-now.Sub(f.idle[0].used), f.sweep)
+	} else {
+		f.sweeping = false
+	}
+	f.mu.Unlock()
+	for _, c := range stale {
 		c.Close()
 	}
 }

@@ -3,9 +3,11 @@ package invoke
 import (
 	"context"
 	"crypto/x509"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,5 +48,54 @@ func TestFragmentsOverTLS(t *testing.T) {
 	f.idle = nil
 	if _, err := f.fetch(ctx, &bff.FragmentCall{Path: "/"}); err == nil {
 		t.Error("a certificate no root signed is accepted")
+	}
+}
+
+// TestIdleConnectionsSwept: a connection left in the pool past idleFor is
+// closed without a request to come, and the sweep stops once the pool is
+// empty.
+func TestIdleConnectionsSwept(t *testing.T) {
+	t.Parallel()
+	var states sync.Map // the server's connections, by remote address
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<p>ok</p>"))
+	}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) { states.Store(c.RemoteAddr().String(), s) }
+	srv.Start()
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFragments(u, HTTPOptions{MaxConnsPerHost: 4, MaxFragmentBytes: 1 << 10})
+	f.idleFor = 50 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ans, err := f.fetch(ctx, &bff.FragmentCall{Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans.Release()
+	closed := func() bool {
+		n := 0
+		states.Range(func(_, s any) bool {
+			if s != http.StateClosed {
+				n++
+			}
+			return true
+		})
+		return n == 0
+	}
+	for !closed() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the idle connection is still open 10 s after it went idle")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.idle) != 0 || f.sweeping {
+		t.Errorf("after the sweep: %d idle, sweeping %v", len(f.idle), f.sweeping)
 	}
 }
