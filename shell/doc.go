@@ -25,6 +25,6 @@
 // The data path of a page request, by folder:
 //
 //	adapters/fiber | adapters/nethttp → shell (Handler: route, credentials, head)
-//	→ compose (slots, deadlines) → cache → invoke (in-process, adapters/fasthttp,
+//	→ compose (slots, deadlines) → cache → invoke (in-process, HTTP,
 //	adapters/awssdk) → frontends/NAME/bff
 package shell
