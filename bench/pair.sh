@@ -58,16 +58,15 @@ nginx_config "$TMP/n" $((BASE + 4)) "$frags"
 start n $((BASE + 4)) "$NGINX" -p "$TMP/n" -c "$TMP/n/nginx.conf" -e "$TMP/n/error.log"
 for key in old new n; do ready $key; done
 
-# cpu_per_page KEY: one wrk run on KEY; prints req/s and the server's CPU
-# µs per page over it.
+# cpu_per_page KEY: one wrk run on KEY (rps, in bench/lib.sh); prints
+# req/s and the server's CPU µs per page over it.
 cpu_per_page() {
-  local out=$TMP/wrk-$1.txt t0 t1 n
+  local t0 t1 r n
   read -r t0 _ <<<"$(ticks "${PID[$1]}")"
-  timeout $((DURATION + 20)) wrk -t"$THREADS" -c"$CONNS" -d"$DURATION"s --timeout 2s "${URL[$1]}" >"$out"
+  r=$(rps "$1" "$DURATION")
   read -r t1 _ <<<"$(ticks "${PID[$1]}")"
-  if grep -qE 'Non-2xx|Socket errors' "$out"; then cat "$out" >&2; die "$1: errors under load"; fi
-  n=$(awk '/requests in/ {print $1}' "$out")
-  awk -v n="$n" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/^Requests\/sec:/ {printf "%.0f %.1f", $2, t * 1e6 / hz / n}' "$out"
+  n=$(awk '/requests in/ {print $1}' "$LOGS/wrk-$1.txt")
+  awk -v r="$r" -v n="$n" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f %.1f", r, t * 1e6 / hz / n}'
 }
 
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; warm-up: 2 s of wrk each"

@@ -90,13 +90,7 @@ func Load(path string) (*Config, error) {
 // relative paths.
 func Parse(path string, data []byte) (*Config, error) {
 	c := &Config{File: path, Dir: filepath.Dir(path), Layouts: "layouts", Main: ".", Frontends: map[string]Frontend{}}
-	fail := func(n *yaml.Node, format string, args ...any) error {
-		line := 0
-		if n != nil {
-			line = n.Line
-		}
-		return &Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
-	}
+	fail := func(n *yaml.Node, format string, args ...any) error { return nodeError(path, n, format, args...) }
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		var te *yaml.TypeError
@@ -302,4 +296,13 @@ func syntaxError(path string, err error) error {
 		}
 	}
 	return e
+}
+
+// nodeError is an Error at node n of the file at path; n may be nil.
+func nodeError(path string, n *yaml.Node, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 }

@@ -15,13 +15,7 @@ import (
 // the text, its comments and its order, stays as it was. It refuses a
 // name already listed, and a frontends mapping written inline.
 func AddFrontend(path string, data []byte, name string) ([]byte, error) {
-	fail := func(n *yaml.Node, format string, args ...any) error {
-		line := 0
-		if n != nil {
-			line = n.Line
-		}
-		return &Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
-	}
+	fail := func(n *yaml.Node, format string, args ...any) error { return nodeError(path, n, format, args...) }
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(path, err)

@@ -20,6 +20,13 @@ type errTooLarge struct{}
 
 func (errTooLarge) Error() string { return "body too large" }
 
+// answer is what the shell keeps of an answer's head.
+type answer struct {
+	status int
+	header http.Header
+	keep   bool // whether the connection may carry another request
+}
+
 // head is what an answer's status line and headers say.
 type head struct {
 	answer

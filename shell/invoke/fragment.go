@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -71,7 +71,7 @@ func newFragments(u *url.URL, opts HTTPOptions) *fragments {
 	f := &fragments{
 		addr:    addr,
 		host:    u.Host,
-		uri:     trimSlash(u.EscapedPath()) + bff.FragmentPath,
+		uri:     strings.TrimRight(u.EscapedPath(), "/") + bff.FragmentPath,
 		max:     opts.MaxFragmentBytes,
 		conns:   make(chan struct{}, opts.MaxConnsPerHost),
 		maxIdle: opts.MaxConnsPerHost,
@@ -81,13 +81,6 @@ func newFragments(u *url.URL, opts HTTPOptions) *fragments {
 		f.tls = &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}}
 	}
 	return f
-}
-
-func trimSlash(p string) string {
-	for len(p) > 0 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
-	}
-	return p
 }
 
 // fetch sends GET /_fragment with call's headers and reads the whole
@@ -336,11 +329,4 @@ func newBody() *body {
 		bodies.Put(b)
 	}
 	return b
-}
-
-// answer is the head of an answer.
-type answer struct {
-	status int
-	header http.Header
-	keep   bool
 }
