@@ -26,6 +26,10 @@ const (
 	idleFor = 90 * time.Second
 )
 
+// longAgo is a deadline already past: set on a connection, it ends the
+// read or write under way at once.
+var longAgo = time.Unix(1, 0)
+
 // fragments gets the fragments of one HTTP BFF: GET base/_fragment over
 // HTTP/1.1 on pooled keep-alive connections, each request built and
 // written in one write, each answer read into a pooled buffer, with no
@@ -85,8 +89,9 @@ func newFragments(u *url.URL, opts HTTPOptions) *fragments {
 
 // fetch sends GET /_fragment with call's headers and reads the whole
 // answer, whose body stays in a pooled buffer until the answer is
-// released. It stops at ctx's deadline; a cancellation without a deadline
-// is not noticed before the request ends.
+// released. It stops when ctx ends: at its deadline, or as soon as it is
+// canceled (a page that ended early, a client gone), freeing the
+// connection it held.
 func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -100,7 +105,7 @@ func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.Frag
 	if err != nil {
 		return bff.FragmentAnswer{}, f.fail(err)
 	}
-	ans, keep, err := f.roundTrip(c, call, deadline)
+	ans, keep, err := f.roundTrip(ctx, c, call, deadline)
 	if err != nil && reused && stale(err) {
 		// The BFF closed the connection while it was idle, and the request
 		// never reached it: a GET is safe to send again, once, on a new one.
@@ -108,10 +113,13 @@ func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.Frag
 		if c, err = f.dial(ctx, deadline); err != nil {
 			return bff.FragmentAnswer{}, f.fail(err)
 		}
-		ans, keep, err = f.roundTrip(c, call, deadline)
+		ans, keep, err = f.roundTrip(ctx, c, call, deadline)
 	}
 	if err != nil {
 		c.Close()
+		if ctx.Err() == context.Canceled {
+			return bff.FragmentAnswer{}, fmt.Errorf("GET %s%s: %w", f.host, f.uri, context.Canceled)
+		}
 		return bff.FragmentAnswer{}, f.fail(err)
 	}
 	if keep {
@@ -220,11 +228,20 @@ func (f *fragments) sweep() {
 }
 
 // roundTrip writes the request on c and reads its answer; keep reports
-// whether c may carry another request.
-func (f *fragments) roundTrip(c *fragConn, call *bff.FragmentCall, deadline time.Time) (ans bff.FragmentAnswer, keep bool, err error) {
+// whether c may carry another request. When ctx ends first, c's deadline
+// is moved to the past, which ends the write or read under way.
+func (f *fragments) roundTrip(ctx context.Context, c *fragConn, call *bff.FragmentCall, deadline time.Time) (ans bff.FragmentAnswer, keep bool, err error) {
 	if err := c.SetDeadline(deadline); err != nil {
 		return ans, false, err
 	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(longAgo) })
+	defer func() {
+		if !stop() {
+			// ctx ended: its func may still be about to move the deadline,
+			// so c must carry no other request.
+			keep = false
+		}
+	}()
 	c.req = f.appendRequest(c.req[:0], call)
 	if _, err := c.Write(c.req); err != nil {
 		return ans, false, noAnswer{err}

@@ -259,6 +259,49 @@ func TestStaleConnection(t *testing.T) {
 	}
 }
 
+// TestCanceledFetch: a fetch whose context is canceled (its page ended
+// early, its client left) stops at once, well before its deadline, and
+// frees its connection for the next fetch.
+func TestCanceledFetch(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Collage-Path") == "/hang" {
+			arrived <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		io.WriteString(w, "<p>ok</p>")
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	inv, err := invoke.HTTP(srv.URL, invoke.HTTPOptions{MaxConnsPerHost: 1, MaxFragmentBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the cancellation, the fetch would end at this deadline, with
+	// context.DeadlineExceeded.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	if _, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: "/hang"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a fetch canceled while the BFF answers: err = %v, want context.Canceled", err)
+	}
+	next, cancelNext := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelNext()
+	ans, err := fetch(t, inv, next, &bff.FragmentCall{Path: "/"})
+	if err != nil || string(ans.Body) != "<p>ok</p>" {
+		t.Fatalf("the next fetch, on the only connection allowed: %q, %v", ans.Body, err)
+	}
+	ans.Release()
+}
+
 // BenchmarkFragment: one 2 KB fragment from a net/http server on
 // 127.0.0.1, through the fragment client and through net/http's Transport.
 func BenchmarkFragment(b *testing.B) {
