@@ -12,8 +12,13 @@ import (
 	"slices"
 )
 
-// maxHeaderLines bounds the header lines of an answer, and of its trailer.
-const maxHeaderLines = 100
+const (
+	// maxHeaderLines bounds the header lines of an answer, and of its trailer.
+	maxHeaderLines = 100
+	// maxHeadBytes bounds the bytes of an answer's head (the status line
+	// and headers), and of its trailer.
+	maxHeadBytes = 64 << 10
+)
 
 // errTooLarge is a body over the bound.
 type errTooLarge struct{}
@@ -76,7 +81,8 @@ func readAnswer(br *bufio.Reader, max int64, b *body) (answer, error) {
 
 // readHead reads a status line and its headers.
 func readHead(br *bufio.Reader) (h head, err error) {
-	line, err := readLine(br)
+	left := maxHeadBytes
+	line, err := readLine(br, &left)
 	if err != nil {
 		return h, err
 	}
@@ -89,7 +95,7 @@ func readHead(br *bufio.Reader) (h head, err error) {
 	h.length = -1
 	var closes, keepAlive bool
 	for i := 0; ; i++ {
-		if line, err = readLine(br); err != nil {
+		if line, err = readLine(br, &left); err != nil {
 			return h, err
 		}
 		if len(line) == 0 {
@@ -142,8 +148,9 @@ func readChunked(br *bufio.Reader, max int64, b *body) error {
 	if err := readAll(httputil.NewChunkedReader(br), max, b); err != nil {
 		return err
 	}
+	left := maxHeadBytes
 	for i := 0; ; i++ {
-		line, err := readLine(br)
+		line, err := readLine(br, &left)
 		if err != nil {
 			return err
 		}
@@ -176,18 +183,28 @@ func readAll(r io.Reader, max int64, b *body) error {
 	}
 }
 
-// readLine reads a line, without its CRLF (or bare LF), that must fit in
-// br's buffer.
-func readLine(br *bufio.Reader) ([]byte, error) {
+// readLine reads a line, without its CRLF (or bare LF), of at most *left
+// bytes, and takes them from *left. A line that fits in br's buffer is
+// returned in it, valid until the next read; a longer one is copied.
+func readLine(br *bufio.Reader, left *int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
+	var long []byte
+	for errors.Is(err, bufio.ErrBufferFull) && len(long)+len(line) <= *left {
+		long = append(long, line...)
+		line, err = br.ReadSlice('\n')
+	}
+	if long != nil {
+		line = append(long, line...)
+	}
 	switch {
-	case errors.Is(err, bufio.ErrBufferFull):
-		return nil, fmt.Errorf("a line of the answer's head is longer than %d bytes", br.Size())
+	case len(line) > *left || errors.Is(err, bufio.ErrBufferFull):
+		return nil, fmt.Errorf("the answer's header lines exceed %d bytes", maxHeadBytes)
 	case err == io.EOF && len(line) > 0:
 		return nil, io.ErrUnexpectedEOF
 	case err != nil:
 		return nil, err
 	}
+	*left -= len(line)
 	line = line[:len(line)-1]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]

@@ -43,6 +43,8 @@ func TestReadAnswer(t *testing.T) {
 		{name: "HTTP/1.0 keep-alive", in: "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", status: 200, keep: true},
 		{name: "the body ends with the connection", in: "HTTP/1.1 200 OK\r\n\r\nall of it", status: 200, body: "all of it", keep: false},
 		{name: "the same length twice", in: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", status: 200, body: "x", keep: true},
+		{name: "a line longer than the buffer", in: "HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("c", 10000) + "\r\nContent-Length: 1\r\n\r\nx",
+			status: 200, header: http.Header{"Set-Cookie": {strings.Repeat("c", 10000)}}, body: "x", keep: true},
 		{name: "status line without a reason", in: "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", status: 200, keep: true},
 
 		{name: "two lengths", in: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", err: `Content-Length "2": not one length`},
@@ -59,7 +61,9 @@ func TestReadAnswer(t *testing.T) {
 		{name: "too large, by its length", in: "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", err: "body too large"},
 		{name: "too large, in chunks", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n123456\r\n6\r\n123456\r\n0\r\n\r\n", err: "body too large"},
 		{name: "too large, to the end", in: "HTTP/1.1 200 OK\r\n\r\n" + strings.Repeat("x", 11), err: "body too large"},
-		{name: "a line too long", in: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("x", 5000) + "\r\n\r\n", err: "a line of the answer's head is longer than 4096 bytes"},
+		{name: "a line too long", in: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("x", 70000) + "\r\n\r\n", err: "the answer's header lines exceed 65536 bytes"},
+		{name: "a head too long", in: "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Big: "+strings.Repeat("x", 9000)+"\r\n", 8) + "\r\n", err: "the answer's header lines exceed 65536 bytes"},
+		{name: "a trailer too long", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + strings.Repeat("X-T: "+strings.Repeat("x", 9000)+"\r\n", 8) + "\r\n", err: "the answer's header lines exceed 65536 bytes"},
 		{name: "too many lines", in: "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-A: 1\r\n", 101) + "\r\n", err: "more than 100 header lines"},
 	}
 	for _, tt := range tests {
