@@ -287,7 +287,10 @@ func TestCanceledFetch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	go func() {
-		<-arrived
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+		}
 		cancel()
 	}()
 	if _, err := fetch(t, inv, ctx, &bff.FragmentCall{Path: "/hang"}); !errors.Is(err, context.Canceled) {
