@@ -8,6 +8,9 @@
 #   (b) collage, fragments from in-process BFFs (bench/inproc)
 #   (c) a naive fiber composer (parallel net/http GETs, page buffered)
 #   (d) fiber serving the same page bytes as a static page
+#   (e) a floor, not a composer: fiber composing on the request's goroutine,
+#       no goroutine per fragment, no deadline of a slot's own (bench/baseline
+#       --mode sequential), for scale against (a) and (n)
 # each with no fragment delay and with delays of 5/20/10/2 ms, measured in
 # the same run, interleaved: closed loop with wrk (requests/s, the
 # composer's CPU per page, its peak RSS), first byte and full page with
@@ -17,7 +20,7 @@
 # nginx-light) are installed with apt-get when missing; nginx runs in the
 # foreground with a config of its own under the results, not as a service.
 #
-# Usage: bench/run.sh        (about 6 minutes with the defaults)
+# Usage: bench/run.sh        (about 7 minutes with the defaults)
 # Settings, from the environment:
 #   BENCH_ROUNDS=3       rounds; the tables show medians
 #   BENCH_DURATION=5     seconds of each wrk run and of each open-loop run
@@ -90,20 +93,22 @@ start b-fast $((BASE + 13)) "$BIN/inproc" --delays 0,0,0,0 --addr 127.0.0.1:$((B
 start b-slow $((BASE + 14)) "$BIN/inproc" --delays $SLOW --addr 127.0.0.1:$((BASE + 14))
 start c-fast $((BASE + 21)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 21))
 start c-slow $((BASE + 22)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 22))
-for key in a-fast a-slow ac-fast ac-slow n-fast n-slow b-fast b-slow c-fast c-slow; do ready "$key"; done
+start e-fast $((BASE + 23)) "$BIN/baseline" --mode sequential --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 23))
+start e-slow $((BASE + 24)) "$BIN/baseline" --mode sequential --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 24))
+for key in a-fast a-slow ac-fast ac-slow n-fast n-slow b-fast b-slow c-fast c-slow e-fast e-slow; do ready "$key"; done
 for v in fast slow; do
-  for s in a ac n c; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
+  for s in a ac n c e; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
 done
 # (d) serves exactly what collage composes (only the nonce differs per request).
 curl -fs --max-time 5 -o "$RUN/page.html" "${URL[b-fast]}"
 # Every server composes the same bytes; they differ only in how.
-for key in a-fast ac-fast n-fast c-fast a-slow ac-slow n-slow b-slow c-slow; do
+for key in a-fast ac-fast n-fast c-fast e-fast a-slow ac-slow n-slow b-slow c-slow e-slow; do
   curl -fs --max-time 5 "${URL[$key]}" | cmp -s - "$RUN/page.html" || die "$key does not serve the page b-fast serves"
 done
 start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
 ready d
 
-KEYS=(a-fast ac-fast n-fast b-fast c-fast d a-slow ac-slow n-slow b-slow c-slow)
+KEYS=(a-fast ac-fast n-fast b-fast c-fast e-fast d a-slow ac-slow n-slow b-slow c-slow e-slow)
 cat >"$RUN/meta.env" <<EOF
 DATE=$(date -u +%Y-%m-%dT%H:%MZ)
 COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_CONNS_SLOW=$CONNS_SLOW BENCH_TTFB_N=$TTFB_N bench/run.sh

@@ -4,12 +4,16 @@
 //     the layout in parallel with net/http, waits for all of them, buffers
 //     the whole page and sends it.
 //   - --mode static: the same page bytes as a static page (--page FILE).
+//   - --mode sequential: a floor for composing over HTTP/1.1 on fiber, not
+//     a composer (sequential.go): one goroutine a page, no goroutine per
+//     fragment.
 //
 // It lives in its own Go module because the main module lets one package
 // only, adapters/fiber, import fiber (docs/ARCHITECTURE.md, rule 1).
 //
 //	baseline --mode naive --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
 //	baseline --mode static --page page.html
+//	baseline --mode sequential --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
 //
 // It stops on SIGINT or SIGTERM.
 package main
@@ -46,10 +50,10 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "naive", "naive (compose per request) or static (serve --page)")
+	flag.StringVar(&o.mode, "mode", "naive", "naive (compose per request), sequential (compose on the request's goroutine) or static (serve --page)")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:18121", "address to listen on (loopback only)")
-	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for naive; NAME's fragment is BASE/NAME/_fragment")
-	flag.StringVar(&o.layout, "layout", "bench/internal/frag/layout.html", "the layout, for naive")
+	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for naive and sequential; NAME's fragment is BASE/NAME/_fragment")
+	flag.StringVar(&o.layout, "layout", "bench/internal/frag/layout.html", "the layout, for naive and sequential")
 	flag.StringVar(&o.page, "page", "", "the page's bytes, for static")
 	flag.IntVar(&o.idlePerHost, "idle-per-host", 256, "keep-alive connections the naive composer's http.Transport pools per host "+
 		"(net/http's default of 2 makes it open and close a connection for most fragments)")
@@ -60,7 +64,13 @@ func main() {
 }
 
 func run(o options) error {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	cfg := fiber.Config{DisableStartupMessage: true}
+	if o.mode == "sequential" {
+		// collage serve's buffers, so that a page's chunk leaves in one
+		// write as it does there.
+		cfg.ReadBufferSize, cfg.WriteBufferSize = 16<<10, 16<<10
+	}
+	app := fiber.New(cfg)
 	switch o.mode {
 	case "static":
 		page, err := os.ReadFile(o.page)
@@ -81,8 +91,18 @@ func run(o options) error {
 			return err
 		}
 		app.Get("/", n.handle)
+	case "sequential":
+		src, err := os.ReadFile(o.layout)
+		if err != nil {
+			return err
+		}
+		s, err := newSequential(src, o.frags)
+		if err != nil {
+			return err
+		}
+		app.Get("/", s.handle)
 	default:
-		return fmt.Errorf("--mode %q: want naive or static", o.mode)
+		return fmt.Errorf("--mode %q: want naive, sequential or static", o.mode)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -116,26 +136,47 @@ type naiveSlot struct {
 
 var slotRE = regexp.MustCompile(`(?s)<collage-slot\s[^>]*frontend="([^"]+)"[^>]*>(.*?)</collage-slot>`)
 
-func newNaive(layout []byte, base string, idlePerHost int) (*naive, error) {
+func newNaive(src []byte, base string, idlePerHost int) (*naive, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = idlePerHost
 	n := &naive{client: &http.Client{Transport: t, Timeout: time.Second}}
-	last := 0
-	for _, m := range slotRE.FindAllSubmatchIndex(layout, -1) {
-		name := string(layout[m[2]:m[3]])
-		n.static = append(n.static, layout[last:m[0]])
+	l, err := parseLayout(src)
+	if err != nil {
+		return nil, err
+	}
+	n.static = l.static
+	for i, name := range l.names {
 		n.slots = append(n.slots, naiveSlot{
 			url:      strings.TrimSuffix(base, "/") + "/" + name + "/_fragment",
 			open:     []byte(`<collage-slot frontend="` + name + `">`),
-			fallback: layout[m[4]:m[5]],
+			fallback: l.fallbacks[i],
 		})
+	}
+	return n, nil
+}
+
+// layout is a layout cut at its slots: static[i] comes before slot i, and
+// the last one ends the page.
+type layout struct {
+	static    [][]byte
+	names     []string
+	fallbacks [][]byte
+}
+
+func parseLayout(src []byte) (layout, error) {
+	var l layout
+	last := 0
+	for _, m := range slotRE.FindAllSubmatchIndex(src, -1) {
+		l.static = append(l.static, src[last:m[0]])
+		l.names = append(l.names, string(src[m[2]:m[3]]))
+		l.fallbacks = append(l.fallbacks, src[m[4]:m[5]])
 		last = m[1]
 	}
-	if len(n.slots) == 0 {
-		return nil, fmt.Errorf("the layout has no <collage-slot frontend=…>")
+	if len(l.names) == 0 {
+		return l, fmt.Errorf("the layout has no <collage-slot frontend=…>")
 	}
-	n.static = append(n.static, layout[last:])
-	return n, nil
+	l.static = append(l.static, src[last:])
+	return l, nil
 }
 
 func (n *naive) handle(c *fiber.Ctx) error {
