@@ -408,7 +408,7 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		if vals, err := url.ParseQuery(q); err == nil && vals.Get(PreviewParam) != "" {
 			// A preview link: its cookie, then the page without it.
 			token := vals.Get(PreviewParam)
-			f, l, ok := previewOf(snap, token, time.Now())
+			snap, f, l, ok := sh.previewLink(snap, token)
 			if !ok {
 				return &bff.Error{Code: bff.CodeForbidden, Message: "this preview link has ended, or is not one this shell made"}
 			}

@@ -17,8 +17,9 @@ import (
 )
 
 // versioned is a registry serving cart v1 and v2, v2 active, whose BFF
-// targets answer their own label, on fragments and /bff calls alike.
-func versioned(t *testing.T) (*shell.Handler, *registry.Registry, *shell.Releases, map[string]*registry.Release) {
+// targets answer their own label, on fragments and /bff calls alike, and
+// the handler of a shell that catches up with catchUp (nil: none).
+func versioned(t *testing.T, catchUp func(context.Context)) (*shell.Handler, *registry.Registry, *shell.Releases, map[string]*registry.Release) {
 	t.Helper()
 	rels := map[string]*registry.Release{}
 	for _, label := range []string{"v1", "v2"} {
@@ -53,7 +54,7 @@ func versioned(t *testing.T) (*shell.Handler, *registry.Registry, *shell.Release
 	sh, err := shell.New(shell.Options{
 		Routes:    []shell.Route{{Pattern: "/", Layout: parse(t, "home.html", "<head></head><body><collage-slot frontend=cart>fb</collage-slot></body>")}},
 		Frontends: frontends, Registry: reg, Releases: releases, Fetcher: fetcher,
-		Log: slog.New(slog.DiscardHandler),
+		Log: slog.New(slog.DiscardHandler), CatchUp: catchUp,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func serveGet(h *shell.Handler, path string) *exchange {
 }
 
 func TestPagesPinTheirVersions(t *testing.T) {
-	h, reg, releases, rels := versioned(t)
+	h, reg, releases, rels := versioned(t, nil)
 	page := serveGet(h, "/").body.String()
 	if !strings.Contains(page, `<meta name="collage-versions" content="cart=v2">`) || !strings.Contains(page, "cart v2") {
 		t.Fatalf("the page does not name or show cart v2:\n%s", page)

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -35,6 +36,25 @@ func previewOf(snap *registry.Snapshot, token string, now time.Time) (frontend, 
 		return "", "", false
 	}
 	return frontend, label, true
+}
+
+// catchUpTimeout bounds the wait of a preview link on the store.
+const catchUpTimeout = 2 * time.Second
+
+// previewLink is previewOf for the token of a link. A link not in snap may
+// have been made through another replica a moment ago, before this one
+// heard of it: the shell then catches up with its store and looks again,
+// in the snapshot it returns.
+func (sh *Shell) previewLink(snap *registry.Snapshot, token string) (_ *registry.Snapshot, frontend, label string, ok bool) {
+	if frontend, label, ok = previewOf(snap, token, time.Now()); ok || sh.opts.CatchUp == nil {
+		return snap, frontend, label, ok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+	defer cancel()
+	sh.opts.CatchUp(ctx)
+	snap = sh.Registry().Current()
+	frontend, label, ok = previewOf(snap, token, time.Now())
+	return snap, frontend, label, ok
 }
 
 // previewCookie is the Set-Cookie of a preview token, lasting until until.

@@ -1,6 +1,7 @@
 package shell_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +19,19 @@ const nonce = "0123456789abcdef0123456789abcdef"
 // preview link, which lasts for lasts, from the snapshot a store makes.
 func previewed(t *testing.T, lasts time.Duration) *shell.Handler {
 	t.Helper()
-	h, reg, releases, _ := versioned(t)
+	h, reg, releases, _ := versioned(t, nil)
+	snap := previewSnapshot(t, lasts)
+	if err := releases.Install(snap); err != nil {
+		t.Fatal(err)
+	}
+	reg.Set(snap)
+	return h
+}
+
+// previewSnapshot is the snapshot of a store where cart v1 is active and
+// v2 open to the holders of a link that lasts for lasts.
+func previewSnapshot(t *testing.T, lasts time.Duration) *registry.Snapshot {
+	t.Helper()
 	st, blobs, ctx := registry.NewMemStore(), registry.NewMemBlobs(), t.Context()
 	for _, l := range []string{"v1", "v2"} {
 		m, files := registrytest.Bundle("cart", "b-"+l, 1, 50)
@@ -41,11 +54,7 @@ func previewed(t *testing.T, lasts time.Duration) *shell.Handler {
 	if !snap.PreviewOnly("cart", "v2") || snap.PreviewOnly("cart", "v1") {
 		t.Fatalf("NewSnapshot: v2 preview only %v, v1 %v", snap.PreviewOnly("cart", "v2"), snap.PreviewOnly("cart", "v1"))
 	}
-	if err := releases.Install(snap); err != nil {
-		t.Fatal(err)
-	}
-	reg.Set(snap)
-	return h
+	return snap
 }
 
 func get(h *shell.Handler, target, cookie string) *exchange {
@@ -103,5 +112,36 @@ func TestPreviewEnds(t *testing.T) {
 	}
 	if x := get(h, "/?"+shell.PreviewParam+"="+url.QueryEscape(shell.PreviewToken("cart", "v2", nonce)), ""); x.status != http.StatusForbidden {
 		t.Errorf("an ended link = %d, want 403", x.status)
+	}
+}
+
+// TestPreviewMadeElsewhere: a link the snapshot does not know yet, made
+// through another replica a moment ago, makes the shell catch up with its
+// store before it answers, once per link.
+func TestPreviewMadeElsewhere(t *testing.T) {
+	snap := previewSnapshot(t, time.Hour)
+	var (
+		catchUps int
+		reg      *registry.Registry
+		releases *shell.Releases
+	)
+	h, reg, releases, _ := versioned(t, func(context.Context) {
+		catchUps++
+		if err := releases.Install(snap); err != nil {
+			t.Error(err)
+		}
+		reg.Set(snap)
+	})
+	link := "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken("cart", "v2", nonce)}}.Encode()
+	if x := get(h, link, ""); x.status != http.StatusSeeOther || !strings.Contains(x.out.Get("Set-Cookie"), shell.PreviewCookie) || catchUps != 1 {
+		t.Fatalf("a link made elsewhere = %d, Set-Cookie %q after %d catch-ups; want a redirect with the cookie after one",
+			x.status, x.out.Get("Set-Cookie"), catchUps)
+	}
+	forged := "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken("cart", "v2", strings.Repeat("f", 32))}}.Encode()
+	if x := get(h, forged, ""); x.status != http.StatusForbidden || catchUps != 2 {
+		t.Errorf("a forged link = %d after %d catch-ups, want 403 after a second", x.status, catchUps)
+	}
+	if get(h, link, ""); catchUps != 2 {
+		t.Errorf("a link the snapshot holds made the shell catch up")
 	}
 }

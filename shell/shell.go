@@ -72,6 +72,11 @@ type Options struct {
 	// frontend in a canary, so that a canary that fails more than its
 	// active version can end itself. Optional. Default: none.
 	Canary CanaryObserver
+	// CatchUp brings Registry up to its store at once, for a request that
+	// names what is not in the snapshot yet: a preview link that another
+	// replica has just made. Optional. Default: none, for a shell that is
+	// its store's only writer.
+	CatchUp func(ctx context.Context)
 	// Log receives a line per page and per failed slot.
 	// Optional. Default: slog.Default().
 	Log *slog.Logger

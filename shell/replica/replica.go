@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -49,6 +51,9 @@ type Replica struct {
 	o     Options
 	mu    sync.Mutex // one reload at a time, so that snapshots go forward
 	judge judge
+	// catching makes the CatchUps at one moment share one look at the
+	// store.
+	catching singleflight.Group
 }
 
 // New returns a replica; call Reload before serving.
@@ -139,6 +144,18 @@ func (r *Replica) sync(ctx context.Context, remake bool) {
 			r.failed(err)
 		}
 	}
+}
+
+// CatchUp reloads the snapshot at once if the store has moved past it, for
+// a request that names what another replica has just changed (a preview
+// link): it need not wait for the watch or the poll. The CatchUps of one
+// moment share one look at the store, so that requests naming what no
+// replica made cost the store one read at a time.
+func (r *Replica) CatchUp(ctx context.Context) {
+	r.catching.Do("", func() (any, error) {
+		r.sync(ctx, false)
+		return nil, nil
+	})
 }
 
 // Collect deletes the blobs that no version of the store references and

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -289,5 +291,50 @@ func TestRunReloadsUntilCancelled(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if f.reg.Current().Revision != rev {
 		t.Error("the registry changed after Run returned")
+	}
+}
+
+// gatedStore holds every Revision until open is closed, and counts them.
+type gatedStore struct {
+	*registry.MemStore
+	open  chan struct{}
+	reads atomic.Int32
+}
+
+func (s *gatedStore) Revision(ctx context.Context) (uint64, error) {
+	s.reads.Add(1)
+	<-s.open
+	return s.MemStore.Revision(ctx)
+}
+
+// TestCatchUp: CatchUp serves the store's change at once, without Run, and
+// the CatchUps of one moment share one read of the store's revision.
+func TestCatchUp(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{MemStore: registry.NewMemStore(), open: make(chan struct{})}
+	f := newFixture(t, replica.Options{Store: st})
+	f.st = st.MemStore
+	f.publish(t, "v1", "https://cart/v1")
+	f.promote(t, "v1")
+	if err := f.r.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "v2", "https://cart/v2")
+	f.promote(t, "v2")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { f.r.CatchUp(t.Context()) })
+	}
+	for st.reads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // the others join the first
+	close(st.open)
+	wg.Wait()
+	if snap := f.reg.Current(); snap.Revision != f.revision(t) || snap.Versions["cart"] != "v2" {
+		t.Errorf("after CatchUp: revision %d, versions %v; want the store's %d, with cart v2", snap.Revision, snap.Versions, f.revision(t))
+	}
+	if n := st.reads.Load(); n >= 8 {
+		t.Errorf("8 CatchUps at once read the store's revision %d times, want them to share reads", n)
 	}
 }
