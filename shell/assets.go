@@ -232,6 +232,11 @@ func (h *Handler) serveAsset(sh *Shell, req Request, resp Response, rest string)
 	}
 	snap := sh.Registry().Current()
 	key, ok := snap.Blob(name, version, file)
+	if !ok && sh.catchUp() {
+		// Of a version another replica has just made active?
+		snap = sh.Registry().Current()
+		key, ok = snap.Blob(name, version, file)
+	}
 	if !ok {
 		return errNoAsset
 	}

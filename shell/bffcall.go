@@ -36,7 +36,12 @@ func (h *Handler) callBFF(sh *Shell, req Request, resp Response, id, rest string
 	resp.SetHeader("Content-Security-Policy", bffCSP)
 	name, raw, _ := strings.Cut(rest, "/")
 	name, label, _ := strings.Cut(strings.Clone(name), "@")
-	if snap := sh.Registry().Current(); label != "" && snap.PreviewOnly(name, label) {
+	snap := sh.Registry().Current()
+	if label != "" && snap.Release(name, label) == nil && sh.catchUp() {
+		// Pinned to a version another replica has just made?
+		snap = sh.Registry().Current()
+	}
+	if label != "" && snap.PreviewOnly(name, label) {
 		// A version not yet served to everyone: only its preview's holders
 		// reach its BFF.
 		if f, l, ok := previewOf(snap, cookie(req, PreviewCookie), time.Now()); !ok || f != name || l != label {

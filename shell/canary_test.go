@@ -60,7 +60,7 @@ func TestInCanaryShareAndStickiness(t *testing.T) {
 }
 
 func TestPagesOfACanary(t *testing.T) {
-	h, reg, releases, rels := versioned(t, nil)
+	h, reg, releases, rels := versioned(t, shell.EdgeConfig{}, nil)
 	snap := &registry.Snapshot{Revision: 3, Frontends: map[string]*build.Manifest{"cart": rels["v1"].Manifest},
 		Versions: map[string]string{"cart": "v1"}, Served: map[string]map[string]*registry.Release{"cart": rels},
 		Canaries: map[string]registry.Canary{"cart": {Label: "v2", Percent: 50}}}

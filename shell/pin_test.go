@@ -18,8 +18,9 @@ import (
 
 // versioned is a registry serving cart v1 and v2, v2 active, whose BFF
 // targets answer their own label, on fragments and /bff calls alike, and
-// the handler of a shell that catches up with catchUp (nil: none).
-func versioned(t *testing.T, catchUp func(context.Context)) (*shell.Handler, *registry.Registry, *shell.Releases, map[string]*registry.Release) {
+// the handler of a shell that catches up with catchUp (nil: none), at the
+// edge edge.
+func versioned(t *testing.T, edge shell.EdgeConfig, catchUp func(context.Context)) (*shell.Handler, *registry.Registry, *shell.Releases, map[string]*registry.Release) {
 	t.Helper()
 	rels := map[string]*registry.Release{}
 	for _, label := range []string{"v1", "v2"} {
@@ -59,7 +60,7 @@ func versioned(t *testing.T, catchUp func(context.Context)) (*shell.Handler, *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return shell.NewHandler(sh, shell.EdgeConfig{}), reg, releases, rels
+	return shell.NewHandler(sh, edge), reg, releases, rels
 }
 
 func serveGet(h *shell.Handler, path string) *exchange {
@@ -69,7 +70,7 @@ func serveGet(h *shell.Handler, path string) *exchange {
 }
 
 func TestPagesPinTheirVersions(t *testing.T) {
-	h, reg, releases, rels := versioned(t, nil)
+	h, reg, releases, rels := versioned(t, shell.EdgeConfig{}, nil)
 	page := serveGet(h, "/").body.String()
 	if !strings.Contains(page, `<meta name="collage-versions" content="cart=v2">`) || !strings.Contains(page, "cart v2") {
 		t.Fatalf("the page does not name or show cart v2:\n%s", page)

@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -38,20 +37,13 @@ func previewOf(snap *registry.Snapshot, token string, now time.Time) (frontend, 
 	return frontend, label, true
 }
 
-// catchUpTimeout bounds the wait of a preview link on the store.
-const catchUpTimeout = 2 * time.Second
-
 // previewLink is previewOf for the token of a link. A link not in snap may
-// have been made through another replica a moment ago, before this one
-// heard of it: the shell then catches up with its store and looks again,
-// in the snapshot it returns.
+// have been made through another replica a moment ago: the shell then
+// catches up with its store and looks again, in the snapshot it returns.
 func (sh *Shell) previewLink(snap *registry.Snapshot, token string) (_ *registry.Snapshot, frontend, label string, ok bool) {
-	if frontend, label, ok = previewOf(snap, token, time.Now()); ok || sh.opts.CatchUp == nil {
+	if frontend, label, ok = previewOf(snap, token, time.Now()); ok || !sh.catchUp() {
 		return snap, frontend, label, ok
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
-	defer cancel()
-	sh.opts.CatchUp(ctx)
 	snap = sh.Registry().Current()
 	frontend, label, ok = previewOf(snap, token, time.Now())
 	return snap, frontend, label, ok

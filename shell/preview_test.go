@@ -19,7 +19,7 @@ const nonce = "0123456789abcdef0123456789abcdef"
 // preview link, which lasts for lasts, from the snapshot a store makes.
 func previewed(t *testing.T, lasts time.Duration) *shell.Handler {
 	t.Helper()
-	h, reg, releases, _ := versioned(t, nil)
+	h, reg, releases, _ := versioned(t, shell.EdgeConfig{}, nil)
 	snap := previewSnapshot(t, lasts)
 	if err := releases.Install(snap); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestPreviewMadeElsewhere(t *testing.T) {
 		reg      *registry.Registry
 		releases *shell.Releases
 	)
-	h, reg, releases, _ := versioned(t, func(context.Context) {
+	h, reg, releases, _ := versioned(t, shell.EdgeConfig{}, func(context.Context) {
 		catchUps++
 		if err := releases.Install(snap); err != nil {
 			t.Error(err)

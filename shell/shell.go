@@ -73,9 +73,10 @@ type Options struct {
 	// active version can end itself. Optional. Default: none.
 	Canary CanaryObserver
 	// CatchUp brings Registry up to its store at once, for a request that
-	// names what is not in the snapshot yet: a preview link that another
-	// replica has just made. Optional. Default: none, for a shell that is
-	// its store's only writer.
+	// names what is not in the snapshot yet and that another replica may
+	// have just made: a preview link, an asset of a new version, a /bff
+	// call pinned to one. Optional. Default: none, for a shell that is its
+	// store's only writer.
 	CatchUp func(ctx context.Context)
 	// Log receives a line per page and per failed slot.
 	// Optional. Default: slog.Default().
@@ -252,6 +253,24 @@ func (s *Shell) Pages() []*Page { return s.pages }
 // name: of its active version when label is "" or no longer served.
 func (s *Shell) Invoker(name, label string) (invoke.Invoker, bool) {
 	return s.opts.Releases.Invoker(name, label)
+}
+
+// catchUpTimeout bounds the wait of a request on the registry's store.
+const catchUpTimeout = 2 * time.Second
+
+// catchUp brings the registry up to its store, for a request that names a
+// version, or a preview, that its snapshot does not hold: another replica
+// may have made it a moment ago, and sent the browser here before this
+// replica heard of it. It reports whether the shell can catch up at all
+// (Options.CatchUp): if not, the snapshot is all there is.
+func (s *Shell) catchUp() bool {
+	if s.opts.CatchUp == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+	defer cancel()
+	s.opts.CatchUp(ctx)
+	return true
 }
 
 // Registry returns the registry of bundle versions.

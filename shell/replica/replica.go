@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/registry"
 )
@@ -51,9 +49,10 @@ type Replica struct {
 	o     Options
 	mu    sync.Mutex // one reload at a time, so that snapshots go forward
 	judge judge
-	// catching makes the CatchUps at one moment share one look at the
-	// store.
-	catching singleflight.Group
+	// catching makes CatchUps look at the store one at a time; caught is
+	// when the last look began.
+	catching sync.Mutex
+	caught   time.Time
 }
 
 // New returns a replica; call Reload before serving.
@@ -148,14 +147,19 @@ func (r *Replica) sync(ctx context.Context, remake bool) {
 
 // CatchUp reloads the snapshot at once if the store has moved past it, for
 // a request that names what another replica has just changed (a preview
-// link): it need not wait for the watch or the poll. The CatchUps of one
-// moment share one look at the store, so that requests naming what no
-// replica made cost the store one read at a time.
+// link, a new version's asset, a call pinned to it): it need not wait for
+// the watch or the poll. It returns once a look at the store that began
+// after the call has been made: the CatchUps of one moment share it, and
+// requests naming what no replica made read the store one at a time.
 func (r *Replica) CatchUp(ctx context.Context) {
-	r.catching.Do("", func() (any, error) {
-		r.sync(ctx, false)
-		return nil, nil
-	})
+	asked := time.Now()
+	r.catching.Lock()
+	defer r.catching.Unlock()
+	if r.caught.After(asked) {
+		return // another's look began after this one was asked
+	}
+	r.caught = time.Now()
+	r.sync(ctx, false)
 }
 
 // Collect deletes the blobs that no version of the store references and

@@ -161,6 +161,30 @@ func TestLostMessage(t *testing.T) {
 		rounds, load(), list(cut), testbin.Millis(testbin.Percentile(cut, 100)))
 }
 
+// TestNamedBeforeHeard: a browser that a load balancer sends to two
+// replicas. Its page comes from A just after a promote through A; its
+// assets go to B, which has not heard of the promote, its subscription
+// deaf, and would not for up to a poll. The first request that names the
+// new version makes B look at the store, and every asset is served at
+// once, whole. (Should B's poll come within the few milliseconds between
+// the promote and the assets, the test passes without the look.)
+func TestNamedBeforeHeard(t *testing.T) {
+	r := startRedis(t, false)
+	p := newDeafProxy(t, "127.0.0.1:"+r.port)
+	a, b := start(t, "A", r.url()), start(t, "B", "redis://"+p.addr())
+	a.publish(t, demo.NewRelease(t, "nb", 1, 64))
+	p.deaf.Store(true)
+	a.promote(t, "nb")
+	pg := a.page(t, "/", "")
+	if got := pg.versions.Get("recs"); got != "nb" {
+		t.Fatalf("replica A after the promote: recs %s, want nb", got)
+	}
+	b.checkAssets(t, pg)
+	if got := b.recs(t, ""); got != "nb" {
+		t.Errorf("replica B after serving the assets of nb: recs %s, want nb", got)
+	}
+}
+
 // list is ds in milliseconds, for figures.
 func list(ds []time.Duration) string {
 	var out []string
