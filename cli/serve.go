@@ -444,7 +444,12 @@ func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg 
 	releases := shell.NewReleases(frontends, b.bind)
 	a.replica = replica.New(replica.Options{Store: back.store, Blobs: back.blobs, Registry: reg, Releases: releases,
 		Retention: o.retention(), Log: opts.Log, Judge: o.judge})
-	opts.Canary, opts.CatchUp = a.replica, a.replica.CatchUp
+	opts.Canary = a.replica
+	if o.redis != "" {
+		// Other replicas change the store too: a browser may name what
+		// this one has not heard of yet.
+		opts.CatchUp = a.replica.CatchUp
+	}
 	components := shell.NewComponents(shell.NewFetcher(releases, 0), componentOptions(reg, back.blobs, opts.Log, o.dev))
 	releases.OnInstall(components.Warm)
 	var fetcher compose.Fetcher = components
