@@ -397,18 +397,11 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		Origin: origin(req),
 	}
 	snap := sh.Registry().Current()
-	if len(snap.Canaries) > 0 {
-		bucket, setCookie := bucketOf(req)
-		if setCookie != "" {
-			resp.AddHeader("Set-Cookie", setCookie)
-		}
-		creq.Versions = versionsFor(snap, bucket)
-	}
 	if q := req.RawQuery(); strings.Contains(q, PreviewParam) {
 		if vals, err := url.ParseQuery(q); err == nil && vals.Get(PreviewParam) != "" {
 			// A preview link: its cookie, then the page without it.
 			token := vals.Get(PreviewParam)
-			snap, f, l, ok := sh.previewLink(snap, token)
+			snap, f, l, ok := sh.preview(snap, token)
 			if !ok {
 				return &bff.Error{Code: bff.CodeForbidden, Message: "this preview link has ended, or is not one this shell made"}
 			}
@@ -419,14 +412,27 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 			return nil
 		}
 	}
-	if len(snap.Previews) > 0 {
-		if f, l, ok := previewOf(snap, cookie(req, PreviewCookie), time.Now()); ok {
-			if creq.Versions == nil {
-				creq.Versions = snap.Versions
-			}
-			creq.Versions = maps.Clone(creq.Versions)
-			creq.Versions[f] = l
+	// The preview the browser holds, looked up first: it may make the
+	// shell catch up, and the page is rendered from the snapshot it finds.
+	var previewed, label string
+	if strings.Contains(req.Header("Cookie"), PreviewCookie) {
+		if token := cookie(req, PreviewCookie); token != "" {
+			snap, previewed, label, _ = sh.preview(snap, token)
 		}
+	}
+	if len(snap.Canaries) > 0 {
+		bucket, setCookie := bucketOf(req)
+		if setCookie != "" {
+			resp.AddHeader("Set-Cookie", setCookie)
+		}
+		creq.Versions = versionsFor(snap, bucket)
+	}
+	if previewed != "" {
+		if creq.Versions == nil {
+			creq.Versions = snap.Versions
+		}
+		creq.Versions = maps.Clone(creq.Versions)
+		creq.Versions[previewed] = label
 	}
 	render, done := sh.compose(p, creq, snap)
 	status, header := render.Status()

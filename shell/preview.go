@@ -37,10 +37,11 @@ func previewOf(snap *registry.Snapshot, token string, now time.Time) (frontend, 
 	return frontend, label, true
 }
 
-// previewLink is previewOf for the token of a link. A link not in snap may
-// have been made through another replica a moment ago: the shell then
-// catches up with its store and looks again, in the snapshot it returns.
-func (sh *Shell) previewLink(snap *registry.Snapshot, token string) (_ *registry.Snapshot, frontend, label string, ok bool) {
+// preview is previewOf for the token of a link or a cookie. A token not in
+// snap may be of a preview made through another replica a moment ago: the
+// shell then catches up with its store and looks again, in the snapshot it
+// returns.
+func (sh *Shell) preview(snap *registry.Snapshot, token string) (_ *registry.Snapshot, frontend, label string, ok bool) {
 	if frontend, label, ok = previewOf(snap, token, time.Now()); ok || !sh.catchUp() {
 		return snap, frontend, label, ok
 	}

@@ -115,33 +115,54 @@ func TestPreviewEnds(t *testing.T) {
 	}
 }
 
-// TestPreviewMadeElsewhere: a link the snapshot does not know yet, made
-// through another replica a moment ago, makes the shell catch up with its
-// store before it answers, once per link.
+// TestPreviewMadeElsewhere: a link, or a cookie, the snapshot does not
+// know yet, of a preview made through another replica a moment ago, makes
+// the shell catch up with its store before it answers, once.
 func TestPreviewMadeElsewhere(t *testing.T) {
-	snap := previewSnapshot(t, time.Hour)
-	var (
-		catchUps int
-		reg      *registry.Registry
-		releases *shell.Releases
-	)
-	h, reg, releases, _ := versioned(t, shell.EdgeConfig{}, func(context.Context) {
-		catchUps++
-		if err := releases.Install(snap); err != nil {
-			t.Error(err)
-		}
-		reg.Set(snap)
-	})
-	link := "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken("cart", "v2", nonce)}}.Encode()
-	if x := get(h, link, ""); x.status != http.StatusSeeOther || !strings.Contains(x.out.Get("Set-Cookie"), shell.PreviewCookie) || catchUps != 1 {
-		t.Fatalf("a link made elsewhere = %d, Set-Cookie %q after %d catch-ups; want a redirect with the cookie after one",
-			x.status, x.out.Get("Set-Cookie"), catchUps)
-	}
-	forged := "/?" + url.Values{shell.PreviewParam: {shell.PreviewToken("cart", "v2", strings.Repeat("f", 32))}}.Encode()
-	if x := get(h, forged, ""); x.status != http.StatusForbidden || catchUps != 2 {
-		t.Errorf("a forged link = %d after %d catch-ups, want 403 after a second", x.status, catchUps)
-	}
-	if get(h, link, ""); catchUps != 2 {
-		t.Errorf("a link the snapshot holds made the shell catch up")
+	token := shell.PreviewToken("cart", "v2", nonce)
+	for _, first := range []string{"link", "cookie"} {
+		t.Run(first, func(t *testing.T) {
+			snap := previewSnapshot(t, time.Hour)
+			var (
+				catchUps int
+				reg      *registry.Registry
+				releases *shell.Releases
+			)
+			h, reg, releases, _ := versioned(t, shell.EdgeConfig{}, func(context.Context) {
+				catchUps++
+				if err := releases.Install(snap); err != nil {
+					t.Error(err)
+				}
+				reg.Set(snap)
+			})
+			link := func() {
+				t.Helper()
+				x := get(h, "/?"+url.Values{shell.PreviewParam: {token}}.Encode(), "")
+				if x.status != http.StatusSeeOther || !strings.Contains(x.out.Get("Set-Cookie"), shell.PreviewCookie) || catchUps != 1 {
+					t.Errorf("the link = %d, Set-Cookie %q after %d catch-ups; want a redirect with the cookie after one",
+						x.status, x.out.Get("Set-Cookie"), catchUps)
+				}
+			}
+			page := func() {
+				t.Helper()
+				if page := get(h, "/", shell.PreviewCookie+"="+token).body.String(); !strings.Contains(page, "cart v2") || catchUps != 1 {
+					t.Errorf("the holder's page after %d catch-ups is not v2 after one:\n%s", catchUps, page)
+				}
+			}
+			if first == "link" {
+				link()
+				page()
+			} else {
+				page()
+				link()
+			}
+			forged := shell.PreviewToken("cart", "v2", strings.Repeat("f", 32))
+			if x := get(h, "/?"+url.Values{shell.PreviewParam: {forged}}.Encode(), ""); x.status != http.StatusForbidden || catchUps != 2 {
+				t.Errorf("a forged link = %d after %d catch-ups, want 403 after a second", x.status, catchUps)
+			}
+			if page := get(h, "/", shell.PreviewCookie+"="+forged).body.String(); !strings.Contains(page, "cart v1") || catchUps != 3 {
+				t.Errorf("a forged cookie's page after %d catch-ups is not v1 after a third:\n%s", catchUps, page)
+			}
+		})
 	}
 }

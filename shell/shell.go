@@ -256,7 +256,7 @@ func (s *Shell) Invoker(name, label string) (invoke.Invoker, bool) {
 }
 
 // catchUpTimeout bounds the wait of a request on the registry's store.
-const catchUpTimeout = 2 * time.Second
+const catchUpTimeout = 500 * time.Millisecond
 
 // catchUp brings the registry up to its store, for a request that names a
 // version, or a preview, that its snapshot does not hold: another replica

@@ -151,12 +151,14 @@ func (r *Replica) sync(ctx context.Context, remake bool) {
 // the watch or the poll. It returns once a look at the store that began
 // after the call has been made: the CatchUps of one moment share it, and
 // requests naming what no replica made read the store one at a time.
+// While the store fails, it returns at once: Run's poll finds when the
+// store answers again.
 func (r *Replica) CatchUp(ctx context.Context) {
 	asked := time.Now()
 	r.catching.Lock()
 	defer r.catching.Unlock()
-	if r.caught.After(asked) {
-		return // another's look began after this one was asked
+	if r.caught.After(asked) || r.o.Registry.Sync().Err != nil {
+		return // another's look began after this one was asked, or the store is down
 	}
 	r.caught = time.Now()
 	r.sync(ctx, false)

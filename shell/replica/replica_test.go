@@ -294,16 +294,21 @@ func TestRunReloadsUntilCancelled(t *testing.T) {
 	}
 }
 
-// gatedStore holds every Revision until open is closed, and counts them.
+// gatedStore holds every Revision until open is closed, and counts them;
+// while down is set, they fail.
 type gatedStore struct {
 	*registry.MemStore
 	open  chan struct{}
 	reads atomic.Int32
+	down  atomic.Bool
 }
 
 func (s *gatedStore) Revision(ctx context.Context) (uint64, error) {
 	s.reads.Add(1)
 	<-s.open
+	if s.down.Load() {
+		return 0, errors.New("the store is down")
+	}
 	return s.MemStore.Revision(ctx)
 }
 
@@ -343,5 +348,24 @@ func TestCatchUp(t *testing.T) {
 	f.r.CatchUp(t.Context())
 	if st.reads.Load() != n+1 {
 		t.Errorf("a CatchUp after the others did not read the store")
+	}
+}
+
+// TestCatchUpWhileTheStoreIsDown: once a look finds the store down, a
+// CatchUp returns without reading it, so that requests do not wait on it;
+// the poll of Run finds when it answers again.
+func TestCatchUpWhileTheStoreIsDown(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{MemStore: registry.NewMemStore(), open: make(chan struct{})}
+	close(st.open)
+	st.down.Store(true)
+	f := newFixture(t, replica.Options{Store: st})
+	f.r.CatchUp(t.Context())
+	if st.reads.Load() != 1 || f.reg.Sync().Err == nil {
+		t.Fatalf("the first CatchUp: %d reads, sync error %v; want one read that failed", st.reads.Load(), f.reg.Sync().Err)
+	}
+	f.r.CatchUp(t.Context())
+	if n := st.reads.Load(); n != 1 {
+		t.Errorf("a CatchUp with the store down read it: %d reads", n)
 	}
 }
