@@ -414,8 +414,9 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 	}
 	// The preview the browser holds, looked up first: it may make the
 	// shell catch up, and the page is rendered from the snapshot it finds.
+	// A shell with no preview and none to catch up with reads no cookie.
 	var previewed, label string
-	if strings.Contains(req.Header("Cookie"), PreviewCookie) {
+	if (len(snap.Previews) > 0 || sh.opts.CatchUp != nil) && strings.Contains(req.Header("Cookie"), PreviewCookie) {
 		if token := cookie(req, PreviewCookie); token != "" {
 			snap, previewed, label, _ = sh.preview(snap, token)
 		}
