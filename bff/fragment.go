@@ -84,7 +84,11 @@ func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *
 		} else if ex.header.Get(HeaderDrift) != "" {
 			withData(ex, buf, data)
 		}
-		ex.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if direct && aw.status == 0 && len(aw.header) == 0 {
+			aw.header = htmlHeader
+		} else {
+			ex.w.Header().Set("Content-Type", htmlType)
+		}
 		ex.writeHeader(status)
 		if direct {
 			aw.body = buf.Bytes()
@@ -153,6 +157,8 @@ type FragmentCall struct {
 // FragmentAnswer is a fragment response: what GET /_fragment answers.
 type FragmentAnswer struct {
 	Status int
+	// Header is read only: answers may share it (those whose only header
+	// is Content-Type: text/html; charset=utf-8 do). Clone it to change it.
 	Header http.Header
 	Body   []byte
 
@@ -195,7 +201,7 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 	if b.fragment == nil {
 		return FragmentAnswer{}, false
 	}
-	w := &answerWriter{header: http.Header{}}
+	w := &answerWriter{}
 	ex := &exchange{header: call.Header, call: call, w: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -211,10 +217,16 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 	return w.answer(), true
 }
 
+const htmlType = "text/html; charset=utf-8"
+
+// htmlHeader is the Header of every answer RenderFragment renders with
+// no header but its Content-Type: shared, never changed.
+var htmlHeader = http.Header{"Content-Type": {htmlType}}
+
 // answerWriter is the in-memory ResponseWriter of RenderFragment. Headers
 // changed after WriteHeader are ignored, as on a connection.
 type answerWriter struct {
-	header http.Header // nil once sent
+	header http.Header // made when first asked for; nil once sent
 	sent   http.Header
 	status int
 	body   []byte

@@ -358,3 +358,36 @@ func TestFragmentAnswerReleaseWith(t *testing.T) {
 		t.Errorf("Release called the invoker's release %d times, want 1", released)
 	}
 }
+
+// TestRenderFragmentHeaders: an answer with no header but its Content-Type
+// shares one Header with every other such answer, and one that sets a
+// header of its own gets its own, leaving the shared one as it was.
+func TestRenderFragmentHeaders(t *testing.T) {
+	t.Parallel()
+	b := bff.New("t")
+	bff.Fragment(b, template.Must(template.New("").Parse(`<p>{{.}}</p>`)), func(ctx context.Context, r *bff.FragmentRequest) (string, error) {
+		if r.Param("cache") != "" {
+			bff.SetHeader(ctx, "Cache-Control", "max-age=60")
+		}
+		return "x", nil
+	})
+	render := func(params string) http.Header {
+		ans, ok := b.RenderFragment(context.Background(), &bff.FragmentCall{Path: "/", Params: params})
+		if !ok {
+			t.Fatal("no fragment")
+		}
+		ans.Release()
+		return ans.Header
+	}
+	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	first, cached, last := render(""), render("cache=1"), render("")
+	if want := (http.Header{"Content-Type": {"text/html; charset=utf-8"}, "Cache-Control": {"max-age=60"}}); !reflect.DeepEqual(cached, want) {
+		t.Errorf("header %v, want %v", cached, want)
+	}
+	if !reflect.DeepEqual(first, html) || !reflect.DeepEqual(last, html) {
+		t.Errorf("headers %v and %v, want %v", first, last, html)
+	}
+	if reflect.ValueOf(first).UnsafePointer() != reflect.ValueOf(last).UnsafePointer() {
+		t.Error("two answers with only an HTML Content-Type have a Header each, want one shared")
+	}
+}

@@ -26,7 +26,10 @@ const (
 
 // Result is one slot's fragment.
 type Result struct {
-	Status  int
+	Status int
+	// Header is read only: results share it (a cached entry's, or the one
+	// of every answer that sends only an HTML Content-Type). Clone it to
+	// change it.
 	Header  http.Header
 	Body    []byte
 	Outcome Outcome

@@ -93,7 +93,7 @@ func readHead(br *bufio.Reader) (h head, err error) {
 	h.status = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
 	http11 := line[7] == '1'
 	h.length = -1
-	var closes, keepAlive bool
+	var closes, keepAlive, shared bool
 	for i := 0; ; i++ {
 		if line, err = readLine(br, &left); err != nil {
 			return h, err
@@ -130,10 +130,17 @@ func readHead(br *bufio.Reader) (h head, err error) {
 			}
 		case "Keep-Alive", "Date": // spent with the connection; the shell passes no Date on
 		default:
-			if h.header == nil {
+			v := common(value)
+			switch {
+			case h.header == nil && key == "Content-Type" && v == htmlType:
+				h.header, shared = htmlHeader, true
+				continue
+			case shared:
+				h.header, shared = h.header.Clone(), false
+			case h.header == nil:
 				h.header = make(http.Header, 8)
 			}
-			h.header[key] = append(h.header[key], common(value))
+			h.header[key] = append(h.header[key], v)
 		}
 	}
 	if h.chunked && h.length >= 0 {
@@ -254,6 +261,14 @@ func canonical(b []byte) string {
 	return textproto.CanonicalMIMEHeaderKey(string(b))
 }
 
+const htmlType = "text/html; charset=utf-8"
+
+// htmlHeader is the Header of every answer whose only header the shell
+// keeps is Content-Type: text/html; charset=utf-8, as most fragments
+// answer: one map shared by them all, never changed (bff.FragmentAnswer's
+// Header is read only).
+var htmlHeader = http.Header{"Content-Type": {htmlType}}
+
 // commonStrings are the header names and values most fragments answer
 // with, shared instead of copied.
 var commonStrings = func() map[string]string {
@@ -261,7 +276,7 @@ var commonStrings = func() map[string]string {
 	for _, s := range []string{"Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date",
 		"Cache-Control", "Vary", "Set-Cookie", "Location", "Etag", "Last-Modified", "Expires", "Age", "Server",
 		"Server-Timing", "X-Content-Type-Options",
-		"text/html; charset=utf-8", "text/html; charset=UTF-8", "text/html", "no-store", "no-cache", "private"} {
+		htmlType, "text/html; charset=UTF-8", "text/html", "no-store", "no-cache", "private"} {
 		m[s] = s
 	}
 	return m
