@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/collage-dev/collage/component"
@@ -291,10 +292,10 @@ func renderError(buf *bytes.Buffer, tmpl *template.Template, e *Error) error {
 
 func newFragmentRequest(path, params, slot string, log *slog.Logger) *FragmentRequest {
 	fr := &FragmentRequest{Slot: slot}
-	if u, err := url.ParseRequestURI(path); err == nil {
-		fr.Path, fr.Query = u.Path, u.Query()
-	} else {
-		fr.Path, fr.Query = "/", url.Values{}
+	fr.Path, fr.Query = splitPath(path)
+	if params == "" {
+		fr.Params = url.Values{}
+		return fr
 	}
 	p, err := url.ParseQuery(params)
 	if err != nil {
@@ -302,4 +303,38 @@ func newFragmentRequest(path, params, slot string, log *slog.Logger) *FragmentRe
 	}
 	fr.Params = p
 	return fr
+}
+
+// splitPath returns the path and query of a page's path and query, as
+// url.ParseRequestURI reads them; "/" and no query if it cannot. A path of
+// plain characters, as most are, is taken as it is, not parsed.
+func splitPath(uri string) (string, url.Values) {
+	p, q, _ := strings.Cut(uri, "?")
+	if plainPath(p) && !strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if q == "" {
+			return p, url.Values{}
+		}
+		query, _ := url.ParseQuery(q) // what url.URL.Query keeps of a malformed query
+		return p, query
+	}
+	if u, err := url.ParseRequestURI(uri); err == nil {
+		return u.Path, u.Query()
+	}
+	return "/", url.Values{}
+}
+
+// plainPath reports whether p is an absolute path of unreserved
+// characters and slashes, which parsing leaves as they are.
+func plainPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '/', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -391,3 +391,53 @@ func TestRenderFragmentHeaders(t *testing.T) {
 		t.Error("two answers with only an HTML Content-Type have a Header each, want one shared")
 	}
 }
+
+// FuzzFragmentRequestPath: the page's path and query reach the fragment
+// function as url.ParseRequestURI reads them ("/" and no query when it
+// cannot), whether or not they need parsing.
+func FuzzFragmentRequestPath(f *testing.F) {
+	for _, s := range []string{"/", "/products/42", "/products/42?color=red&size=m", "/a?", "/a?b=1?c=2", "//x/y",
+		"/caf%C3%A9?q=%20", "/a b", "/a?b=\x01", "/a\x7f", "relative", "", "/a;b?c=1;d=2", "/a?b=1#frag", "/%zz", "/a/../b~_.-"} {
+		f.Add(s)
+	}
+	b := bff.New("t")
+	type seen struct {
+		path  string
+		query url.Values
+	}
+	var got seen
+	bff.Fragment(b, template.Must(template.New("").Parse(``)), func(_ context.Context, r *bff.FragmentRequest) (string, error) {
+		got = seen{r.Path, r.Query}
+		return "", nil
+	})
+	f.Fuzz(func(t *testing.T, uri string) {
+		want := seen{"/", url.Values{}}
+		if u, err := url.ParseRequestURI(uri); err == nil {
+			want = seen{u.Path, u.Query()}
+		}
+		ans, _ := b.RenderFragment(context.Background(), &bff.FragmentCall{Path: uri})
+		ans.Release()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: path %q, query %v; want %q, %v", uri, got.path, got.query, want.path, want.query)
+		}
+	})
+}
+
+// BenchmarkRenderFragment is the shell's call of a linked-in BFF's
+// fragment, for a page with and without a query.
+func BenchmarkRenderFragment(bm *testing.B) {
+	b := bff.New("t")
+	bff.Fragment(b, template.Must(template.New("").Parse(`<p>{{.}}</p>`)), func(_ context.Context, r *bff.FragmentRequest) (string, error) {
+		return r.Param("id"), nil
+	})
+	for _, path := range []string{"/", "/products/42?color=red"} {
+		bm.Run(path, func(bm *testing.B) {
+			call := &bff.FragmentCall{Path: path, Params: "id=42"}
+			bm.ReportAllocs()
+			for bm.Loop() {
+				ans, _ := b.RenderFragment(context.Background(), call)
+				ans.Release()
+			}
+		})
+	}
+}
