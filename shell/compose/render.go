@@ -230,7 +230,7 @@ func (r *Render) Cancel() {
 			r.result(i)
 			continue
 		}
-		st.final, st.decided = Result{Outcome: Canceled, Took: time.Since(r.start)}, true
+		st.final = &Result{Outcome: Canceled, Took: time.Since(r.start)}
 	}
 	for i := range r.slots {
 		if cancel := r.slots[i].cancel; cancel != nil {

@@ -60,8 +60,10 @@ type slot struct {
 	res     Result // written by the fetch, read after done
 	ctx     context.Context
 	cancel  context.CancelFunc // nil when ctx is an earlier slot's
-	final   Result             // what the page shows, once decided
-	decided bool
+	// final is what the page shows, once decided: res itself when the
+	// fetch is over, else a Result of its own, since the fetch may still
+	// write res.
+	final *Result
 }
 
 // fetch gets the slot's fragment, on a goroutine of its own.
@@ -76,34 +78,32 @@ func (st *slot) fetch() {
 // decides what the page shows.
 func (r *Render) result(i int) *Result {
 	st := &r.slots[i]
-	if st.decided {
-		return &st.final
+	if st.final != nil {
+		return st.final
 	}
-	var res Result
+	res := &st.res
 	select {
 	case <-st.done:
-		res = st.res
 	case <-st.ctx.Done():
 		select {
 		case <-st.done: // both ready: the fetch won
-			res = st.res
 		default:
-			res = Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
+			res = &Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
 		}
 	}
 	if res.Outcome == "" {
 		res.Outcome = OK
 	}
 	if res.Outcome == OK || res.Outcome == Cached {
-		if err := r.refusal(r.layout.Slots[i], &res); err != nil {
+		if err := r.refusal(r.layout.Slots[i], res); err != nil {
 			res.Outcome, res.Err = Failed, err
 		}
 	}
 	if res.Outcome == Timeout || res.Outcome == Failed {
 		res.Body = nil
 	}
-	st.final, st.decided = res, true
-	return &st.final
+	st.final = res
+	return res
 }
 
 // refusal says why a fragment that answered is not shown, or returns nil:
@@ -128,7 +128,7 @@ func (r *Render) refusal(s *layout.Slot, res *Result) error {
 
 // ready reports whether slot i can be written without waiting.
 func (r *Render) ready(i int) bool {
-	if r.slots[i].decided {
+	if r.slots[i].final != nil {
 		return true
 	}
 	select {
