@@ -47,22 +47,17 @@ func (r *Render) mustFlush(i int) bool {
 		} else {
 			r.timer.Reset(wait)
 		}
-		select {
-		case <-st.done:
+		over, fired := r.await(st, r.timer.C)
+		switch {
+		case !fired: // the fetch is over, or the slot times out and its fallback is ready
 			r.timer.Stop()
 			return false
-		case <-st.ctx.Done(): // the slot times out: its fallback is ready
-			r.timer.Stop()
-			return false
-		case <-r.timer.C:
+		case over:
 			// On a busy machine the slot may have resolved by the time this
-			// goroutine runs again; select picks among ready cases at random.
-			if r.ready(i) {
-				return false
-			}
-			if !first || st.began.Load() > 0 {
-				return true
-			}
+			// goroutine runs again.
+			return false
+		case !first || st.began.Load() > 0:
+			return true
 		}
 	}
 }

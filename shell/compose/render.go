@@ -68,6 +68,9 @@ type Render struct {
 	head   Head
 	start  time.Time
 	slots  []slot
+	// arrived has a value for each fetch that is over, in the order they
+	// end: what the page's goroutine waits on, besides deadlines.
+	arrived chan struct{}
 
 	next    int         // the chunk of the layout to write next
 	async   int         // the slot writeAsync looks at next
@@ -78,10 +81,9 @@ type Render struct {
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
-	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots))}
+	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), arrived: make(chan struct{}, len(l.Slots))}
 	for i, s := range l.Slots {
 		st := &r.slots[i]
-		st.done = make(chan struct{})
 		st.render, st.slot, st.fetcher = r, s, f
 		// Slots with the same timeout share one deadline, and one timer.
 		for j := range i {
@@ -110,13 +112,10 @@ func (r *Render) Close() {
 		if st.cancel != nil {
 			st.cancel()
 		}
-		select {
-		case <-st.done: // the fetch is over: its result is no longer written
-			if st.res.Release != nil {
-				st.res.Release()
-				st.res.Release = nil
-			}
-		default: // still running: its body, when it comes, is left to the GC
+		// A fetch still running leaves its body, when it comes, to the GC.
+		if st.over.Load() && st.res.Release != nil { // over: its result is no longer written
+			st.res.Release()
+			st.res.Release = nil
 		}
 	}
 }

@@ -56,8 +56,8 @@ type slot struct {
 	slot    *layout.Slot
 	fetcher Fetcher
 	began   atomic.Int64 // when the fetch began, as nanoseconds after Render.start plus one; 0 before
-	done    chan struct{}
-	res     Result // written by the fetch, read after done
+	over    atomic.Bool  // whether the fetch is over; it then says so on Render.arrived
+	res     Result       // written by the fetch, read once over
 	ctx     context.Context
 	cancel  context.CancelFunc // nil when ctx is an earlier slot's
 	// final is what the page shows, once decided: res itself when the
@@ -71,7 +71,24 @@ func (st *slot) fetch() {
 	r := st.render
 	st.began.Store(int64(time.Since(r.start)) + 1)
 	st.res = st.fetcher.Fetch(st.ctx, st.slot, r.req)
-	close(st.done)
+	st.over.Store(true)
+	r.arrived <- struct{}{} // never blocks: it holds one for each slot
+}
+
+// await waits until st's fetch is over, its deadline passes, or c
+// delivers (a nil c never does), and reports whether the fetch is over and
+// whether c delivered.
+func (r *Render) await(st *slot, c <-chan time.Time) (over, fired bool) {
+	for !st.over.Load() {
+		select {
+		case <-r.arrived: // a fetch is over, perhaps another's: look again
+		case <-st.ctx.Done():
+			return st.over.Load(), false
+		case <-c:
+			return st.over.Load(), true
+		}
+	}
+	return true, false
 }
 
 // result waits for slot i until it resolves or its deadline passes, and
@@ -82,14 +99,8 @@ func (r *Render) result(i int) *Result {
 		return st.final
 	}
 	res := &st.res
-	select {
-	case <-st.done:
-	case <-st.ctx.Done():
-		select {
-		case <-st.done: // both ready: the fetch won
-		default:
-			res = &Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
-		}
+	if over, _ := r.await(st, nil); !over { // at the deadline, an answer that came wins
+		res = &Result{Outcome: Timeout, Err: fmt.Errorf("no fragment within %s", r.layout.Slots[i].Timeout), Took: time.Since(r.start)}
 	}
 	if res.Outcome == "" {
 		res.Outcome = OK
@@ -128,15 +139,7 @@ func (r *Render) refusal(s *layout.Slot, res *Result) error {
 
 // ready reports whether slot i can be written without waiting.
 func (r *Render) ready(i int) bool {
-	if r.slots[i].final != nil {
-		return true
-	}
-	select {
-	case <-r.slots[i].done:
-		return true
-	default:
-		return false
-	}
+	return r.slots[i].final != nil || r.slots[i].over.Load()
 }
 
 var (
