@@ -10,7 +10,8 @@ import (
 // header: every slot when called after WritePrefix has written the whole
 // page.
 func (r *Render) ServerTiming() string {
-	b := make([]byte, 0, 48*len(r.slots))
+	var buf [256]byte // on the stack for a page of a few slots: the string is the one copy
+	b := buf[:0]
 	for i, s := range r.layout.Slots {
 		if !r.ready(i) {
 			continue
