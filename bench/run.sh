@@ -11,6 +11,8 @@
 #   (e) a floor, not a composer: fiber composing on the request's goroutine,
 #       no goroutine per fragment, no deadline of a slot's own (bench/baseline
 #       --mode sequential), for scale against (a) and (n)
+#   (f) the floor (e) pipelined: a page's GETs in one write on one
+#       connection, the answers read in order (--mode pipelined)
 # each with no fragment delay and with delays of 5/20/10/2 ms, measured in
 # the same run, interleaved: closed loop with wrk (requests/s, the
 # composer's CPU per page, its peak RSS), first byte and full page with
@@ -95,20 +97,22 @@ start c-fast $((BASE + 21)) "$BIN/baseline" --mode naive --frags "http://127.0.0
 start c-slow $((BASE + 22)) "$BIN/baseline" --mode naive --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 22))
 start e-fast $((BASE + 23)) "$BIN/baseline" --mode sequential --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 23))
 start e-slow $((BASE + 24)) "$BIN/baseline" --mode sequential --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 24))
-for key in a-fast a-slow ac-fast ac-slow n-fast n-slow b-fast b-slow c-fast c-slow e-fast e-slow; do ready "$key"; done
+start f-fast $((BASE + 25)) "$BIN/baseline" --mode pipelined --frags "http://127.0.0.1:$((BASE + 1))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 25))
+start f-slow $((BASE + 26)) "$BIN/baseline" --mode pipelined --frags "http://127.0.0.1:$((BASE + 2))" --layout bench/internal/frag/layout.html --addr 127.0.0.1:$((BASE + 26))
+for key in a-fast a-slow ac-fast ac-slow n-fast n-slow b-fast b-slow c-fast c-slow e-fast e-slow f-fast f-slow; do ready "$key"; done
 for v in fast slow; do
-  for s in a ac n c e; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
+  for s in a ac n c e f; do UPSTREAM[$s-$v]=${PID[frag-$v]}; done
 done
 # (d) serves exactly what collage composes (only the nonce differs per request).
 curl -fs --max-time 5 -o "$RUN/page.html" "${URL[b-fast]}"
 # Every server composes the same bytes; they differ only in how.
-for key in a-fast ac-fast n-fast c-fast e-fast a-slow ac-slow n-slow b-slow c-slow e-slow; do
+for key in a-fast ac-fast n-fast c-fast e-fast f-fast a-slow ac-slow n-slow b-slow c-slow e-slow f-slow; do
   curl -fs --max-time 5 "${URL[$key]}" | cmp -s - "$RUN/page.html" || die "$key does not serve the page b-fast serves"
 done
 start d $((BASE + 31)) "$BIN/baseline" --mode static --page "$RUN/page.html" --addr 127.0.0.1:$((BASE + 31))
 ready d
 
-KEYS=(a-fast ac-fast n-fast b-fast c-fast e-fast d a-slow ac-slow n-slow b-slow c-slow e-slow)
+KEYS=(a-fast ac-fast n-fast b-fast c-fast e-fast f-fast d a-slow ac-slow n-slow b-slow c-slow e-slow f-slow)
 cat >"$RUN/meta.env" <<EOF
 DATE=$(date -u +%Y-%m-%dT%H:%MZ)
 COMMAND=BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_THREADS=$THREADS BENCH_CONNS=$CONNS BENCH_CONNS_SLOW=$CONNS_SLOW BENCH_TTFB_N=$TTFB_N bench/run.sh

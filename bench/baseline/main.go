@@ -7,6 +7,9 @@
 //   - --mode sequential: a floor for composing over HTTP/1.1 on fiber, not
 //     a composer (sequential.go): one goroutine a page, no goroutine per
 //     fragment.
+//   - --mode pipelined: the same floor with every GET of a page in one write
+//     on one connection, the answers read from it in order (HTTP/1.1
+//     pipelining).
 //
 // It lives in its own Go module because the main module lets one package
 // only, adapters/fiber, import fiber (docs/ARCHITECTURE.md, rule 1).
@@ -14,6 +17,7 @@
 //	baseline --mode naive --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
 //	baseline --mode static --page page.html
 //	baseline --mode sequential --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
+//	baseline --mode pipelined --frags http://127.0.0.1:18101 --layout ../internal/frag/layout.html
 //
 // It stops on SIGINT or SIGTERM.
 package main
@@ -50,10 +54,10 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "naive", "naive (compose per request), sequential (compose on the request's goroutine) or static (serve --page)")
+	flag.StringVar(&o.mode, "mode", "naive", "naive (compose per request), sequential (compose on the request's goroutine), pipelined (sequential, every GET on one connection) or static (serve --page)")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:18121", "address to listen on (loopback only)")
-	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for naive and sequential; NAME's fragment is BASE/NAME/_fragment")
-	flag.StringVar(&o.layout, "layout", "bench/internal/frag/layout.html", "the layout, for naive and sequential")
+	flag.StringVar(&o.frags, "frags", "http://127.0.0.1:18101", "base URL of fragserver, for naive, sequential and pipelined; NAME's fragment is BASE/NAME/_fragment")
+	flag.StringVar(&o.layout, "layout", "bench/internal/frag/layout.html", "the layout, for naive, sequential and pipelined")
 	flag.StringVar(&o.page, "page", "", "the page's bytes, for static")
 	flag.IntVar(&o.idlePerHost, "idle-per-host", 256, "keep-alive connections the naive composer's http.Transport pools per host "+
 		"(net/http's default of 2 makes it open and close a connection for most fragments)")
@@ -65,7 +69,7 @@ func main() {
 
 func run(o options) error {
 	cfg := fiber.Config{DisableStartupMessage: true}
-	if o.mode == "sequential" {
+	if o.mode == "sequential" || o.mode == "pipelined" {
 		// collage serve's buffers, so that a page's chunk leaves in one
 		// write as it does there.
 		cfg.ReadBufferSize, cfg.WriteBufferSize = 16<<10, 16<<10
@@ -91,18 +95,18 @@ func run(o options) error {
 			return err
 		}
 		app.Get("/", n.handle)
-	case "sequential":
+	case "sequential", "pipelined":
 		src, err := os.ReadFile(o.layout)
 		if err != nil {
 			return err
 		}
-		s, err := newSequential(src, o.frags)
+		s, err := newSequential(src, o.frags, o.mode == "pipelined")
 		if err != nil {
 			return err
 		}
 		app.Get("/", s.handle)
 	default:
-		return fmt.Errorf("--mode %q: want naive, sequential or static", o.mode)
+		return fmt.Errorf("--mode %q: want naive, sequential, pipelined or static", o.mode)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

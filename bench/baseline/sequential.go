@@ -23,6 +23,12 @@ import (
 // written in, so no byte waits longer than it would anyway) and sends the
 // rest as a second chunk. It logs a line a page, as collage serve does.
 //
+// With pipelined, every slot's GET goes on one connection, all of them in
+// one write, and the answers are read from it in order (HTTP/1.1
+// pipelining): one write and a read or two a page instead of one of each
+// per slot, on both ends. The server answers them one after the other, so
+// the page takes the sum of the fragments' times, not the longest.
+//
 // It is a floor, not a composer: one deadline for the whole page and no
 // deadline of a slot's own, no timeout fallback before that deadline, a
 // fragment read only with a Content-Length, no headers forwarded, no
@@ -32,6 +38,10 @@ type sequential struct {
 	static [][]byte
 	slots  []seqSlot
 	log    *slog.Logger
+	// pipelined: every GET in one write on one connection (then every
+	// slot's conns is the same pool), all of them in all.
+	pipelined bool
+	all       []byte
 }
 
 type seqSlot struct {
@@ -45,7 +55,7 @@ type seqSlot struct {
 // in the benchmark's layout.
 const pageDeadline = time.Second
 
-func newSequential(src []byte, base string) (*sequential, error) {
+func newSequential(src []byte, base string, pipelined bool) (*sequential, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
@@ -54,14 +64,20 @@ func newSequential(src []byte, base string) (*sequential, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sequential{static: l.static, log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	s := &sequential{static: l.static, log: slog.New(slog.NewTextHandler(os.Stderr, nil)), pipelined: pipelined}
+	shared := &connPool{addr: u.Host}
 	for i, name := range l.names {
+		conns := shared
+		if !pipelined {
+			conns = &connPool{addr: u.Host}
+		}
 		s.slots = append(s.slots, seqSlot{
-			conns:    &connPool{addr: u.Host},
+			conns:    conns,
 			req:      []byte("GET " + u.Path + "/" + name + "/_fragment HTTP/1.1\r\nHost: " + u.Host + "\r\nCollage-Path: /\r\nCollage-Params: \r\n\r\n"),
 			open:     []byte(`<collage-slot frontend="` + name + `">`),
 			fallback: l.fallbacks[i],
 		})
+		s.all = append(s.all, s.slots[i].req...)
 	}
 	return s, nil
 }
@@ -69,22 +85,35 @@ func newSequential(src []byte, base string) (*sequential, error) {
 func (s *sequential) handle(c *fiber.Ctx) error {
 	p := &seqPage{s: s, start: time.Now(), conns: make([]*seqConn, len(s.slots))}
 	deadline := p.start.Add(pageDeadline)
-	for i, sl := range s.slots {
-		cn, err := sl.conns.get()
-		if err == nil {
-			if err = cn.SetDeadline(deadline); err == nil {
-				_, err = cn.Write(sl.req)
-			}
-			if err != nil {
-				cn.Close()
-				cn = nil
-			}
+	if s.pipelined {
+		cn := send(s.slots[0].conns, deadline, s.all)
+		for i := range p.conns {
+			p.conns[i] = cn
 		}
-		p.conns[i] = cn // nil: the slot gets its fallback
+	} else {
+		for i, sl := range s.slots {
+			p.conns[i] = send(sl.conns, deadline, sl.req) // nil: the slot gets its fallback
+		}
 	}
 	c.Type("html", "utf-8")
 	c.Context().SetBodyStream(p, -1)
 	return nil
+}
+
+// send writes req on a connection of cp, or returns nil if it cannot.
+func send(cp *connPool, deadline time.Time, req []byte) *seqConn {
+	cn, err := cp.get()
+	if err != nil {
+		return nil
+	}
+	if err = cn.SetDeadline(deadline); err == nil {
+		_, err = cn.Write(req)
+	}
+	if err != nil {
+		cn.Close()
+		return nil
+	}
+	return cn
 }
 
 // seqPage is a page's body: fasthttp calls its WriteTo on the
@@ -100,12 +129,23 @@ func (p *seqPage) SupportsBodyWriteTo() bool { return true }
 
 // Close closes the connections of a page that ended before reading them.
 func (p *seqPage) Close() error {
-	for _, cn := range p.conns {
+	for i, cn := range p.conns {
 		if cn != nil {
 			cn.Close()
+			p.drop(i, cn)
 		}
 	}
 	return nil
+}
+
+// drop forgets cn from slot i on: with pipelined, the slots after i wait
+// on the same connection.
+func (p *seqPage) drop(i int, cn *seqConn) {
+	for j := i; j < len(p.conns); j++ {
+		if p.conns[j] == cn {
+			p.conns[j] = nil
+		}
+	}
 }
 
 var pageBufs = sync.Pool{New: func() any { return new([]byte) }}
@@ -123,13 +163,15 @@ func (p *seqPage) WriteTo(w io.Writer) (int64, error) {
 		if cn := p.conns[i]; cn != nil {
 			var ok bool
 			b, ok = cn.readAnswer(b, sl.fallback)
-			if ok {
-				sl.conns.put(cn)
-			} else {
-				cn.Close()
-				failed++
-			}
 			p.conns[i] = nil
+			switch {
+			case !ok:
+				cn.Close()
+				p.drop(i, cn) // with pipelined, the answers after it are lost too
+				failed++
+			case !p.s.pipelined || i == len(p.conns)-1:
+				sl.conns.put(cn)
+			}
 		} else {
 			b = append(b, sl.fallback...)
 			failed++

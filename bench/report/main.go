@@ -36,6 +36,7 @@ var servers = []server{
 	{"b-fast", "(b) collage, in-process BFFs", "no delay"},
 	{"c-fast", "(c) naive fiber composer", "no delay"},
 	{"e-fast", floorName, "no delay"},
+	{"f-fast", pipelinedName, "no delay"},
 	{"d", "(d) fiber, static page", "—"},
 	{"a-slow", "(a) collage serve, HTTP fragments, no collapse, no cache", "5/20/10/2 ms"},
 	{"ac-slow", "(a+) collage serve, defaults (collapsing, cache)", "5/20/10/2 ms"},
@@ -43,12 +44,16 @@ var servers = []server{
 	{"b-slow", "(b) collage, in-process BFFs", "5/20/10/2 ms"},
 	{"c-slow", "(c) naive fiber composer", "5/20/10/2 ms"},
 	{"e-slow", floorName, "5/20/10/2 ms"},
+	{"f-slow", pipelinedName, "5/20/10/2 ms"},
 }
 
 // added are the rows that results of runs before them lack.
-var added = map[string]bool{"e-fast": true, "e-slow": true}
+var added = map[string]bool{"e-fast": true, "e-slow": true, "f-fast": true, "f-slow": true}
 
-const floorName = "(e) sequential fiber composer, one goroutine a page (a floor, not a composer)"
+const (
+	floorName     = "(e) sequential fiber composer, one goroutine a page (a floor, not a composer)"
+	pipelinedName = "(f) the floor (e) pipelined: a page's GETs in one write on one connection (a floor, not a composer)"
+)
 
 func main() {
 	peak := flag.String("peak", "", "print only the median requests/s of this server key (a-fast, a-slow, …)")
@@ -371,6 +376,11 @@ func write(out io.Writer, dir string) error {
 		r := median(e.cpu) / median(n.cpu)
 		fmt.Fprintf(out, "| (e), the floor, for scale: its CPU per page and req/s against nginx SSI's, no delay | %.3f× (%.0f / %.0f µs; rounds: %s); %.3f× req/s | – |\n",
 			r, median(e.cpu), median(n.cpu), roundRatios(e.cpu, n.cpu), ratio("e-fast", "n-fast"))
+	}
+	if f, n := wrk["f-fast"], wrk["n-fast"]; f != nil && len(f.cpu) > 0 && len(n.cpu) > 0 {
+		r := median(f.cpu) / median(n.cpu)
+		fmt.Fprintf(out, "| (f), the floor pipelined, for scale: its CPU per page and req/s against nginx SSI's, no delay | %.3f× (%.0f / %.0f µs; rounds: %s); %.3f× req/s | – |\n",
+			r, median(f.cpu), median(n.cpu), roundRatios(f.cpu, n.cpu), ratio("f-fast", "n-fast"))
 	}
 	if a, n := wrk["a-fast"], wrk["n-fast"]; a.rssKB > 0 && n.rssKB > 0 {
 		r := a.rssKB / n.rssKB
