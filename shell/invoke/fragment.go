@@ -93,27 +93,28 @@ func newFragments(u *url.URL, opts HTTPOptions) *fragments {
 // canceled (a page that ended early, a client gone), freeing the
 // connection it held.
 func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.FragmentAnswer, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(noDeadline)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, noDeadline)
+		defer cancel()
 	}
-	if err := f.acquire(ctx, deadline); err != nil {
+	if err := f.acquire(ctx); err != nil {
 		return bff.FragmentAnswer{}, err
 	}
 	defer func() { <-f.conns }()
-	c, reused, err := f.conn(ctx, deadline)
+	c, reused, err := f.conn(ctx)
 	if err != nil {
 		return bff.FragmentAnswer{}, f.fail(err)
 	}
-	ans, keep, err := f.roundTrip(ctx, c, call, deadline)
+	ans, keep, err := f.roundTrip(ctx, c, call)
 	if err != nil && reused && stale(err) {
 		// The BFF closed the connection while it was idle, and the request
 		// never reached it: a GET is safe to send again, once, on a new one.
 		c.Close()
-		if c, err = f.dial(ctx, deadline); err != nil {
+		if c, err = f.dial(ctx); err != nil {
 			return bff.FragmentAnswer{}, f.fail(err)
 		}
-		ans, keep, err = f.roundTrip(ctx, c, call, deadline)
+		ans, keep, err = f.roundTrip(ctx, c, call)
 	}
 	if err != nil {
 		c.Close()
@@ -130,27 +131,23 @@ func (f *fragments) fetch(ctx context.Context, call *bff.FragmentCall) (bff.Frag
 	return ans, nil
 }
 
-// acquire waits for a connection to be free, until deadline.
-func (f *fragments) acquire(ctx context.Context, deadline time.Time) error {
+// acquire waits for a connection to be free, until ctx ends.
+func (f *fragments) acquire(ctx context.Context) error {
 	select {
 	case f.conns <- struct{}{}:
 		return nil
 	default:
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
 	select {
 	case f.conns <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("GET %s%s: waiting for one of %d connections: %w", f.host, f.uri, cap(f.conns), ctx.Err())
-	case <-t.C:
-		return fmt.Errorf("GET %s%s: waiting for one of %d connections: %w", f.host, f.uri, cap(f.conns), context.DeadlineExceeded)
 	}
 }
 
 // conn returns an idle connection, or a new one.
-func (f *fragments) conn(ctx context.Context, deadline time.Time) (c *fragConn, reused bool, err error) {
+func (f *fragments) conn(ctx context.Context) (c *fragConn, reused bool, err error) {
 	now := time.Now()
 	f.mu.Lock()
 	for len(f.idle) > 0 {
@@ -163,13 +160,11 @@ func (f *fragments) conn(ctx context.Context, deadline time.Time) (c *fragConn, 
 		c.Close()
 	}
 	f.mu.Unlock()
-	c, err = f.dial(ctx, deadline)
+	c, err = f.dial(ctx)
 	return c, false, err
 }
 
-func (f *fragments) dial(ctx context.Context, deadline time.Time) (*fragConn, error) {
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+func (f *fragments) dial(ctx context.Context) (*fragConn, error) {
 	nc, err := f.dialer.DialContext(ctx, "tcp", f.addr)
 	if err != nil {
 		return nil, err
@@ -228,12 +223,10 @@ func (f *fragments) sweep() {
 }
 
 // roundTrip writes the request on c and reads its answer; keep reports
-// whether c may carry another request. When ctx ends first, c's deadline
-// is moved to the past, which ends the write or read under way.
-func (f *fragments) roundTrip(ctx context.Context, c *fragConn, call *bff.FragmentCall, deadline time.Time) (ans bff.FragmentAnswer, keep bool, err error) {
-	if err := c.SetDeadline(deadline); err != nil {
-		return ans, false, err
-	}
+// whether c may carry another request. c has no deadline of its own: when
+// ctx ends, at its deadline or canceled, c's deadline is moved to the past,
+// which ends the write or read under way. That spares a timer a request.
+func (f *fragments) roundTrip(ctx context.Context, c *fragConn, call *bff.FragmentCall) (ans bff.FragmentAnswer, keep bool, err error) {
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(longAgo) })
 	defer func() {
 		if !stop() {
