@@ -67,6 +67,7 @@ type serveOptions struct {
 	sets        settingFlags
 	cacheBytes  int64
 	noCollapse  bool
+	noPipeline  bool
 	pageTimeout time.Duration
 	coalesce    time.Duration
 	sourceMaps  bool
@@ -119,6 +120,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "set", "override a local BFF's setting: frontend.key=value (repeatable)")
 	fs.Int64Var(&o.cacheBytes, "fragment-cache", cache.DefaultMaxBytes, "bytes of fragments (bodies, headers and keys) cached in memory, when their Cache-Control allows; 0: no cache")
 	fs.BoolVar(&o.noCollapse, "no-collapse", false, "do not collapse identical fragment fetches in flight")
+	fs.BoolVar(&o.noPipeline, "no-pipeline", false, "fetch every fragment from an http:// BFF on a connection of its own, never a page's fast ones pipelined on one (for a BFF behind a proxy that mishandles HTTP/1.1 pipelining)")
 	fs.DurationVar(&o.pageTimeout, "page-timeout", 10*time.Second, "deadline of a whole page; each slot also has its own")
 	fs.DurationVar(&o.coalesce, "coalesce", compose.DefaultCoalesce, "while other pages are being composed, how long a page's head waits for fragments, so that a page whose fragments all arrive in time leaves whole in one write (a page composed alone streams its head at once); 0 streams every head at once")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", fiber.DefaultHeaderTimeout, "how long a client may take to send a request's headers (from its first byte)")
@@ -393,6 +395,7 @@ type app struct {
 // fragment fetches.
 func (o *serveOptions) newApp(ctx context.Context, cfg *yaml.Config, back *backing, dist string, metrics *prometheus.Metrics) (*app, error) {
 	b := newBinder(back.state, o.bffs)
+	b.noPipeline = o.noPipeline
 	b.upstream = o.upstream
 	if o.dev != nil {
 		b.logs = o.dev.hub.LogHandler // the pages show the linked BFFs' panics
@@ -489,8 +492,10 @@ type binder struct {
 	child func(name string) invoke.Invoker
 	// upstream, if not nil, reaches the BFFs of the frontends it serves.
 	upstream *upstream
-	mu       sync.Mutex
-	made     map[string]invoke.Invoker
+	// noPipeline: no http:// BFF's fragments are pipelined.
+	noPipeline bool
+	mu         sync.Mutex
+	made       map[string]invoke.Invoker
 }
 
 func newBinder(state bff.StateStore, bffs BFFs) *binder {
@@ -537,7 +542,7 @@ func (b *binder) bind(name string, r *registry.Release) (invoke.Invoker, error) 
 		}
 		inv = invoke.Local(h)
 	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
-		inv, err = invoke.HTTP(t, invoke.HTTPOptions{})
+		inv, err = invoke.HTTP(t, invoke.HTTPOptions{NoPipeline: b.noPipeline})
 	case strings.HasPrefix(t, "lambda://"):
 		inv, err = lambdaInvoker(t)
 	default:

@@ -108,6 +108,13 @@ func (c *Components) Fetch(ctx context.Context, slot *layout.Slot, req *compose.
 		req = &r
 	}
 	res := c.next.Fetch(ctx, slot, req)
+	return c.finish(ctx, snap, slot, req, rel, drift, label, res)
+}
+
+// finish checks a fetched answer: a component's is rendered on the
+// server, and with drift its template's checked against it.
+func (c *Components) finish(ctx context.Context, snap *registry.Snapshot, slot *layout.Slot, req *compose.Request, rel *registry.Release, drift bool, label string, res compose.Result) compose.Result {
+	name := slot.Frontend
 	if drift && res.Err == nil && res.Header.Get(bff.HeaderDrift) != "" {
 		return c.drift(ctx, snap, slot, req, rel, res)
 	}
@@ -291,3 +298,41 @@ func (c *Components) blob(ctx context.Context, rel *registry.Release, file strin
 }
 
 var _ compose.Fetcher = (*Components)(nil)
+
+// Begin begins a slot's fetch below, unless drift is checked for its
+// version: that fetch asks for the template's HTML.
+func (c *Components) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	b, ok := c.next.(compose.Beginner)
+	if !ok {
+		return nil
+	}
+	snap := c.o.Registry.Current()
+	label := req.Versions[slot.Frontend]
+	if label == "" {
+		label = snap.Versions[slot.Frontend]
+	}
+	rel := snap.Release(slot.Frontend, label)
+	if c.o.Drift != nil && rel != nil && rel.Manifest != nil && rel.Manifest.Server != "" {
+		return nil
+	}
+	p := b.Begin(ctx, slot, req)
+	if p == nil {
+		return nil
+	}
+	return &componentPending{Pending: p, finish: func(res compose.Result) compose.Result {
+		return c.finish(ctx, snap, slot, req, rel, false, label, res)
+	}}
+}
+
+type componentPending struct {
+	compose.Pending
+	finish func(compose.Result) compose.Result
+}
+
+func (p *componentPending) Wait(until time.Time) (compose.Result, bool) {
+	res, ok := p.Pending.Wait(until)
+	if !ok {
+		return res, false
+	}
+	return p.finish(res), true
+}

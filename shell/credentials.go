@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/layout"
@@ -288,19 +289,59 @@ func (f *pageFetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose
 	}
 	res := f.next.Fetch(ctx, slot, req)
 	if slot.Primary {
-		if vs := res.Header["Set-Cookie"]; len(vs) > 0 {
-			kept := f.page.scopes[f.page.slotScope[slot.Index]].setCookies(slot.Frontend, vs, f.log, req.ID)
-			if len(kept) != len(vs) {
-				// The header may be a cached entry's, shared with other pages.
-				res.Header = res.Header.Clone()
-				res.Header["Set-Cookie"] = kept
-				if len(kept) == 0 {
-					delete(res.Header, "Set-Cookie")
-				}
+		f.keepCookies(slot, req, &res)
+	}
+	return res
+}
+
+// keepCookies keeps of the primary slot's Set-Cookie headers those its
+// frontend may set.
+func (f *pageFetcher) keepCookies(slot *layout.Slot, req *compose.Request, res *compose.Result) {
+	if vs := res.Header["Set-Cookie"]; len(vs) > 0 {
+		kept := f.page.scopes[f.page.slotScope[slot.Index]].setCookies(slot.Frontend, vs, f.log, req.ID)
+		if len(kept) != len(vs) {
+			// The header may be a cached entry's, shared with other pages.
+			res.Header = res.Header.Clone()
+			res.Header["Set-Cookie"] = kept
+			if len(kept) == 0 {
+				delete(res.Header, "Set-Cookie")
 			}
 		}
 	}
-	return res
+}
+
+// Begin begins a slot's fetch below with its frontend's request, and
+// keeps of the primary slot's Set-Cookie headers those its frontend may
+// set, as Fetch does.
+func (f *pageFetcher) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	b, ok := f.next.(compose.Beginner)
+	if !ok {
+		return nil
+	}
+	if f.reqs != nil {
+		req = &f.reqs[f.page.slotScope[slot.Index]]
+	}
+	p := b.Begin(ctx, slot, req)
+	if p == nil || !slot.Primary {
+		return p
+	}
+	return &cookiePending{Pending: p, f: f, slot: slot, req: req}
+}
+
+// cookiePending is the primary slot's fetch begun.
+type cookiePending struct {
+	compose.Pending
+	f    *pageFetcher
+	slot *layout.Slot
+	req  *compose.Request
+}
+
+func (p *cookiePending) Wait(until time.Time) (compose.Result, bool) {
+	res, ok := p.Pending.Wait(until)
+	if ok {
+		p.f.keepCookies(p.slot, p.req, &res)
+	}
+	return res, ok
 }
 
 // fetcher returns the fetcher of p for req: every slot gets req as it is

@@ -49,6 +49,12 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 	start := time.Now()
 	res := f.fetch(ctx, slot, req)
 	res.Took = time.Since(start)
+	f.outcome(ctx, &res)
+	return res
+}
+
+// outcome says how a fetch that failed went.
+func (f *fetcher) outcome(ctx context.Context, res *compose.Result) {
 	if res.Err != nil && res.Outcome == "" {
 		res.Outcome = compose.Failed
 		// A BFF cut short by the slot's deadline may answer with an error of
@@ -57,7 +63,6 @@ func (f *fetcher) Fetch(ctx context.Context, slot *layout.Slot, req *compose.Req
 			res.Outcome = compose.Timeout
 		}
 	}
-	return res
 }
 
 func (f *fetcher) fetch(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Result {
@@ -114,4 +119,66 @@ func (f *fetcher) result(status int, header http.Header, body []byte) compose.Re
 		return compose.Result{Status: status, Err: fmt.Errorf("fragment answered %d", status)}
 	}
 	return compose.Result{Status: status, Header: header, Body: body, Outcome: compose.OK}
+}
+
+// batchKey is the context key of a page's batch of fragment requests.
+type batchKey struct{}
+
+// withBatch returns ctx with a batch for the fragment requests of a page:
+// those its slots begin go in it (see fetcher.Begin).
+func withBatch(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchKey{}, invoke.NewBatch())
+}
+
+// Begin begins slot's fetch in the page's batch when its BFF can take the
+// request pipelined with the page's others (invoke.Beginner).
+func (f *fetcher) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	b, _ := ctx.Value(batchKey{}).(*invoke.Batch)
+	if b == nil {
+		return nil
+	}
+	inv, ok := f.invokers.Invoker(slot.Frontend, req.Versions[slot.Frontend])
+	if !ok {
+		return nil
+	}
+	bi, ok := inv.(invoke.Beginner)
+	if !ok {
+		return nil
+	}
+	start := time.Now()
+	call := &bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
+	p := bi.BeginFragment(ctx, call, b)
+	if p == nil {
+		return nil
+	}
+	return &pending{f: f, ctx: ctx, p: p, b: b, start: start}
+}
+
+// pending is a fragment request in a page's batch.
+type pending struct {
+	f     *fetcher
+	ctx   context.Context
+	p     *invoke.Pending
+	b     *invoke.Batch
+	start time.Time
+}
+
+func (p *pending) Send()  { p.b.Send() }
+func (p *pending) Close() { p.p.Close() }
+
+func (p *pending) Wait(until time.Time) (compose.Result, bool) {
+	ans, ok, err := p.p.Wait(until)
+	if !ok {
+		return compose.Result{}, false
+	}
+	var res compose.Result
+	if err != nil {
+		res = compose.Result{Err: err}
+	} else {
+		res = p.f.result(ans.Status, ans.Header, ans.Body)
+		res.Release = ans.Releaser()
+	}
+	res.Took = time.Since(p.start)
+	p.f.outcome(p.ctx, &res)
+	return res, true
 }

@@ -301,7 +301,7 @@ func (s *Shell) compose(p *Page, req *compose.Request, snap *registry.Snapshot) 
 		req.Versions = snap.Versions
 	}
 	alone := s.composing.Add(1) == 1
-	r = compose.Start(context.Background(), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
+	r = compose.Start(withBatch(context.Background()), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
 	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce || alone && s.opts.StreamAlone, s.opts.Redirects
 	return r, func() {
 		s.composing.Add(-1)

@@ -161,3 +161,42 @@ func (m *Metrics) WatchRegistry(reg *registry.Registry) {
 		}),
 	)
 }
+
+// Begin counts a fetch begun as in flight until its result is in, or it
+// is dropped.
+func (f fetcher) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	b, ok := f.next.(compose.Beginner)
+	if !ok {
+		return nil
+	}
+	p := b.Begin(ctx, slot, req)
+	if p == nil {
+		return nil
+	}
+	g := f.m.fetches(slot.Frontend)
+	g.Inc()
+	return &gaugePending{Pending: p, g: g}
+}
+
+type gaugePending struct {
+	compose.Pending
+	g    prom.Gauge
+	done bool
+}
+
+func (p *gaugePending) Wait(until time.Time) (compose.Result, bool) {
+	res, ok := p.Pending.Wait(until)
+	if ok && !p.done {
+		p.done = true
+		p.g.Dec()
+	}
+	return res, ok
+}
+
+func (p *gaugePending) Close() {
+	if !p.done {
+		p.done = true
+		p.g.Dec()
+	}
+	p.Pending.Close()
+}

@@ -80,3 +80,45 @@ func BenchmarkObservePage(b *testing.B) {
 		m.ObservePage("/", slots, results, 2*time.Millisecond)
 	}
 }
+
+// begun is a compose.Beginner whose fetches are begun and answer at once.
+type begun struct{}
+
+func (begun) Fetch(context.Context, *layout.Slot, *compose.Request) compose.Result {
+	return compose.Result{}
+}
+
+func (begun) Begin(context.Context, *layout.Slot, *compose.Request) compose.Pending {
+	return begunPending{}
+}
+
+type begunPending struct{}
+
+func (begunPending) Send()  {}
+func (begunPending) Close() {}
+func (begunPending) Wait(time.Time) (compose.Result, bool) {
+	return compose.Result{Status: 200, Outcome: compose.OK}, true
+}
+
+// TestBegunFetchInFlight: a fetch begun is in flight until its result is
+// in, or until it is dropped.
+func TestBegunFetchInFlight(t *testing.T) {
+	m := prometheus.New()
+	b, ok := m.Fetcher(begun{}).(compose.Beginner)
+	if !ok {
+		t.Fatal("the metrics' fetcher cannot begin a fetch")
+	}
+	slot := &layout.Slot{Frontend: "recs"}
+	waited, dropped := b.Begin(context.Background(), slot, &compose.Request{}), b.Begin(context.Background(), slot, &compose.Request{})
+	if got := scrape(t, m); !strings.Contains(got, `collage_fragment_fetches_in_flight{frontend="recs"} 2`) {
+		t.Error("two fetches begun are not in flight")
+	}
+	if res, ok := waited.Wait(time.Time{}); !ok || res.Status != 200 {
+		t.Errorf("Wait = %+v, %v", res, ok)
+	}
+	dropped.Close()
+	waited.Close()
+	if got := scrape(t, m); !strings.Contains(got, `collage_fragment_fetches_in_flight{frontend="recs"} 0`) {
+		t.Error("the fetches begun were not counted down once")
+	}
+}

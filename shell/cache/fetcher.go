@@ -171,3 +171,15 @@ func slotTimeout(slot *layout.Slot) time.Duration {
 }
 
 var _ compose.Fetcher = (*Fetcher)(nil)
+
+// Begin passes a slot's fetch down to be begun when there is neither a
+// cache nor collapsing: either would need the answer to pass through it.
+func (f *Fetcher) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	if f.cache != nil || !f.opts.NoCollapse {
+		return nil
+	}
+	if b, ok := f.next.(compose.Beginner); ok {
+		return b.Begin(ctx, slot, req)
+	}
+	return nil
+}

@@ -392,3 +392,37 @@ func TestPassThrough(t *testing.T) {
 		t.Errorf("a fetch passed through allocates %v times, want none", n)
 	}
 }
+
+// beginning is an upstream that can begin fetches.
+type beginning struct{ upstream }
+
+func (b *beginning) Begin(ctx context.Context, slot *layout.Slot, req *compose.Request) compose.Pending {
+	return pendingOf{b.Fetch(ctx, slot, req)}
+}
+
+type pendingOf struct{ res compose.Result }
+
+func (p pendingOf) Send()                                 {}
+func (p pendingOf) Close()                                {}
+func (p pendingOf) Wait(time.Time) (compose.Result, bool) { return p.res, true }
+
+// TestBeginOnlyPassingThrough: a fetch is begun below only when neither a
+// cache nor collapsing needs its answer to pass through.
+func TestBeginOnlyPassingThrough(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		opts  Options
+		begun bool
+	}{
+		{"neither", Options{NoCache: true, NoCollapse: true}, true},
+		{"a cache", Options{NoCollapse: true}, false},
+		{"collapsing", Options{NoCache: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := New(&beginning{}, tt.opts)
+			if p := f.Begin(context.Background(), slot, request("en")); (p != nil) != tt.begun {
+				t.Errorf("begun: %v, want %v", p != nil, tt.begun)
+			}
+		})
+	}
+}

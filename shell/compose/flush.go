@@ -32,6 +32,13 @@ func (r *Render) mustFlush(i int) bool {
 	}
 	st := &r.slots[i]
 	first, window := !r.flushed, r.coalesce()
+	if st.pending != nil {
+		until := time.Now().Add(window)
+		if first && window > 0 {
+			until = r.start.Add(time.Duration(st.began.Load()-1) + window)
+		}
+		return !r.finish(st, until)
+	}
 	for {
 		wait := window
 		if first && window > 0 {

@@ -33,6 +33,28 @@ type Request struct {
 	Versions map[string]string
 }
 
+// A Beginner is a Fetcher that can begin a slot's fetch on the page's
+// goroutine, to be sent together with the page's other slots and finished
+// there as the page is written, with no goroutine of its own.
+type Beginner interface {
+	// Begin begins slot's fetch, or returns nil to have it fetched as
+	// usual, by Fetch. Start calls it for the page's slots in page order,
+	// then Send on each Pending, before any Wait.
+	Begin(ctx context.Context, slot *layout.Slot, req *Request) Pending
+}
+
+// Pending is a fetch begun. Its methods are called on the page's
+// goroutine.
+type Pending interface {
+	// Send sends what the page's slots began: the first call sends all.
+	Send()
+	// Wait returns the result once it is in, or false if until passes
+	// first. A zero until waits as long as the slot's context lasts.
+	Wait(until time.Time) (Result, bool)
+	// Close drops the fetch; Wait is not called after it.
+	Close()
+}
+
 // A Fetcher gets the fragment of one slot. It should honour ctx; the
 // composer stops waiting at the slot's deadline either way.
 type Fetcher interface {
@@ -99,7 +121,18 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 			}
 			st.ctx, st.cancel = context.WithDeadline(ctx, d)
 		}
+		if b, ok := f.(Beginner); ok {
+			if st.pending = b.Begin(st.ctx, s, req); st.pending != nil {
+				st.began.Store(int64(time.Since(r.start)) + 1)
+				continue
+			}
+		}
 		run(st)
+	}
+	for i := range r.slots {
+		if p := r.slots[i].pending; p != nil {
+			p.Send()
+		}
 	}
 	return r
 }
@@ -111,6 +144,9 @@ func (r *Render) Close() {
 		st := &r.slots[i]
 		if st.cancel != nil {
 			st.cancel()
+		}
+		if st.pending != nil {
+			st.pending.Close()
 		}
 		// A fetch still running leaves its body, when it comes, to the GC.
 		if st.over.Load() && st.res.Release != nil { // over: its result is no longer written

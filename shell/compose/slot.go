@@ -60,6 +60,7 @@ type slot struct {
 	res     Result       // written by the fetch, read once over
 	ctx     context.Context
 	cancel  context.CancelFunc // nil when ctx is an earlier slot's
+	pending Pending            // a fetch begun, which the page's goroutine finishes
 	// final is what the page shows, once decided: res itself when the
 	// fetch is over, else a Result of its own, since the fetch may still
 	// write res.
@@ -79,6 +80,9 @@ func (st *slot) fetch() {
 // delivers (a nil c never does), and reports whether the fetch is over and
 // whether c delivered.
 func (r *Render) await(st *slot, c <-chan time.Time) (over, fired bool) {
+	if st.pending != nil {
+		return r.finish(st, time.Time{}), false
+	}
 	for !st.over.Load() {
 		select {
 		case <-r.arrived: // a fetch is over, perhaps another's: look again
@@ -89,6 +93,20 @@ func (r *Render) await(st *slot, c <-chan time.Time) (over, fired bool) {
 		}
 	}
 	return true, false
+}
+
+// finish waits for the fetch st began until until (zero: as long as its
+// context lasts), and reports whether it is over.
+func (r *Render) finish(st *slot, until time.Time) bool {
+	if st.over.Load() {
+		return true
+	}
+	res, ok := st.pending.Wait(until)
+	if ok {
+		st.res = res
+		st.over.Store(true)
+	}
+	return ok
 }
 
 // result waits for slot i until it resolves or its deadline passes, and

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,9 @@ type fragments struct {
 	maxIdle  int
 	idleFor  time.Duration // how long a connection may wait in the pool
 	sweeping bool          // whether a sweep is due
+
+	record   record       // the last answers' times, for batches
+	leadTime atomic.Int64 // the first answers of batches: their time, smoothed
 }
 
 // fragConn is a keep-alive connection to the BFF and its reader.

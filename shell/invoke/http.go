@@ -27,6 +27,10 @@ type HTTPOptions struct {
 	// MaxFragmentBytes bounds a fragment's body: a larger one fails the
 	// fetch. Optional. Default: DefaultMaxFragmentBytes.
 	MaxFragmentBytes int64
+	// NoPipeline fetches every fragment on a connection of its own, never
+	// in a page's Batch: for a BFF behind a proxy that mishandles HTTP/1.1
+	// pipelining. Optional. Default: false.
+	NoPipeline bool
 }
 
 // DefaultMaxFragmentBytes bounds a fragment's body by default.
@@ -58,13 +62,14 @@ func HTTP(base string, opts HTTPOptions) (Invoker, error) {
 	t.MaxIdleConns = opts.IdleConnsPerHost * 4
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
-	return &remote{base: u, t: t, fragments: newFragments(u, opts)}, nil
+	return &remote{base: u, t: t, fragments: newFragments(u, opts), noPipeline: opts.NoPipeline}, nil
 }
 
 type remote struct {
-	base      *url.URL
-	t         *http.Transport
-	fragments *fragments
+	base       *url.URL
+	t          *http.Transport
+	fragments  *fragments
+	noPipeline bool
 }
 
 // FetchFragment sends GET /_fragment with call's headers and reads the

@@ -1,0 +1,239 @@
+package invoke
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/collage-dev/collage/bff"
+)
+
+// batchServer answers GET /NAME/_fragment with <p>NAME</p>, after the
+// delay its delays gives NAME, and counts the connections it accepts.
+type batchServer struct {
+	*httptest.Server
+	conns atomic.Int32
+	mu    sync.Mutex
+	seen  map[string][]time.Duration // when each request for NAME arrived, after start
+	start time.Time
+}
+
+func newBatchServer(t *testing.T, delays map[string]time.Duration) *batchServer {
+	s := &batchServer{seen: map[string][]time.Duration{}, start: time.Now()}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		s.mu.Lock()
+		s.seen[name] = append(s.seen[name], time.Since(s.start))
+		s.mu.Unlock()
+		time.Sleep(delays[name])
+		w.Write([]byte("<p>" + name + "</p>"))
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// client returns the invoker of NAME's BFF on s, with a record of slow
+// answers in batches if slow.
+func (s *batchServer) client(t *testing.T, name string, slow bool) *remote {
+	inv, err := HTTP(s.URL+"/"+name, HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := inv.(*remote)
+	if slow {
+		for range recordSize {
+			r.fragments.record.add(5 * time.Millisecond)
+		}
+		r.fragments.record.retry.Store(time.Now().Add(time.Hour).UnixNano())
+	}
+	return r
+}
+
+func begin(t *testing.T, b *Batch, ctx context.Context, rs ...*remote) []*Pending {
+	t.Helper()
+	var ps []*Pending
+	for _, r := range rs {
+		p := r.BeginFragment(ctx, &bff.FragmentCall{Path: "/"}, b)
+		if p == nil {
+			t.Fatalf("%s: not batched", r.fragments.uri)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func wantBody(t *testing.T, p *Pending, want string) {
+	t.Helper()
+	ans, ok, err := p.Wait(time.Time{})
+	if !ok || err != nil || string(ans.Body) != want {
+		t.Fatalf("Wait = %q, %v, %v; want %q", ans.Body, ok, err, want)
+	}
+	ans.Release()
+}
+
+// TestBatchPipelines: a page's requests to one host go on one connection,
+// which the next page's reuse.
+func TestBatchPipelines(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, nil)
+	rs := []*remote{s.client(t, "a", false), s.client(t, "b", false), s.client(t, "c", false)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		b := NewBatch()
+		ps := begin(t, b, ctx, rs...)
+		b.Send()
+		for i, name := range []string{"a", "b", "c"} {
+			wantBody(t, ps[i], "<p>"+name+"</p>")
+		}
+	}
+	if n := s.conns.Load(); n != 1 {
+		t.Errorf("%d connections for three pages of three fragments, want 1", n)
+	}
+}
+
+// TestBatchSlowLeave: a fragment whose answers in a batch are slow leaves
+// batches, and joins one again, last, once every Retry.
+func TestBatchSlowLeave(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, map[string]time.Duration{"slow": 2 * time.Millisecond})
+	a, slow := s.client(t, "a", false), s.client(t, "slow", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call := &bff.FragmentCall{Path: "/"}
+	for range recordMin { // behind a, its time is its own
+		b := NewBatch()
+		ps := begin(t, b, ctx, a, slow)
+		b.Send()
+		wantBody(t, ps[0], "<p>a</p>")
+		wantBody(t, ps[1], "<p>slow</p>")
+	}
+	slow.fragments.record.retry.Store(time.Now().Add(time.Hour).UnixNano()) // no Retry due
+	if p := slow.BeginFragment(ctx, call, NewBatch()); p != nil {
+		t.Fatal("a fragment whose answers took 2 ms in batches was batched")
+	}
+	slow.fragments.record.retry.Store(0) // its Retry is due
+	b := NewBatch()
+	pSlow := slow.BeginFragment(ctx, call, b)
+	pA := a.BeginFragment(ctx, call, b)
+	if pSlow == nil || pA == nil {
+		t.Fatal("not batched when its Retry was due")
+	}
+	if p := slow.BeginFragment(ctx, call, NewBatch()); p != nil {
+		t.Error("batched again before its next Retry")
+	}
+	b.Send()
+	if g := pA.g; len(g.members) != 2 || g.members[0] != pA || g.members[1] != pSlow {
+		t.Errorf("the fragment on trial is not the batch's last request")
+	}
+	wantBody(t, pSlow, "<p>slow</p>")
+	wantBody(t, pA, "<p>a</p>")
+}
+
+// TestBatchPatience: the requests behind an answer that does not begin
+// within Patience are sent again on their own, and do not wait for it.
+func TestBatchPatience(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, map[string]time.Duration{"slow": 300 * time.Millisecond})
+	rs := []*remote{s.client(t, "slow", false), s.client(t, "b", false)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := NewBatch()
+	ps := begin(t, b, ctx, rs...)
+	b.Send()
+	wantBody(t, ps[0], "<p>slow</p>")
+	wantBody(t, ps[1], "<p>b</p>")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen["b"]) == 0 || s.seen["b"][0] > 200*time.Millisecond {
+		t.Errorf("b's request first arrived at %v, want it sent again well before slow's answer (300 ms)", s.seen["b"])
+	}
+}
+
+// TestBatchDeadline: an answer past its slot's deadline fails that slot
+// only; the requests behind it are answered.
+func TestBatchDeadline(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, map[string]time.Duration{"slow": 500 * time.Millisecond})
+	rs := []*remote{s.client(t, "slow", false), s.client(t, "b", false)}
+	long, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	short, cancelShort := context.WithTimeout(long, 50*time.Millisecond)
+	defer cancelShort()
+	b := NewBatch()
+	p0 := rs[0].BeginFragment(short, &bff.FragmentCall{Path: "/"}, b)
+	p1 := rs[1].BeginFragment(long, &bff.FragmentCall{Path: "/"}, b)
+	if p0 == nil || p1 == nil {
+		t.Fatal("not batched")
+	}
+	b.Send()
+	if _, ok, err := p0.Wait(time.Time{}); !ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the slot past its deadline: ok %v, err %v; want a context.DeadlineExceeded", ok, err)
+	}
+	wantBody(t, p1, "<p>b</p>")
+}
+
+// TestBatchWaitUntil: Wait gives up at until without losing the answer,
+// which a later Wait returns.
+func TestBatchWaitUntil(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, map[string]time.Duration{"a": 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := NewBatch()
+	ps := begin(t, b, ctx, s.client(t, "a", false))
+	b.Send()
+	if _, ok, _ := ps[0].Wait(time.Now().Add(10 * time.Millisecond)); ok {
+		t.Fatal("Wait returned an answer that takes 100 ms within 10 ms")
+	}
+	wantBody(t, ps[0], "<p>a</p>")
+}
+
+// TestBatchClose: a page that drops its requests before their answers
+// closes the batch's connection, and gives back its token.
+func TestBatchClose(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, map[string]time.Duration{"a": 50 * time.Millisecond})
+	rs := []*remote{s.client(t, "a", false), s.client(t, "b", false)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := NewBatch()
+	ps := begin(t, b, ctx, rs...)
+	b.Send()
+	for _, p := range ps {
+		p.Close()
+	}
+	f := rs[0].fragments
+	f.mu.Lock()
+	idle := len(f.idle)
+	f.mu.Unlock()
+	if idle != 0 || len(f.conns) != 0 {
+		t.Errorf("after Close: %d idle connections, %d tokens held; want none", idle, len(f.conns))
+	}
+}
+
+// TestNoPipeline: a BFF reached with NoPipeline never joins a batch.
+func TestNoPipeline(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, nil)
+	inv, err := HTTP(s.URL+"/a", HTTPOptions{NoPipeline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := inv.(*remote).BeginFragment(context.Background(), &bff.FragmentCall{Path: "/"}, NewBatch()); p != nil {
+		t.Error("batched with NoPipeline")
+	}
+}
