@@ -109,7 +109,7 @@ func TestBatchPipelines(t *testing.T) {
 // batches, and joins one again, last, once every Retry.
 func TestBatchSlowLeave(t *testing.T) {
 	t.Parallel()
-	s := newBatchServer(t, map[string]time.Duration{"slow": 2 * time.Millisecond})
+	s := newBatchServer(t, map[string]time.Duration{"slow": 20 * time.Millisecond})
 	a, slow := s.client(t, "a", false), s.client(t, "slow", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -123,7 +123,7 @@ func TestBatchSlowLeave(t *testing.T) {
 	}
 	slow.fragments.record.retry.Store(time.Now().Add(time.Hour).UnixNano()) // no Retry due
 	if p := slow.BeginFragment(ctx, call, NewBatch()); p != nil {
-		t.Fatal("a fragment whose answers took 2 ms in batches was batched")
+		t.Fatal("a fragment whose answers took 20 ms in batches was batched")
 	}
 	slow.fragments.record.retry.Store(0) // its Retry is due
 	b := NewBatch()
@@ -147,7 +147,7 @@ func TestBatchSlowLeave(t *testing.T) {
 // within Patience are sent again on their own, and do not wait for it.
 func TestBatchPatience(t *testing.T) {
 	t.Parallel()
-	s := newBatchServer(t, map[string]time.Duration{"slow": 300 * time.Millisecond})
+	s := newBatchServer(t, map[string]time.Duration{"slow": time.Second})
 	rs := []*remote{s.client(t, "slow", false), s.client(t, "b", false)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -158,8 +158,8 @@ func TestBatchPatience(t *testing.T) {
 	wantBody(t, ps[1], "<p>b</p>")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.seen["b"]) == 0 || s.seen["b"][0] > 200*time.Millisecond {
-		t.Errorf("b's request first arrived at %v, want it sent again well before slow's answer (300 ms)", s.seen["b"])
+	if len(s.seen["b"]) == 0 || s.seen["b"][0] > 700*time.Millisecond {
+		t.Errorf("b's request first arrived at %v, want it sent again well before slow's answer (1 s)", s.seen["b"])
 	}
 }
 
