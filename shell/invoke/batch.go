@@ -122,6 +122,7 @@ type group struct {
 	trial   *Pending   // a member not fast, which goes last
 	c       *fragConn  // nil once every answer is read, or the connection failed
 	held    bool       // whether a connection token of f's is held
+	reused  bool       // whether c came from the pool
 	extra   bool       // answers for requests sent again elsewhere are still to come on c
 	next    int        // the member whose answer is read next
 	last    time.Time  // when the answer before next's ended (or the batch left)
@@ -198,11 +199,12 @@ func (g *group) send() bool {
 		return false
 	}
 	g.held = true
-	c, _, err := g.f.conn(ctx)
+	c, reused, err := g.f.conn(ctx)
 	if err != nil {
 		g.release()
 		return false
 	}
+	g.reused = reused
 	c.req = c.req[:0]
 	for _, m := range g.members {
 		c.req = m.f.appendRequest(c.req, m.call)
@@ -297,6 +299,19 @@ func (g *group) readNext(m *Pending, until time.Time) bool {
 		waited += now.Sub(began)
 		if err == nil {
 			break
+		}
+		if stale(noAnswer{err}) && (g.next > 0 || g.reused) {
+			// The BFF closed the connection while it was idle, before any
+			// answer; or after some, as a BFF that takes no pipelined
+			// requests does, and those left count as slow. Either way
+			// they go again, each on its own.
+			for _, r := range g.members[g.next:] {
+				if g.next > 0 {
+					r.f.record.add(patience)
+				}
+			}
+			g.alone(g.next)
+			return true
 		}
 		if !errors.Is(err, os.ErrDeadlineExceeded) || m.ctx.Err() != nil || !now.Before(deadline) {
 			g.fail(m, err)

@@ -1,8 +1,10 @@
 package invoke
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -235,5 +237,76 @@ func TestNoPipeline(t *testing.T) {
 	}
 	if p := inv.(*remote).BeginFragment(context.Background(), &bff.FragmentCall{Path: "/"}, NewBatch()); p != nil {
 		t.Error("batched with NoPipeline")
+	}
+}
+
+// TestBatchStaleConnection: a batch on a pooled connection the BFF has
+// closed while it was idle sends its requests again, and every one is
+// answered.
+func TestBatchStaleConnection(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, nil)
+	rs := []*remote{s.client(t, "a", false), s.client(t, "b", false)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 2 {
+		if i == 1 {
+			s.CloseClientConnections() // the pooled connection is closed
+		}
+		b := NewBatch()
+		ps := begin(t, b, ctx, rs...)
+		b.Send()
+		wantBody(t, ps[0], "<p>a</p>")
+		wantBody(t, ps[1], "<p>b</p>")
+	}
+}
+
+// TestBatchOneAnswerAConnection: a BFF that answers one request a
+// connection, and closes it, answers every request of a batch all the
+// same, and its fragments leave batches.
+func TestBatchOneAnswerAConnection(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				body := "<p>" + strings.Split(r.URL.Path, "/")[1] + "</p>"
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			}()
+		}
+	}()
+	var rs []*remote
+	for _, name := range []string{"a", "b"} {
+		inv, err := HTTP("http://"+ln.Addr().String()+"/"+name, HTTPOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, inv.(*remote))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range recordMin {
+		b := NewBatch()
+		ps := begin(t, b, ctx, rs...)
+		b.Send()
+		wantBody(t, ps[0], "<p>a</p>")
+		wantBody(t, ps[1], "<p>b</p>")
+	}
+	rs[1].fragments.record.retry.Store(time.Now().Add(time.Hour).UnixNano())
+	if p := rs[1].BeginFragment(ctx, &bff.FragmentCall{Path: "/"}, NewBatch()); p != nil {
+		t.Error("a fragment its BFF never answered behind another is still batched")
 	}
 }
