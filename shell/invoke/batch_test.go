@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -308,5 +309,60 @@ func TestBatchOneAnswerAConnection(t *testing.T) {
 	rs[1].fragments.record.retry.Store(time.Now().Add(time.Hour).UnixNano())
 	if p := rs[1].BeginFragment(ctx, &bff.FragmentCall{Path: "/"}, NewBatch()); p != nil {
 		t.Error("a fragment its BFF never answered behind another is still batched")
+	}
+}
+
+// TestBatchAnswersReadTogether: a batch's answers that reach the socket
+// together, four fragments of 2 KiB, are taken by the read of the first.
+func TestBatchAnswersReadTogether(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	names := []string{"a", "b", "c", "d"}
+	answer := func(name string) string {
+		body := strings.Repeat(name, 2<<10)
+		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var all strings.Builder
+		for range names { // every request, then every answer in one write
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			all.WriteString(answer(strings.Split(r.URL.Path, "/")[1]))
+		}
+		c.Write([]byte(all.String()))
+		io.Copy(io.Discard, c)
+	}()
+	var rs []*remote
+	for _, name := range names {
+		inv, err := HTTP("http://"+ln.Addr().String()+"/"+name, HTTPOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, inv.(*remote))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := NewBatch()
+	ps := begin(t, b, ctx, rs...)
+	b.Send()
+	wantBody(t, ps[0], strings.Repeat("a", 2<<10))
+	rest := len(answer("b") + answer("c") + answer("d"))
+	if n := ps[0].g.c.br.Buffered(); n != rest {
+		t.Errorf("after the first answer, %d bytes are read ahead; want the other three answers' %d", n, rest)
+	}
+	for i, name := range names[1:] {
+		wantBody(t, ps[i+1], strings.Repeat(name, 2<<10))
 	}
 }

@@ -59,6 +59,11 @@ type fragments struct {
 	leadTime atomic.Int64 // the first answers of batches: their time, smoothed
 }
 
+// readBufferBytes is the size of a connection's reader: one read takes a
+// batch's answers as they stand in the socket, four 2 KiB fragments and
+// their heads, where 4 KiB took three. A larger body bypasses it.
+const readBufferBytes = 16 << 10
+
 // fragConn is a keep-alive connection to the BFF and its reader.
 type fragConn struct {
 	net.Conn
@@ -181,7 +186,7 @@ func (f *fragments) dial(ctx context.Context) (*fragConn, error) {
 		}
 		nc = tc
 	}
-	return &fragConn{Conn: nc, br: bufio.NewReaderSize(nc, 4096)}, nil
+	return &fragConn{Conn: nc, br: bufio.NewReaderSize(nc, readBufferBytes)}, nil
 }
 
 // put hands c back to the pool, or closes it if the pool is full.
