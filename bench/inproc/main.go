@@ -85,8 +85,6 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	app := fiber.New(sh, fiber.Config{})
-
 	if o.pprof != "" {
 		pl, err := net.Listen("tcp", o.pprof)
 		if err != nil {
@@ -100,15 +98,9 @@ func run(o options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
 	log.Printf("inproc: serving the page on http://%s", ln.Addr())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		return app.ShutdownWithTimeout(2 * time.Second)
-	}
+	// The listener and server of collage serve, with their defaults.
+	return fiber.Serve(ctx, ln, sh, fiber.Config{})
 }
 
 // frontends makes the in-process BFF of every fragment of the page.
