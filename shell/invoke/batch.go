@@ -222,7 +222,7 @@ func (g *group) send() bool {
 // if nothing more is to come on it.
 func (g *group) release() {
 	if g.c != nil {
-		if g.next == len(g.members) && !g.extra {
+		if g.c.guard.unwatch() && g.next == len(g.members) && !g.extra {
 			g.f.put(g.c)
 		} else {
 			g.c.Close()
@@ -270,8 +270,14 @@ func (g *group) readNext(m *Pending, until time.Time) bool {
 		deadline = time.Now().Add(noDeadline)
 	}
 	patience := g.f.patience()
-	stop := context.AfterFunc(m.ctx, func() { c.SetReadDeadline(longAgo) })
-	defer stop()
+	c.guard.watch(m.ctx)
+	defer func() {
+		if g.c == c && !c.guard.unwatch() {
+			// m's context ended as its answer was read, and may yet move
+			// c's read deadline: c carries the rest no more.
+			g.alone(g.next)
+		}
+	}()
 	set := false             // whether c has a read deadline of readNext's
 	var waited time.Duration // how long the answer kept the page waiting
 	for c.br.Buffered() == 0 {

@@ -366,3 +366,43 @@ func TestBatchAnswersReadTogether(t *testing.T) {
 		wantBody(t, ps[i+1], strings.Repeat(name, 2<<10))
 	}
 }
+
+// BenchmarkBatch: a page of four 2 KiB fragments from a net/http server
+// on 127.0.0.1, pipelined on one connection.
+func BenchmarkBatch(b *testing.B) {
+	page := strings.Repeat("x", 2<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	b.Cleanup(srv.Close)
+	var rs []*remote
+	for _, name := range []string{"a", "b", "c", "d"} {
+		inv, err := HTTP(srv.URL+"/"+name, HTTPOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs = append(rs, inv.(*remote))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	call := &bff.FragmentCall{Path: "/"}
+	ps := make([]*Pending, len(rs))
+	b.ReportAllocs()
+	for b.Loop() {
+		batch := NewBatch()
+		for i, r := range rs {
+			if ps[i] = r.BeginFragment(ctx, call, batch); ps[i] == nil {
+				b.Fatal("not batched")
+			}
+		}
+		batch.Send()
+		for _, p := range ps {
+			ans, ok, err := p.Wait(time.Time{})
+			if !ok || err != nil || len(ans.Body) != len(page) {
+				b.Fatal(ok, err)
+			}
+			ans.Release()
+		}
+	}
+}

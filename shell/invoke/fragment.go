@@ -67,9 +67,39 @@ const readBufferBytes = 16 << 10
 // fragConn is a keep-alive connection to the BFF and its reader.
 type fragConn struct {
 	net.Conn
-	br   *bufio.Reader
-	req  []byte    // the last request written, its array reused
-	used time.Time // when it went back to the pool
+	br    *bufio.Reader // reads through guard
+	guard guard
+	req   []byte    // the last request written, its array reused
+	used  time.Time // when it went back to the pool
+}
+
+// guard is what a connection's reader reads from: the connection, whose
+// read deadline it moves to the past when the context it watches ends.
+// It arms at the first read from the socket, so that an answer already
+// in the reader's buffer costs no context.AfterFunc.
+type guard struct {
+	conn net.Conn
+	ctx  context.Context // nil: reads are not watched
+	stop func() bool     // set once armed
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.ctx != nil && g.stop == nil {
+		conn := g.conn
+		g.stop = context.AfterFunc(g.ctx, func() { conn.SetReadDeadline(longAgo) })
+	}
+	return g.conn.Read(p)
+}
+
+// watch has ctx's end cut the reads from now on.
+func (g *guard) watch(ctx context.Context) { g.ctx = ctx }
+
+// unwatch ends watch. It reports false if the context has ended and may
+// still move the deadline: the connection then carries no other request.
+func (g *guard) unwatch() bool {
+	ok := g.stop == nil || g.stop()
+	g.ctx, g.stop = nil, nil
+	return ok
 }
 
 func newFragments(u *url.URL, opts HTTPOptions) *fragments {
@@ -186,7 +216,9 @@ func (f *fragments) dial(ctx context.Context) (*fragConn, error) {
 		}
 		nc = tc
 	}
-	return &fragConn{Conn: nc, br: bufio.NewReaderSize(nc, readBufferBytes)}, nil
+	c := &fragConn{Conn: nc, guard: guard{conn: nc}}
+	c.br = bufio.NewReaderSize(&c.guard, readBufferBytes)
+	return c, nil
 }
 
 // put hands c back to the pool, or closes it if the pool is full.

@@ -3,10 +3,12 @@ package invoke
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -97,5 +99,39 @@ func TestIdleConnectionsSwept(t *testing.T) {
 	defer f.mu.Unlock()
 	if len(f.idle) != 0 || f.sweeping {
 		t.Errorf("after the sweep: %d idle, sweeping %v", len(f.idle), f.sweeping)
+	}
+}
+
+// TestGuard: a watched read from the socket ends when the context does,
+// and unwatch then says the connection may not carry another request; a
+// context that ends with no read from the socket leaves it usable.
+func TestGuard(t *testing.T) {
+	t.Parallel()
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close(); server.Close() })
+	g := &guard{conn: client}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	g.watch(ctx)
+	cancel()
+	if !g.unwatch() {
+		t.Error("unwatch after a context ended with no read from the socket: false, want true")
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	g.watch(ctx)
+	time.AfterFunc(10*time.Millisecond, cancel)
+	client.SetReadDeadline(time.Now().Add(10 * time.Second)) // should the guard not cut the read
+	if _, err := g.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a read when the context ended: %v, want a deadline exceeded", err)
+	}
+	if g.unwatch() {
+		t.Error("unwatch after the context cut a read: true, want false")
+	}
+
+	client.SetReadDeadline(time.Time{})
+	go server.Write([]byte("x"))
+	if n, err := g.Read(make([]byte, 1)); n != 1 || err != nil {
+		t.Errorf("an unwatched read: %d, %v", n, err)
 	}
 }
