@@ -146,6 +146,17 @@ ticks() {
   echo "$n $s"
 }
 
+# syscalls PID: the read and write system calls PID and its children
+# have made (syscr and syscw of /proc/PID/io).
+syscalls() {
+  local p r w n=0 m=0
+  for p in $(tree "$1"); do
+    read -r r w < <(awk '/^syscr:/ {r = $2} /^syscw:/ {w = $2} END {print r, w}' "/proc/$p/io")
+    n=$((n + r)) m=$((m + w))
+  done
+  echo "$n $m"
+}
+
 # peak_rss PID: the peak resident set (VmHWM, in kB) of PID plus that of
 # each of its children, and the part of the resident set now that is
 # mapped from files (RssFile: the executable's and libraries' pages, which

@@ -138,11 +138,12 @@ wrk_run() { # wrk_run KEY SECONDS OUTFILE
   timeout $(($2 + 20)) wrk -t"$THREADS" -c"$conns" -d"$2"s --timeout 2s --latency "${URL[$1]}" >"$3"
 }
 # cpu KEY: the ticks of KEY's server, of its fragment server (0 if none),
-# and the system's part of the server's.
+# the system's part of the server's, and the server's read and write
+# system calls.
 cpu() {
   local up=${UPSTREAM[$1]:-} server sys
   read -r server sys <<<"$(ticks "${PID[$1]}")"
-  echo "$server $(if [ -n "$up" ]; then ticks "$up" | cut -d' ' -f1; else echo 0; fi) $sys"
+  echo "$server $(if [ -n "$up" ]; then ticks "$up" | cut -d' ' -f1; else echo 0; fi) $sys $(syscalls "${PID[$1]}")"
 }
 
 say "warm-up: 1 s of wrk each"
@@ -155,13 +156,13 @@ for r in $(seq "$ROUNDS"); do
   for i in $(seq 0 $((n - 1))); do
     key=${KEYS[$(((i + r - 1) % n))]}
     out=$RUN/wrk/$key-r$r.txt
-    read -r s0 u0 k0 <<<"$(cpu "$key")"
+    read -r s0 u0 k0 r0 w0 <<<"$(cpu "$key")"
     wrk_run "$key" "$DURATION" "$out"
-    read -r s1 u1 k1 <<<"$(cpu "$key")"
+    read -r s1 u1 k1 r1 w1 <<<"$(cpu "$key")"
     # CPU the server (and its fragment server) used during the run, in
     # ticks of 1/CLK_TCK s: a cost per page that other load on the machine
     # disturbs less than requests/s.
-    echo "$((s1 - s0)) $((u1 - u0)) $(getconf CLK_TCK) $((k1 - k0))" >"$RUN/cpu/$key-r$r.txt"
+    echo "$((s1 - s0)) $((u1 - u0)) $(getconf CLK_TCK) $((k1 - k0)) $((r1 - r0)) $((w1 - w0))" >"$RUN/cpu/$key-r$r.txt"
     # The peak resident set so far, in kB: it only grows, so the last
     # round's is the peak under load; and the part mapped from files.
     peak_rss "${PID[$key]}" >"$RUN/rss/$key.txt"

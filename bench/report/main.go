@@ -80,6 +80,7 @@ type wrkRuns struct {
 	rps, p50, p99 []float64 // per round; latencies in ms
 	cpu, upCPU    []float64 // per round: CPU µs per page of the server, of its fragment server
 	sysCPU        []float64 // per round: the system's part of cpu, if measured
+	reads, writes []float64 // per round: the server's read and write system calls per page, if measured
 	errors        int       // socket errors and non-2xx/3xx, all rounds
 	rssKB         float64   // peak resident set of the server over its runs, 0 if not measured
 	fileKB        float64   // of the resident set after the runs, the pages mapped from files, if measured
@@ -115,10 +116,13 @@ func loadWrk(dir, key string) (*wrkRuns, error) {
 		w.rps, w.p50, w.p99 = append(w.rps, r.rps), append(w.p50, r.p50), append(w.p99, r.p99)
 		w.errors += r.errors
 		cpuFile := filepath.Join(dir, "cpu", strings.TrimSuffix(filepath.Base(f), ".txt")+".txt")
-		if us, up, sys, err := cpuPerPage(cpuFile, r.requests); err == nil {
-			w.cpu, w.upCPU = append(w.cpu, us), append(w.upCPU, up)
-			if sys >= 0 {
-				w.sysCPU = append(w.sysCPU, sys)
+		if c, err := cpuPerPage(cpuFile, r.requests); err == nil {
+			w.cpu, w.upCPU = append(w.cpu, c.server), append(w.upCPU, c.upstream)
+			if c.system >= 0 {
+				w.sysCPU = append(w.sysCPU, c.system)
+			}
+			if c.reads >= 0 {
+				w.reads, w.writes = append(w.reads, c.reads), append(w.writes, c.writes)
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
@@ -135,24 +139,35 @@ func loadWrk(dir, key string) (*wrkRuns, error) {
 	return w, nil
 }
 
-// cpuPerPage reads "SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS]"
-// and returns the CPU microseconds per page of the server, of its fragment
-// server, and the system's part of the server's (-1 if not measured).
-func cpuPerPage(file string, requests int) (server, upstream, system float64, err error) {
+// pageCost is what one page cost a server over a wrk run.
+type pageCost struct {
+	server, upstream float64 // CPU µs of the server, of its fragment server
+	system           float64 // the system's part of server; -1 if not measured
+	reads, writes    float64 // the server's read and write system calls; -1 if not measured
+}
+
+// cpuPerPage reads "SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS
+// [READS WRITES]]" and returns their cost per page.
+func cpuPerPage(file string, requests int) (pageCost, error) {
+	c := pageCost{system: -1, reads: -1, writes: -1}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return 0, 0, 0, err
+		return c, err
 	}
 	var hz float64
-	system = -1
-	if n, err := fmt.Sscan(string(b), &server, &upstream, &hz, &system); n < 3 || hz == 0 || requests == 0 {
-		return 0, 0, 0, fmt.Errorf("%s: want SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS] (%v)", file, err)
+	n, err := fmt.Sscan(string(b), &c.server, &c.upstream, &hz, &c.system, &c.reads, &c.writes)
+	if n < 3 || n == 5 || hz == 0 || requests == 0 {
+		return c, fmt.Errorf("%s: want SERVER_TICKS UPSTREAM_TICKS CLK_TCK [SERVER_SYSTEM_TICKS [READS WRITES]] (%v)", file, err)
 	}
 	perPage := 1e6 / hz / float64(requests)
-	if system >= 0 {
-		system *= perPage
+	c.server, c.upstream = c.server*perPage, c.upstream*perPage
+	if c.system >= 0 {
+		c.system *= perPage
 	}
-	return server * perPage, upstream * perPage, system, nil
+	if c.reads >= 0 {
+		c.reads, c.writes = c.reads/float64(requests), c.writes/float64(requests)
+	}
+	return c, nil
 }
 
 type wrkRun struct {
@@ -279,12 +294,14 @@ func write(out io.Writer, dir string) error {
 	fmt.Fprintf(out, "Closed loop: `wrk -t%s -c%s -d%ss --latency` (-c%s with fragment delays), %d rounds interleaved, medians (min–max of the rounds for requests/s). "+
 		"CPU µs/page: user + system time the composer used over the wrk run, per page (nginx: master and workers), in brackets the system's part, "+
 		"and beside it that of the fragment server (10 ms ticks over thousands of pages; less disturbed by the other load on the machine than req/s). "+
+		"Reads / writes a page: the composer's read and write system calls over the run (syscr and syscw of /proc/PID/io), per page, "+
+		"with the reads that found nothing yet and the page log's writes; nginx's reads are not shown, as it reads its sockets with recv, which syscr leaves out. "+
 		"Peak RSS: VmHWM after the last round (nginx: the sum over master and workers), in brackets the part of the resident set then that is mapped from files "+
 		"(the executable's pages, which VmHWM counts once touched). "+
 		"Low load: `bench/ttfb`, %s sequential requests on one keep-alive connection after %s of warm-up.\n\n",
 		meta["THREADS"], meta["CONNS"], meta["DURATION"], meta["CONNS_SLOW"], rounds, meta["TTFB_N"], meta["TTFB_WARMUP"])
-	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page (system) | fragment server CPU µs/page | peak RSS MB (from files) | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
-	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| server | fragment delays | req/s | p50 ms | p99 ms | errors | CPU µs/page (system) | reads / writes a page | fragment server CPU µs/page | peak RSS MB (from files) | first byte p50 / p99 ms | full page p50 / p99 ms | bytes |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range servers {
 		w := wrk[s.key]
 		if w == nil {
@@ -296,7 +313,14 @@ func write(out io.Writer, dir string) error {
 			totalCol = fmt.Sprintf("%.2f / %.2f", t.TotalP50, t.TotalP99)
 			bytesCol = strconv.FormatInt(t.Bytes, 10)
 		}
-		cpuCol, upCol, rssCol := "–", "–", "–"
+		cpuCol, callsCol, upCol, rssCol := "–", "–", "–", "–"
+		if len(w.reads) > 0 {
+			reads := fmt.Sprintf("%.2f", median(w.reads))
+			if strings.HasPrefix(s.key, "n-") {
+				reads = "–" // nginx reads its sockets with recv, which syscr leaves out
+			}
+			callsCol = fmt.Sprintf("%s / %.2f", reads, median(w.writes))
+		}
 		if len(w.cpu) > 0 {
 			cpuCol = fmt.Sprintf("%.0f", median(w.cpu))
 			if len(w.sysCPU) > 0 {
@@ -312,9 +336,9 @@ func write(out io.Writer, dir string) error {
 				rssCol += fmt.Sprintf(" (%.1f)", w.fileKB/1024)
 			}
 		}
-		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(out, "| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s | %s |\n",
 			s.name, s.variant, median(w.rps), slices.Min(w.rps), slices.Max(w.rps),
-			median(w.p50), median(w.p99), w.errors, cpuCol, upCol, rssCol, ttfbCol, totalCol, bytesCol)
+			median(w.p50), median(w.p99), w.errors, cpuCol, callsCol, upCol, rssCol, ttfbCol, totalCol, bytesCol)
 	}
 
 	var alone *seq
