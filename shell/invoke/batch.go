@@ -205,6 +205,7 @@ func (g *group) send() bool {
 		return false
 	}
 	g.reused = reused
+	c.lendReader()
 	c.req = c.req[:0]
 	for _, m := range g.members {
 		c.req = m.f.appendRequest(c.req, m.call)
@@ -222,7 +223,8 @@ func (g *group) send() bool {
 // if nothing more is to come on it.
 func (g *group) release() {
 	if g.c != nil {
-		if g.c.guard.unwatch() && g.next == len(g.members) && !g.extra {
+		watched, read := g.c.guard.unwatch(), g.c.returnReader()
+		if watched && read && g.next == len(g.members) && !g.extra {
 			g.f.put(g.c)
 		} else {
 			g.c.Close()

@@ -406,3 +406,37 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	}
 }
+
+// TestBatchReader: a batch lends its connection the larger reader only
+// while it reads, so that a pooled connection holds the small one.
+func TestBatchReader(t *testing.T) {
+	t.Parallel()
+	s := newBatchServer(t, nil)
+	r := s.client(t, "a", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pooled := func() int {
+		t.Helper()
+		r.fragments.mu.Lock()
+		defer r.fragments.mu.Unlock()
+		if len(r.fragments.idle) != 1 {
+			t.Fatalf("%d pooled connections, want 1", len(r.fragments.idle))
+		}
+		return r.fragments.idle[0].br.Size()
+	}
+	ans, err := r.fragments.fetch(ctx, &bff.FragmentCall{Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans.Release()
+	if n := pooled(); n != readBufferBytes {
+		t.Errorf("after a fetch on its own, the reader holds %d bytes, want %d", n, readBufferBytes)
+	}
+	b := NewBatch()
+	ps := begin(t, b, ctx, r)
+	b.Send()
+	wantBody(t, ps[0], "<p>a</p>")
+	if n := pooled(); n != readBufferBytes {
+		t.Errorf("after a batch, the reader holds %d bytes, want %d", n, readBufferBytes)
+	}
+}

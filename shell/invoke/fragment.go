@@ -59,18 +59,54 @@ type fragments struct {
 	leadTime atomic.Int64 // the first answers of batches: their time, smoothed
 }
 
-// readBufferBytes is the size of a connection's reader: one read takes a
-// batch's answers as they stand in the socket, four 2 KiB fragments and
-// their heads, where 4 KiB took three. A larger body bypasses it.
-const readBufferBytes = 16 << 10
+// The sizes of a connection's reader. A body larger than it bypasses it.
+const (
+	// readBufferBytes takes one answer of a few KiB in one read.
+	readBufferBytes = 4 << 10
+	// batchReadBytes, the reader a batch lends its connection, takes the
+	// batch's answers as they stand in the socket in one read: four 2 KiB
+	// fragments and their heads, where 4 KiB took three. It is lent only
+	// while the batch reads: with slow fragments, each fetched on a
+	// connection of its own, the pool holds four a page in flight.
+	batchReadBytes = 16 << 10
+)
+
+// batchReaders are the readers batches lend their connections.
+var batchReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchReadBytes) }}
 
 // fragConn is a keep-alive connection to the BFF and its reader.
 type fragConn struct {
 	net.Conn
-	br    *bufio.Reader // reads through guard
+	br    *bufio.Reader // reads through guard: own, or a batch's
+	own   *bufio.Reader // of readBufferBytes
 	guard guard
 	req   []byte    // the last request written, its array reused
 	used  time.Time // when it went back to the pool
+}
+
+// lendReader has c read through a batch's reader, unless it holds
+// unread bytes.
+func (c *fragConn) lendReader() {
+	if c.br == c.own && c.own.Buffered() == 0 {
+		c.br = batchReaders.Get().(*bufio.Reader)
+		c.br.Reset(&c.guard)
+	}
+}
+
+// returnReader gives a batch's reader back, and has c read through its
+// own. It reports false if bytes were left unread in it: c is then not
+// fit for another request.
+func (c *fragConn) returnReader() bool {
+	if c.br == c.own {
+		return true
+	}
+	empty := c.br.Buffered() == 0
+	if empty {
+		c.br.Reset(nil)
+		batchReaders.Put(c.br)
+	}
+	c.br = c.own
+	return empty
 }
 
 // guard is what a connection's reader reads from: the connection, whose
@@ -217,7 +253,8 @@ func (f *fragments) dial(ctx context.Context) (*fragConn, error) {
 		nc = tc
 	}
 	c := &fragConn{Conn: nc, guard: guard{conn: nc}}
-	c.br = bufio.NewReaderSize(&c.guard, readBufferBytes)
+	c.own = bufio.NewReaderSize(&c.guard, readBufferBytes)
+	c.br = c.own
 	return c, nil
 }
 
