@@ -65,6 +65,20 @@ func (s *batchServer) client(t *testing.T, name string, slow bool) *remote {
 	return r
 }
 
+// remotes returns the invokers of the BFFs base/NAME, one a name.
+func remotes(t testing.TB, base string, names ...string) []*remote {
+	t.Helper()
+	var rs []*remote
+	for _, name := range names {
+		inv, err := HTTP(base+"/"+name, HTTPOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, inv.(*remote))
+	}
+	return rs
+}
+
 func begin(t *testing.T, b *Batch, ctx context.Context, rs ...*remote) []*Pending {
 	t.Helper()
 	var ps []*Pending
@@ -289,14 +303,7 @@ func TestBatchOneAnswerAConnection(t *testing.T) {
 			}()
 		}
 	}()
-	var rs []*remote
-	for _, name := range []string{"a", "b"} {
-		inv, err := HTTP("http://"+ln.Addr().String()+"/"+name, HTTPOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, inv.(*remote))
-	}
+	rs := remotes(t, "http://"+ln.Addr().String(), "a", "b")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for range recordMin {
@@ -344,14 +351,7 @@ func TestBatchAnswersReadTogether(t *testing.T) {
 		c.Write([]byte(all.String()))
 		io.Copy(io.Discard, c)
 	}()
-	var rs []*remote
-	for _, name := range names {
-		inv, err := HTTP("http://"+ln.Addr().String()+"/"+name, HTTPOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, inv.(*remote))
-	}
+	rs := remotes(t, "http://"+ln.Addr().String(), names...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b := NewBatch()
@@ -376,14 +376,7 @@ func BenchmarkBatch(b *testing.B) {
 		io.WriteString(w, page)
 	}))
 	b.Cleanup(srv.Close)
-	var rs []*remote
-	for _, name := range []string{"a", "b", "c", "d"} {
-		inv, err := HTTP(srv.URL+"/"+name, HTTPOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		rs = append(rs, inv.(*remote))
-	}
+	rs := remotes(b, srv.URL, "a", "b", "c", "d")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	call := &bff.FragmentCall{Path: "/"}
