@@ -313,8 +313,8 @@ func (g *group) readNext(m *Pending, until time.Time) bool {
 			// answer; or after some, as a BFF that takes no pipelined
 			// requests does, and those left count as slow. Either way
 			// they go again, each on its own.
-			for _, r := range g.members[g.next:] {
-				if g.next > 0 {
+			if g.next > 0 {
+				for _, r := range g.members[g.next:] {
 					r.f.record.add(patience)
 				}
 			}
