@@ -1,7 +1,8 @@
 // Package compose composes a page from a parsed layout at request time.
 //
 // Start begins fetching every slot's fragment at once, each under its own
-// deadline. Status waits for the primary slot alone, if there is one, to
+// deadline; the slots whose last fetch took a few microseconds (quick, as
+// a render in process is) one after another on one goroutine. Status waits for the primary slot alone, if there is one, to
 // decide the page's status and headers: its 4xx, or its redirect when the
 // Location stays on the site or goes to an allowed origin (Render.Redirects);
 // a primary that fails makes the page a 502, one that times out a 504.

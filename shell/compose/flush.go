@@ -49,12 +49,10 @@ func (r *Render) mustFlush(i int) bool {
 		if wait <= 0 {
 			return true
 		}
-		if r.timer == nil {
-			r.timer = time.NewTimer(wait)
-		} else {
-			r.timer.Reset(wait)
+		over, fired := r.await(st, r.after(wait))
+		if fired {
+			r.spread() // the quick slots may wait behind one turned slow
 		}
-		over, fired := r.await(st, r.timer.C)
 		switch {
 		case !fired: // the fetch is over, or the slot times out and its fallback is ready
 			r.timer.Stop()
@@ -72,4 +70,24 @@ func (r *Render) mustFlush(i int) bool {
 func (r *Render) flush(w Writer) error {
 	r.flushed = true
 	return w.Flush()
+}
+
+// spreadAfter is how long the page waits for a quick slot behind others of
+// its group before it spreads them: the coalescing window, or
+// DefaultCoalesce when the page does not coalesce.
+func (r *Render) spreadAfter() time.Duration {
+	if w := r.coalesce(); w > 0 {
+		return w
+	}
+	return DefaultCoalesce
+}
+
+// after returns the channel of the page's timer, set to fire after d.
+func (r *Render) after(d time.Duration) <-chan time.Time {
+	if r.timer == nil {
+		r.timer = time.NewTimer(d)
+	} else {
+		r.timer.Reset(d)
+	}
+	return r.timer.C
 }

@@ -97,13 +97,18 @@ type Render struct {
 	next    int         // the chunk of the layout to write next
 	async   int         // the slot writeAsync looks at next
 	flushed bool        // whether the page has been flushed once
-	timer   *time.Timer // reused by mustFlush
+	timer   *time.Timer // reused by mustFlush and await
+	// group are the page's quick slots, fetched one after another on one
+	// goroutine, in page order, unless spread.
+	group    []*slot
+	groupBuf [4]*slot
 }
 
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
 	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), arrived: make(chan struct{}, len(l.Slots))}
+	r.group = r.groupBuf[:0]
 	for i, s := range l.Slots {
 		st := &r.slots[i]
 		st.render, st.slot, st.fetcher = r, s, f
@@ -127,7 +132,15 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 				continue
 			}
 		}
-		run(st)
+		if s.Quick.Load() {
+			st.grouped = true
+			r.group = append(r.group, st)
+			continue
+		}
+		run(task{slot: st})
+	}
+	if len(r.group) > 0 {
+		run(task{group: r.group})
 	}
 	for i := range r.slots {
 		if p := r.slots[i].pending; p != nil {
@@ -137,9 +150,29 @@ func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Req
 	return r
 }
 
+// spread hands each slot of the group that no goroutine has taken yet to
+// a goroutine of its own: the group's may be held up by a fetch that has
+// turned slow.
+func (r *Render) spread() {
+	for _, st := range r.group {
+		if !st.claimed.Load() && st.claimed.CompareAndSwap(false, true) {
+			run(task{slot: st})
+		}
+	}
+}
+
+// drop takes every slot of the group that no goroutine has taken yet, so
+// that none fetches it: the page no longer waits for it.
+func (r *Render) drop() {
+	for _, st := range r.group {
+		st.claimed.Store(true)
+	}
+}
+
 // Close stops every fetch still running, and releases the bodies of those
 // that have answered: the page must be written by then.
 func (r *Render) Close() {
+	r.drop()
 	for i := range r.slots {
 		st := &r.slots[i]
 		if st.cancel != nil {
@@ -267,6 +300,7 @@ func (r *Render) Cancel() {
 		}
 		st.final = &Result{Outcome: Canceled, Took: time.Since(r.start)}
 	}
+	r.drop()
 	for i := range r.slots {
 		if cancel := r.slots[i].cancel; cancel != nil {
 			cancel()

@@ -3,32 +3,53 @@ package compose
 // maxIdle bounds the goroutines that wait for the next fetch.
 const maxIdle = 256
 
-// idle are goroutines that wait for a fetch to run. A fetch handed to one
+// idle are goroutines that wait for a task to run. A fetch handed to one
 // runs on a stack that has grown already, where a new goroutine would grow
 // its stack again, at a cost that shows under load.
-var idle = make(chan chan *slot, maxIdle)
+var idle = make(chan chan task, maxIdle)
 
-// run fetches st on a goroutine of its own.
-func run(st *slot) {
-	select {
-	case w := <-idle:
-		w <- st
-	default:
-		w := make(chan *slot)
-		go work(w, st)
+// A task is what a goroutine of its own fetches: one slot, or a page's
+// group of quick slots, one after another.
+type task struct {
+	slot  *slot
+	group []*slot
+}
+
+// do fetches the task's slot, or each slot of its group that no other
+// goroutine has taken (see Render.spread).
+func (t task) do() {
+	if t.slot != nil {
+		t.slot.fetch()
+		return
+	}
+	for _, st := range t.group {
+		if st.claimed.CompareAndSwap(false, true) {
+			st.fetch()
+		}
 	}
 }
 
-// work fetches st, then whatever run hands it while it is idle, until
-// there are maxIdle idle goroutines besides it.
-func work(w chan *slot, st *slot) {
+// run runs t on a goroutine of its own.
+func run(t task) {
+	select {
+	case w := <-idle:
+		w <- t
+	default:
+		w := make(chan task)
+		go work(w, t)
+	}
+}
+
+// work runs t, then whatever run hands it while it is idle, until there
+// are maxIdle idle goroutines besides it.
+func work(w chan task, t task) {
 	for {
-		st.fetch()
+		t.do()
 		select {
 		case idle <- w:
 		default:
 			return
 		}
-		st = <-w
+		t = <-w
 	}
 }

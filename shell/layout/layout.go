@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,11 @@ type Slot struct {
 	// ">" so that the composer can add the outcome: the attributes
 	// it knows, then the ones that pass through.
 	Open []byte
+	// Quick is the composer's note of the slot's last fetch, not parsed:
+	// whether it ended within a few microseconds, as a render in process
+	// or a cached fragment does. The composer fetches a page's quick slots
+	// one after another on one goroutine.
+	Quick atomic.Bool
 }
 
 // Error is a layout that cannot be used, with its place.
