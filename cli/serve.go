@@ -30,6 +30,7 @@ import (
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/cli/bffserve"
+	"github.com/collage-dev/collage/internal/exepages"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
 	"github.com/collage-dev/collage/shell/cache"
@@ -198,6 +199,10 @@ func (o *serveOptions) shellOptions() (shell.Options, error) {
 // the registry in the embedded store under o.data, into which it first
 // imports dist.
 func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o serveOptions) error {
+	// Every package's init has run and left its pages of the executable
+	// resident; give them back before starting adds its own. A failure
+	// here is reported by freeStartup's call.
+	exepages.Release()
 	edge, err := o.edge()
 	if err != nil {
 		return err
@@ -292,7 +297,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 			return err
 		}
 	}
-	freeStartup()
+	freeStartup(a.shell.Log())
 	fmt.Fprintf(m.Stdout, "collage: serving %d route(s) on %s (registry in %s)\n", len(cfg.Routes), url, where)
 	if m.Listening != nil {
 		m.Listening <- url
@@ -308,10 +313,15 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 // runtime's brotli copy at the best level takes about 10 MB, which a pool
 // holds until its second collection). Else the collector would take
 // that as the live heap and let the heap grow to twice it under the first
-// load, a peak the process's RSS keeps.
-func freeStartup() {
+// load, a peak the process's RSS keeps. It also gives back the pages of
+// the executable that starting touched and serving does not use (about
+// 13 MB of collage's, and 20 MB before it by the packages' inits).
+func freeStartup(log *slog.Logger) {
 	runtime.GC()         // a pool's items survive one collection,
 	debug.FreeOSMemory() // and go with the second
+	if _, err := exepages.Release(); err != nil {
+		log.Warn("giving back the pages of the executable that starting touched", "err", err)
+	}
 }
 
 // envAdminToken is the variable whose value serve accepts as an admin
