@@ -61,10 +61,42 @@ type asset struct {
 	encodings []string
 }
 
+// assetTypes are the Content-Types of the files a frontend's build
+// writes, and of the other web formats a team is likely to publish. They
+// are fixed so that a shell answers the same on every host: the mime
+// package's own table lacks some of them (.woff2, .txt, .map), which it
+// takes from the host's mime.types when there is one (a distroless image
+// has none), and loading those tables holds 0.4 MB for as long as the
+// process runs.
+var assetTypes = map[string]string{
+	".js":    "text/javascript; charset=utf-8",
+	".mjs":   "text/javascript; charset=utf-8",
+	".css":   "text/css; charset=utf-8",
+	".map":   "application/json",
+	".json":  "application/json",
+	".html":  "text/html; charset=utf-8",
+	".txt":   "text/plain; charset=utf-8",
+	".svg":   "image/svg+xml",
+	".png":   "image/png",
+	".jpg":   "image/jpeg",
+	".jpeg":  "image/jpeg",
+	".gif":   "image/gif",
+	".webp":  "image/webp",
+	".avif":  "image/avif",
+	".ico":   "image/vnd.microsoft.icon",
+	".woff2": "font/woff2",
+	".woff":  "font/woff",
+	".ttf":   "font/ttf",
+	".otf":   "font/otf",
+	".wasm":  "application/wasm",
+}
+
+// contentType is the Content-Type of a file called name: from assetTypes,
+// else from the mime package, else application/octet-stream.
 func contentType(name string) string {
 	ext := path.Ext(name)
-	if ext == ".map" { // unknown to the mime package
-		return "application/json"
+	if ct, ok := assetTypes[strings.ToLower(ext)]; ok {
+		return ct
 	}
 	if ct := mime.TypeByExtension(ext); ct != "" {
 		return ct
