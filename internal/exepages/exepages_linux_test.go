@@ -75,8 +75,9 @@ func TestReleasable(t *testing.T) {
 	}
 }
 
-// TestRelease releases this test binary's pages, then runs on: what it
-// touches again comes back, the rest stays out of its resident set.
+// TestRelease releases this test binary's pages, then runs on (reading
+// its status again compiles and runs a regexp): what it touches again
+// comes back, the rest stays out of its resident set.
 func TestRelease(t *testing.T) {
 	before := rssFile(t)
 	n, err := Release()
@@ -86,10 +87,6 @@ func TestRelease(t *testing.T) {
 	after := rssFile(t)
 	if n <= 0 || after >= before {
 		t.Fatalf("released %d bytes; RssFile %d kB before, %d kB after", n, before, after)
-	}
-	// The code and tables are still there to run on.
-	if !regexp.MustCompile(`^RssFile:\s+\d+`).MatchString("RssFile:  12") {
-		t.Fatal("a regexp compiled after Release does not match")
 	}
 	t.Logf("released %d kB; RssFile %d kB before, %d kB after", n>>10, before, after)
 }
