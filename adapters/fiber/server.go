@@ -46,6 +46,11 @@ func NewHandler(h *shell.Handler) *fiber.App {
 		// A page chunk, its size line and CRLF then leave in one write: with
 		// the default 4 KiB, a larger chunk took three.
 		WriteBufferSize: 16 << 10,
+		// A connection gives its write buffer back once a response is out,
+		// rather than keeping it while idle: an idle keep-alive connection
+		// then holds its read buffer and goroutine only. The read buffer
+		// stays, as fasthttp keeps it for a streamed body (below).
+		ReduceMemoryUsage: true,
 		// fasthttp's ReadTimeout runs from a request's first byte to the end
 		// of its body; the /bff handler gives a body its own deadline.
 		ReadTimeout:  cfg.HeaderTimeout,
