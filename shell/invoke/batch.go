@@ -205,7 +205,12 @@ func (g *group) send() bool {
 		return false
 	}
 	g.reused = reused
-	c.lendReader()
+	if len(g.members) > 1 {
+		// One answer reads as well through the connection's own reader:
+		// a fragment that leaves batches for being slow leaves its page's
+		// first one behind it alone, and such a batch waits long.
+		c.lendReader()
+	}
 	c.req = c.req[:0]
 	for _, m := range g.members {
 		c.req = m.f.appendRequest(c.req, m.call)

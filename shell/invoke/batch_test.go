@@ -400,12 +400,14 @@ func BenchmarkBatch(b *testing.B) {
 	}
 }
 
-// TestBatchReader: a batch lends its connection the larger reader only
-// while it reads, so that a pooled connection holds the small one.
+// TestBatchReader: a batch of more than one request lends its connection
+// the larger reader only while it reads, so that a pooled connection, and
+// a batch of one, hold the small one.
 func TestBatchReader(t *testing.T) {
 	t.Parallel()
 	s := newBatchServer(t, nil)
 	r := s.client(t, "a", false)
+	r2 := s.client(t, "b", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pooled := func() int {
@@ -425,10 +427,22 @@ func TestBatchReader(t *testing.T) {
 	if n := pooled(); n != readBufferBytes {
 		t.Errorf("after a fetch on its own, the reader holds %d bytes, want %d", n, readBufferBytes)
 	}
+	reading := func(ps []*Pending) int { return ps[0].g.c.br.Size() }
 	b := NewBatch()
 	ps := begin(t, b, ctx, r)
 	b.Send()
+	if n := reading(ps); n != readBufferBytes {
+		t.Errorf("a batch of one reads through %d bytes, want %d", n, readBufferBytes)
+	}
 	wantBody(t, ps[0], "<p>a</p>")
+	b = NewBatch()
+	ps = begin(t, b, ctx, r, r2)
+	b.Send()
+	if n := reading(ps); n != batchReadBytes {
+		t.Errorf("a batch of two reads through %d bytes, want %d", n, batchReadBytes)
+	}
+	wantBody(t, ps[0], "<p>a</p>")
+	wantBody(t, ps[1], "<p>b</p>")
 	if n := pooled(); n != readBufferBytes {
 		t.Errorf("after a batch, the reader holds %d bytes, want %d", n, readBufferBytes)
 	}
