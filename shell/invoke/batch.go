@@ -206,9 +206,9 @@ func (g *group) send() bool {
 	}
 	g.reused = reused
 	if len(g.members) > 1 {
-		// One answer reads as well through the connection's own reader:
-		// a fragment that leaves batches for being slow leaves its page's
-		// first one behind it alone, and such a batch waits long.
+		// One answer reads as well through the connection's own reader.
+		// A batch of one is what is left where a page's other fragments
+		// have left batches for being slow, and it may wait long.
 		c.lendReader()
 	}
 	c.req = c.req[:0]
