@@ -62,21 +62,24 @@ func (su suite) TestPrimaryFailureStatus(t *testing.T) {
 	refused := upstream(func(*http.Request) (*http.Response, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	})
+	// Only the slot that hangs has a short timeout: one that answers at
+	// once must not race its timer on a loaded machine.
 	tests := []struct {
 		name    string
 		main    upstream
+		timeout string
 		status  int
 		outcome string
 	}{
-		{"answers 500", fragment(500, "stack trace", "Set-Cookie", "a=1"), 502, "error"},
-		{"unreachable", refused, 502, "error"},
-		{"redirect without Location", fragment(302, ""), 502, "error"},
-		{"times out", hang, 504, "timeout"},
+		{"answers 500", fragment(500, "stack trace", "Set-Cookie", "a=1"), "30s", 502, "error"},
+		{"unreachable", refused, "30s", 502, "error"},
+		{"redirect without Location", fragment(302, ""), "30s", 502, "error"},
+		{"times out", hang, "50ms", 504, "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			app := su.pageApp(t, `<head></head><body><collage-slot frontend=main primary timeout=50ms><p>Try again soon.</p></collage-slot>`+
+			app := su.pageApp(t, `<head></head><body><collage-slot frontend=main primary timeout=`+tt.timeout+`><p>Try again soon.</p></collage-slot>`+
 				`<collage-slot frontend=side>s</collage-slot></body>`,
 				map[string]shell.Frontend{"main": {Invoker: tt.main}, "side": {Invoker: fragment(200, "<p>side</p>")}}, shell.Options{})
 			resp, body := do(t, app, httptest.NewRequest(http.MethodGet, "/", nil))
