@@ -460,7 +460,9 @@ func TestServeHTTPFragmentsWithoutDist(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "layouts", "page.html"), []byte(
 			"<!doctype html><html><head><title>n</title></head><body>"+
 				`<collage-slot frontend="news" name="top">no news</collage-slot>`+
-				`<collage-slot frontend="down" timeout="200ms">down fallback</collage-slot></body></html>`), 0o644)
+				// A refused connection fails at once: a long timeout
+				// keeps it from racing the slot's timer on a loaded machine.
+				`<collage-slot frontend="down" timeout="10s">down fallback</collage-slot></body></html>`), 0o644)
 		os.WriteFile(filepath.Join(dir, "collage.yaml"), []byte(
 			"routes:\n  /topics/{topic}: page.html\nfrontends:\n"+
 				"  news: { bff: \""+news.URL+"/news\", cookies: [a] }\n"+
