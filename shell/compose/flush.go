@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"sync"
 	"time"
 )
 
@@ -85,9 +86,25 @@ func (r *Render) spreadAfter() time.Duration {
 // after returns the channel of the page's timer, set to fire after d.
 func (r *Render) after(d time.Duration) <-chan time.Time {
 	if r.timer == nil {
-		r.timer = time.NewTimer(d)
-	} else {
-		r.timer.Reset(d)
+		r.timer = timers.Get().(*time.Timer)
 	}
+	r.timer.Reset(d)
 	return r.timer.C
+}
+
+// timers are the stopped timers of pages closed, for the next pages'
+// waits: a page that waits for a fragment would otherwise make one.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+// putTimer stops the page's timer, if it made one, and pools it.
+func (r *Render) putTimer() {
+	if r.timer != nil {
+		r.timer.Stop() // no tick is delivered after Stop: the next page's wait sees none
+		timers.Put(r.timer)
+		r.timer = nil
+	}
 }

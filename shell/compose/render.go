@@ -173,6 +173,7 @@ func (r *Render) drop() {
 // that have answered: the page must be written by then.
 func (r *Render) Close() {
 	r.drop()
+	r.putTimer()
 	for i := range r.slots {
 		st := &r.slots[i]
 		if st.cancel != nil {
