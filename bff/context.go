@@ -25,6 +25,20 @@ func (ex *exchange) writeHeader(status int) {
 	ex.wrote = true
 }
 
+// exchangeContext is a context carrying ex, as context.WithValue makes
+// one, for RenderFragment to allocate together with its exchange.
+type exchangeContext struct {
+	context.Context
+	ex *exchange
+}
+
+func (c *exchangeContext) Value(key any) any {
+	if _, ok := key.(exchangeKey); ok {
+		return c.ex
+	}
+	return c.Context.Value(key)
+}
+
 func exchangeFrom(ctx context.Context) *exchange {
 	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
 	if ex == nil {

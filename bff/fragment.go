@@ -53,14 +53,15 @@ func (f *FragmentRequest) Param(name string) string { return f.Params.Get(name) 
 func Fragment[D any](b *BFF, tmpl *template.Template, fn func(context.Context, *FragmentRequest) (D, error)) {
 	b.fragment = func(ctx context.Context, ex *exchange, fr *FragmentRequest) {
 		data, err := fn(ctx, fr)
-		buf := getBuffer()
+		pb := getBuffer()
+		buf := &pb.Buffer
 		aw, direct := ex.w.(*answerWriter)
 		if direct {
 			// RenderFragment's answer takes the buffer; its Release brings
 			// it back.
-			aw.buf = buf
+			aw.buf = pb
 		} else {
-			defer putBuffer(buf)
+			defer putBuffer(pb)
 		}
 		status := http.StatusOK
 		if ex.status != 0 {
@@ -105,7 +106,7 @@ func (b *BFF) routeFragment() {
 	b.mux.HandleFunc("GET "+FragmentPath, func(w http.ResponseWriter, r *http.Request) {
 		ex := r.Context().Value(exchangeKey{}).(*exchange)
 		h := r.Header
-		b.fragment(r.Context(), ex, newFragmentRequest(h.Get(HeaderPath), h.Get(HeaderParams), h.Get(HeaderSlot), b.logger()))
+		b.fragment(r.Context(), ex, new(FragmentRequest).read(h.Get(HeaderPath), h.Get(HeaderParams), h.Get(HeaderSlot), b.logger()))
 	})
 }
 
@@ -163,7 +164,7 @@ type FragmentAnswer struct {
 	Header http.Header
 	Body   []byte
 
-	buf     *bytes.Buffer // where Body was rendered, for Release
+	buf     *pooledBuffer // where Body was rendered, for Release
 	release func()        // what else Release calls, if not nil
 }
 
@@ -180,10 +181,14 @@ func (a FragmentAnswer) Release() {
 }
 
 // Releaser returns a func that releases the answer as Release does, made
-// once: an answer whose only release is ReleaseWith's gives that func.
+// once: an answer whose only release is ReleaseWith's, or its pooled
+// buffer's, gives that func.
 func (a FragmentAnswer) Releaser() func() {
-	if a.buf == nil {
+	switch {
+	case a.buf == nil:
 		return a.release
+	case a.release == nil:
+		return a.buf.put
 	}
 	return a.Release
 }
@@ -202,8 +207,17 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 	if b.fragment == nil {
 		return FragmentAnswer{}, false
 	}
-	w := &answerWriter{}
-	ex := &exchange{header: call.Header, call: call, w: w}
+	// One allocation for the exchange, the writer it answers through, the
+	// context that carries it and the request the BFF's function is given.
+	all := &struct {
+		ex  exchange
+		w   answerWriter
+		ctx exchangeContext
+		fr  FragmentRequest
+	}{}
+	ex, w := &all.ex, &all.w
+	*ex = exchange{header: call.Header, call: call, w: w}
+	all.ctx = exchangeContext{Context: ctx, ex: ex}
 	defer func() {
 		if v := recover(); v != nil {
 			b.logger().Error(PanicMessage, "bff", b.name, "method", http.MethodGet, "path", FragmentPath,
@@ -214,7 +228,7 @@ func (b *BFF) RenderFragment(ctx context.Context, call *FragmentCall) (ans Fragm
 			ans, ok = w.answer(), true
 		}
 	}()
-	b.fragment(context.WithValue(ctx, exchangeKey{}, ex), ex, newFragmentRequest(call.Path, call.Params, call.Slot, b.logger()))
+	b.fragment(&all.ctx, ex, all.fr.read(call.Path, call.Params, call.Slot, b.logger()))
 	return w.answer(), true
 }
 
@@ -231,7 +245,7 @@ type answerWriter struct {
 	sent   http.Header
 	status int
 	body   []byte
-	buf    *bytes.Buffer // a pooled buffer body may be in
+	buf    *pooledBuffer // a pooled buffer body may be in
 }
 
 func (w *answerWriter) Header() http.Header {
@@ -268,11 +282,25 @@ func (w *answerWriter) answer() FragmentAnswer {
 }
 
 // buffers hold fragments being rendered; the response takes a copy.
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var buffers sync.Pool
 
-func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+// pooledBuffer is a buffer of the pool, with the func that puts it back,
+// made once: the Releaser of an answer rendered into it.
+type pooledBuffer struct {
+	bytes.Buffer
+	put func()
+}
 
-func putBuffer(b *bytes.Buffer) {
+func getBuffer() *pooledBuffer {
+	if b, ok := buffers.Get().(*pooledBuffer); ok {
+		return b
+	}
+	b := new(pooledBuffer)
+	b.put = func() { putBuffer(b) }
+	return b
+}
+
+func putBuffer(b *pooledBuffer) {
 	if b.Cap() > 1<<20 {
 		return // let an outsized one go
 	}
@@ -290,8 +318,10 @@ func renderError(buf *bytes.Buffer, tmpl *template.Template, e *Error) error {
 	return defaultErrorTemplate.Execute(buf, e)
 }
 
-func newFragmentRequest(path, params, slot string, log *slog.Logger) *FragmentRequest {
-	fr := &FragmentRequest{Slot: slot}
+// read fills fr in from a fragment call's path, route parameters and
+// slot, and returns it.
+func (fr *FragmentRequest) read(path, params, slot string, log *slog.Logger) *FragmentRequest {
+	*fr = FragmentRequest{Slot: slot}
 	fr.Path, fr.Query = splitPath(path)
 	if params == "" {
 		fr.Params = url.Values{}
