@@ -319,14 +319,20 @@ func (c *Components) Begin(ctx context.Context, slot *layout.Slot, req *compose.
 	if p == nil {
 		return nil
 	}
-	return &componentPending{Pending: p, finish: func(res compose.Result) compose.Result {
-		return c.finish(ctx, snap, slot, req, rel, false, label, res)
-	}}
+	return &componentPending{Pending: p, c: c, ctx: ctx, snap: snap, slot: slot, req: req, rel: rel, label: label}
 }
 
+// componentPending is a fetch begun below, which Components finishes as
+// it finishes a fetch.
 type componentPending struct {
 	compose.Pending
-	finish func(compose.Result) compose.Result
+	c     *Components
+	ctx   context.Context
+	snap  *registry.Snapshot
+	slot  *layout.Slot
+	req   *compose.Request
+	rel   *registry.Release
+	label string
 }
 
 func (p *componentPending) Wait(until time.Time) (compose.Result, bool) {
@@ -334,5 +340,5 @@ func (p *componentPending) Wait(until time.Time) (compose.Result, bool) {
 	if !ok {
 		return res, false
 	}
-	return p.finish(res), true
+	return p.c.finish(p.ctx, p.snap, p.slot, p.req, p.rel, false, p.label, res), true
 }

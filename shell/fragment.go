@@ -145,13 +145,13 @@ func (f *fetcher) Begin(ctx context.Context, slot *layout.Slot, req *compose.Req
 	if !ok {
 		return nil
 	}
-	start := time.Now()
-	call := &bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
-	p := bi.BeginFragment(ctx, call, b)
-	if p == nil {
+	// The call is made with its pending, in one allocation.
+	p := &pending{f: f, ctx: ctx, b: b, start: time.Now()}
+	p.call = bff.FragmentCall{Path: req.Path, Params: req.Params, Slot: slot.Name, Header: req.Header}
+	if p.p = bi.BeginFragment(ctx, &p.call, b); p.p == nil {
 		return nil
 	}
-	return &pending{f: f, ctx: ctx, p: p, b: b, start: start}
+	return p
 }
 
 // pending is a fragment request in a page's batch.
@@ -161,6 +161,7 @@ type pending struct {
 	p     *invoke.Pending
 	b     *invoke.Batch
 	start time.Time
+	call  bff.FragmentCall
 }
 
 func (p *pending) Send()  { p.b.Send() }

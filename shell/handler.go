@@ -653,5 +653,7 @@ func origin(req Request) string {
 func newNonce() string {
 	var b [16]byte
 	rand.Read(b[:])
-	return base64.RawStdEncoding.EncodeToString(b[:])
+	var s [22]byte // encoded here, so that only the string is allocated
+	base64.RawStdEncoding.Encode(s[:], b[:])
+	return string(s[:])
 }

@@ -30,5 +30,7 @@ func wellFormedID(id string) bool {
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var s [32]byte // encoded here, so that only the string is allocated
+	hex.Encode(s[:], b[:])
+	return string(s[:])
 }
