@@ -16,8 +16,8 @@
 # each with no fragment delay and with delays of 5/20/10/2 ms, measured in
 # the same run, interleaved: closed loop with wrk (requests/s, the
 # composer's CPU per page, its peak RSS), first byte and full page with
-# bench/ttfb at low load, and (a) and (c) under an open-loop load at half
-# of (a)'s peak. Everything listens on 127.0.0.1, every load is bounded in
+# bench/ttfb at low load, and (a), (a+), (n) and (c) under an open-loop
+# load at half of (a)'s peak. Everything listens on 127.0.0.1, every load is bounded in
 # time, and the servers are stopped on exit. wrk and nginx (Debian's
 # nginx-light) are installed with apt-get when missing; nginx runs in the
 # foreground with a config of its own under the results, not as a service.
@@ -182,9 +182,9 @@ if [ "$OPEN" != 0 ]; then
   for v in fast slow; do
     peak=$("$BIN/report" -peak "a-$v" "$RUN")
     rate=$((peak / 2))
-    say "open loop, $v: $rate req/s (half of (a)'s $peak) against (a), (a+) and (c)"
+    say "open loop, $v: $rate req/s (half of (a)'s $peak) against (a), (a+), (n) and (c)"
     for r in $(seq "$ROUNDS"); do
-      for key in a-$v ac-$v c-$v; do
+      for key in a-$v ac-$v n-$v c-$v; do
         timeout $((DURATION + 30)) "$BIN/ttfb" --url "${URL[$key]}" --rate "$rate" --duration "${DURATION}s" \
           --workers "$OPEN_WORKERS" >"$RUN/open/$key-r$r.json"
       done

@@ -10,7 +10,9 @@
 // schedule, --rate per second for --duration, whatever the server does, and
 // each latency is counted from the request's scheduled start, so a server
 // that falls behind sees its queueing in the numbers (as wrk2 does, which
-// is not packaged for Debian):
+// is not packaged for Debian). Each of its --workers holds a keep-alive
+// connection, opened before the schedule starts, and reads its answers on
+// its own goroutine:
 //
 //	ttfb --url http://127.0.0.1:18111/ --rate 1500 --duration 5s
 //
@@ -19,6 +21,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,8 +29,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
@@ -53,7 +58,7 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 20, "requests sent first and not measured")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second of the open-loop mode. Default: sequential mode")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long the open-loop schedule runs")
-	flag.IntVar(&o.workers, "workers", 256, "most requests in flight in the open-loop mode (and connections)")
+	flag.IntVar(&o.workers, "workers", 256, "most requests in flight in the open-loop mode, each worker on a connection of its own, opened first")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Second, "deadline of one request")
 	flag.DurationVar(&o.grace, "grace", 5*time.Second, "how long the open-loop mode waits past its schedule for the last requests")
 	flag.Parse()
@@ -70,11 +75,12 @@ func main() {
 	json.NewEncoder(os.Stdout).Encode(out)
 }
 
-func newClient(o options, conns int) *http.Client {
+// newClient is the sequential mode's client: one keep-alive connection.
+func newClient(o options) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DisableCompression = true
-	t.MaxIdleConnsPerHost = conns
-	t.MaxConnsPerHost = conns
+	t.MaxIdleConnsPerHost = 1
+	t.MaxConnsPerHost = 1
 	return &http.Client{Transport: t, Timeout: o.timeout}
 }
 
@@ -95,7 +101,7 @@ type SeqResult struct {
 }
 
 func sequential(o options) (*SeqResult, error) {
-	c := newClient(o, 1)
+	c := newClient(o)
 	res := &SeqResult{URL: o.url, N: o.n}
 	var ttfbs, totals []time.Duration
 	for i := 0; i < o.warmup+o.n; i++ {
@@ -173,10 +179,22 @@ type LoadResult struct {
 }
 
 func openLoop(o options) (*LoadResult, error) {
-	c := newClient(o, o.workers)
 	total := int(o.rate * o.duration.Seconds())
 	if total < 1 {
 		return nil, errors.New("--rate × --duration is less than one request")
+	}
+	u, err := url.Parse(o.url)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("--url %q: want http://HOST:PORT/PATH", o.url)
+	}
+	req := []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n")
+	// Every worker's connection is open before the schedule starts, so
+	// that no latency counts a connection's setup.
+	workers := make([]*conn, o.workers)
+	for i := range workers {
+		if workers[i], err = dial(u.Host, o.timeout); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+o.grace)
 	defer cancel()
@@ -191,19 +209,19 @@ func openLoop(o options) (*LoadResult, error) {
 		res  = &LoadResult{URL: o.url, Rate: o.rate}
 		wg   sync.WaitGroup
 	)
-	for range o.workers {
+	for _, c := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer c.close()
 			for at := range due {
 				if ctx.Err() != nil {
 					continue // past the grace: count as not done
 				}
-				err := get(ctx, c, o.url)
+				err := c.get(u.Host, req, o.timeout)
 				lat := time.Since(at)
 				mu.Lock()
 				if err != nil {
-					res.Errors++
 					if res.FirstErr == "" {
 						res.FirstErr = err.Error()
 					}
@@ -235,24 +253,65 @@ func openLoop(o options) (*LoadResult, error) {
 	return res, nil
 }
 
-// get gets url to the end of its body.
-func get(ctx context.Context, c *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// conn is an open-loop worker's keep-alive connection. A request on it is
+// one write and the answer is read on the worker's goroutine, with
+// net/http's parser: no goroutines of a Transport to hand it between,
+// which on this kind of machine cost the generator more CPU a request
+// than the servers it measures spend.
+type conn struct {
+	nc net.Conn // nil after an error, until the next request dials again
+	br *bufio.Reader
+}
+
+func dial(host string, timeout time.Duration) (*conn, error) {
+	nc, err := net.DialTimeout("tcp", host, timeout)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	resp, err := c.Do(req)
+	return &conn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+}
+
+// get sends req and reads the answer to the end of its body, within
+// timeout. After an error the connection is closed, to be dialed again.
+func (c *conn) get(host string, req []byte, timeout time.Duration) error {
+	if c.nc == nil {
+		d, err := dial(host, timeout)
+		if err != nil {
+			return err
+		}
+		*c = *d
+	}
+	status, last, err := c.roundTrip(req, timeout)
+	if err != nil || last {
+		c.close()
+	}
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("status %d", status)
+	}
+	return err
+}
+
+// roundTrip sends req and reads its answer to the end; last says the
+// server closes the connection after it.
+func (c *conn) roundTrip(req []byte, timeout time.Duration) (status int, last bool, err error) {
+	c.nc.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.nc.Write(req); err != nil {
+		return 0, false, err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Close, err
+}
+
+func (c *conn) close() {
+	if c.nc != nil {
+		c.nc.Close()
+		c.nc = nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
 }
 
 // pct is the p-th percentile of ds (nearest rank), in milliseconds.
