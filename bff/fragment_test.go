@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/collage-dev/collage/bff"
 	"github.com/collage-dev/collage/internal/golden"
@@ -440,4 +441,45 @@ func BenchmarkRenderFragment(bm *testing.B) {
 			}
 		})
 	}
+}
+
+// TestRenderFragmentContext checks that the context a linked-in BFF's
+// fragment gets is the caller's: its values, its deadline and its end,
+// also through a context derived from it, besides the exchange that
+// SetStatus reaches.
+func TestRenderFragmentContext(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	deadline := time.Now().Add(time.Hour)
+	parent, cancel := context.WithDeadline(context.WithValue(context.Background(), key{}, "v"), deadline)
+	b := bff.New("t")
+	bff.Fragment(b, template.Must(template.New("").Parse(`<p>{{.}}</p>`)), func(ctx context.Context, _ *bff.FragmentRequest) (string, error) {
+		if v, _ := ctx.Value(key{}).(string); v != "v" {
+			t.Errorf("value %q, want the caller's", v)
+		}
+		if d, ok := ctx.Deadline(); !ok || !d.Equal(deadline) {
+			t.Errorf("deadline %v, %v; want the caller's, %v", d, ok, deadline)
+		}
+		child, stop := context.WithTimeout(ctx, time.Hour)
+		defer stop()
+		cancel()
+		select {
+		case <-child.Done():
+		case <-time.After(5 * time.Second):
+			t.Error("a context derived from the BFF's did not end with the caller's")
+		}
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Errorf("err %v, want context.Canceled", ctx.Err())
+		}
+		bff.SetStatus(ctx, http.StatusCreated)
+		return "x", nil
+	})
+	ans, ok := b.RenderFragment(parent, &bff.FragmentCall{Path: "/"})
+	if !ok {
+		t.Fatal("no fragment")
+	}
+	if ans.Status != http.StatusCreated || string(ans.Body) != "<p>x</p>" {
+		t.Errorf("status %d, body %q; want 201, <p>x</p>", ans.Status, ans.Body)
+	}
+	ans.Releaser()() // the buffer's own release, made once
 }
