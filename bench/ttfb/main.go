@@ -193,6 +193,9 @@ func openLoop(o options) (*LoadResult, error) {
 	workers := make([]*conn, o.workers)
 	for i := range workers {
 		if workers[i], err = dial(u.Host, o.timeout); err != nil {
+			for _, c := range workers[:i] {
+				c.close()
+			}
 			return nil, err
 		}
 	}
