@@ -452,19 +452,21 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		resp.Send(status, nil)
 		return nil
 	}
-	buf := prefixPool.Get().(*bytes.Buffer)
+	buf := pageBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	complete, err := render.WritePrefix(buf)
 	resp.SetHeader("Server-Timing", render.ServerTiming())
 	if complete || err != nil {
 		done()
-		if err == nil {
-			resp.Send(status, buf.Bytes())
+		if err != nil {
+			pageBuffers.Put(buf)
+			return err
 		}
-		prefixPool.Put(buf)
-		return err
+		// The buffer itself is the body, rather than a copy of it.
+		resp.Stream(status, wholePage{buf}, int64(buf.Len()))
+		return nil
 	}
-	resp.Stream(status, &pageStream{render: render, prefix: buf, done: done, log: sh.Log(), id: id}, -1)
+	resp.Stream(status, &pageStream{render: render, page: buf, done: done, log: sh.Log(), id: id}, -1)
 	return nil
 }
 
@@ -488,14 +490,26 @@ func (h *Handler) csp(sh *Shell) []string {
 	return c.parts
 }
 
-var prefixPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// pageBuffers hold pages on their way out: what WritePrefix wrote, and,
+// when the page streams, what each flush hands on after it.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// wholePage is the body of a page written whole by WritePrefix: its
+// buffer, which goes back to the pool once written.
+type wholePage struct{ *bytes.Buffer }
+
+func (p wholePage) Close() error {
+	pageBuffers.Put(p.Buffer)
+	return nil
+}
 
 // pageStream is the body of a page that streams. Its WriteTo writes one
-// chunk per flush of the composer: the composer's writes gather in a
-// buffer that goes out in one Write per flush.
+// chunk per flush of the composer: the composer's writes gather in the
+// buffer that holds the prefix, and go out in one Write per flush.
 type pageStream struct {
 	render *compose.Render
-	prefix *bytes.Buffer // what WritePrefix wrote
+	page   *bytes.Buffer // what WritePrefix wrote, then each flush's writes
+	pw     pageWriter
 	done   func()
 	log    *slog.Logger
 	id     string
@@ -506,18 +520,12 @@ type pageStream struct {
 
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
-	pw := pagePool.Get().(*pageWriter)
-	defer func() {
-		pw.reset(nil, nil)
-		pagePool.Put(pw)
-	}()
-	pw.reset(w, s.render)
-	pw.Write(s.prefix.Bytes())
-	err := s.render.WriteTo(pw)
+	s.pw = pageWriter{buf: s.page, out: w, render: s.render}
+	err := s.render.WriteTo(&s.pw)
 	if err != nil {
 		s.log.Info("page stream ended early", "request_id", s.id, "err", err)
 	}
-	return pw.n, err
+	return s.pw.n, err
 }
 
 // Read serves a reader that does not take WriteTo: it composes the whole
@@ -539,26 +547,19 @@ func (s *pageStream) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.done()
-		prefixPool.Put(s.prefix)
+		pageBuffers.Put(s.page)
 	}
 	return nil
 }
 
-// pageWriter is a compose.Writer that gathers a page's writes and hands
-// them on in one Write per Flush; the last, once the page is written, goes
-// to a LastWriter's WriteLast.
+// pageWriter is a compose.Writer that gathers a page's writes in buf and
+// hands them on in one Write per Flush; the last, once the page is
+// written, goes to a LastWriter's WriteLast.
 type pageWriter struct {
-	buf    bytes.Buffer
+	buf    *bytes.Buffer
 	out    io.Writer
 	render *compose.Render
 	n      int64 // bytes handed on
-}
-
-var pagePool = sync.Pool{New: func() any { return new(pageWriter) }}
-
-func (pw *pageWriter) reset(out io.Writer, r *compose.Render) {
-	pw.out, pw.render, pw.n = out, r, 0
-	pw.buf.Reset()
 }
 
 func (pw *pageWriter) Write(p []byte) (int, error) { return pw.buf.Write(p) }

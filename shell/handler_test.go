@@ -28,6 +28,9 @@ type exchange struct {
 	status int
 	out    http.Header
 	body   bytes.Buffer
+	length int64 // as Send or Stream declared it
+	// streaming, if not nil, is closed when Stream begins.
+	streaming chan struct{}
 }
 
 func newExchange(method, target string) *exchange {
@@ -48,9 +51,15 @@ func (x *exchange) SetHeader(name, value string) { x.out.Set(name, value) }
 func (x *exchange) AddHeader(name, value string) { x.out.Add(name, value) }
 func (x *exchange) DelHeader(name string)        { x.out.Del(name) }
 func (x *exchange) CloseConnection()             {}
-func (x *exchange) Send(status int, body []byte) { x.status = status; x.body.Write(body) }
-func (x *exchange) Stream(status int, body io.ReadCloser, _ int64) {
-	x.status = status
+func (x *exchange) Send(status int, body []byte) {
+	x.status, x.length = status, int64(len(body))
+	x.body.Write(body)
+}
+func (x *exchange) Stream(status int, body io.ReadCloser, length int64) {
+	x.status, x.length = status, length
+	if x.streaming != nil {
+		close(x.streaming)
+	}
 	io.Copy(&x.body, body)
 	body.Close()
 }
@@ -158,6 +167,35 @@ func TestHandlerSwap(t *testing.T) {
 	close(release)
 	if x := <-done; !strings.Contains(x.body.String(), page("slow")) {
 		t.Errorf("a page in flight during a swap = %q, want the old shell's", x.body.String())
+	}
+}
+
+// TestPageLength: a page whose slots have all answered when its prefix is
+// written goes whole, with its length; one still waiting streams, its
+// length unknown.
+func TestPageLength(t *testing.T) {
+	t.Parallel()
+	x := newExchange(http.MethodGet, "/")
+	shell.NewHandler(pageShell(t, "whole", nil, nil), shell.EdgeConfig{}).Serve(x, x)
+	if want := `<head></head><body>whole<collage-slot frontend="x">whole</collage-slot></body>`; x.body.String() != want || x.length != int64(len(want)) {
+		t.Errorf("a page written whole = %q of declared length %d, want %q of %d", x.body.String(), x.length, want, len(want))
+	}
+
+	started, release := make(chan struct{}), make(chan struct{})
+	h := shell.NewHandler(pageShell(t, "late", started, release), shell.EdgeConfig{})
+	x = newExchange(http.MethodGet, "/")
+	x.streaming = make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		h.Serve(x, x)
+		close(done)
+	}()
+	<-started
+	<-x.streaming
+	close(release)
+	<-done
+	if want := `<head></head><body>late<collage-slot frontend="x">late</collage-slot></body>`; x.body.String() != want || x.length != -1 {
+		t.Errorf("a streamed page = %q of declared length %d, want %q of -1", x.body.String(), x.length, want)
 	}
 }
 
