@@ -107,6 +107,12 @@ func TestBatchPipelines(t *testing.T) {
 	t.Parallel()
 	s := newBatchServer(t, nil)
 	rs := []*remote{s.client(t, "a", false), s.client(t, "b", false), s.client(t, "c", false)}
+	for _, r := range rs {
+		// A patience of seconds: on a machine busy enough to hold the
+		// first answer past Patience, the ones behind it would be sent
+		// again on connections of their own (TestBatchPatience).
+		r.fragments.leadTime.Store(int64(time.Second))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for range 3 {
