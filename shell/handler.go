@@ -466,7 +466,7 @@ func (h *Handler) page(sh *Shell, p *Page, params []string, req Request, resp Re
 		resp.Stream(status, wholePage{buf}, int64(buf.Len()))
 		return nil
 	}
-	resp.Stream(status, &pageStream{render: render, page: buf, done: done, log: sh.Log(), id: id}, -1)
+	resp.Stream(status, &pageStream{pw: pageWriter{buf: buf, render: render}, done: done, log: sh.Log(), id: id}, -1)
 	return nil
 }
 
@@ -507,12 +507,10 @@ func (p wholePage) Close() error {
 // chunk per flush of the composer: the composer's writes gather in the
 // buffer that holds the prefix, and go out in one Write per flush.
 type pageStream struct {
-	render *compose.Render
-	page   *bytes.Buffer // what WritePrefix wrote, then each flush's writes
-	pw     pageWriter
-	done   func()
-	log    *slog.Logger
-	id     string
+	pw   pageWriter // its buf holds what WritePrefix wrote
+	done func()
+	log  *slog.Logger
+	id   string
 
 	closed bool
 	rest   *bytes.Reader // the whole page, if something reads instead
@@ -520,8 +518,8 @@ type pageStream struct {
 
 // WriteTo streams the page to w, one Write per flush.
 func (s *pageStream) WriteTo(w io.Writer) (int64, error) {
-	s.pw = pageWriter{buf: s.page, out: w, render: s.render}
-	err := s.render.WriteTo(&s.pw)
+	s.pw.out = w
+	err := s.pw.render.WriteTo(&s.pw)
 	if err != nil {
 		s.log.Info("page stream ended early", "request_id", s.id, "err", err)
 	}
@@ -547,7 +545,7 @@ func (s *pageStream) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.done()
-		pageBuffers.Put(s.page)
+		pageBuffers.Put(s.pw.buf)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func TestPageStreamRead(t *testing.T) {
 	}
 	close(release)
 	ended := 0
-	s := &pageStream{render: render, page: &prefix, done: func() { ended++; done() }, log: sh.Log()}
+	s := &pageStream{pw: pageWriter{buf: &prefix, render: render}, done: func() { ended++; done() }, log: sh.Log()}
 	page, err := io.ReadAll(s)
 	if err != nil {
 		t.Fatal(err)
