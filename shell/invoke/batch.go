@@ -205,12 +205,6 @@ func (g *group) send() bool {
 		return false
 	}
 	g.reused = reused
-	if len(g.members) > 1 {
-		// One answer reads as well through the connection's own reader.
-		// A batch of one is what is left where a page's other fragments
-		// have left batches for being slow, and it may wait long.
-		c.lendReader()
-	}
 	c.req = c.req[:0]
 	for _, m := range g.members {
 		c.req = m.f.appendRequest(c.req, m.call)
@@ -287,7 +281,7 @@ func (g *group) readNext(m *Pending, until time.Time) bool {
 	}()
 	set := false             // whether c has a read deadline of readNext's
 	var waited time.Duration // how long the answer kept the page waiting
-	for c.br.Buffered() == 0 {
+	for c.buffered() == 0 {
 		// Wait for the answer to begin until the earliest of until, the
 		// patience of those behind it and m's deadline, which ctx's end
 		// enforces.
@@ -307,7 +301,7 @@ func (g *group) readNext(m *Pending, until time.Time) bool {
 			set = false
 		}
 		began := time.Now()
-		_, err := c.br.Peek(1)
+		err := c.peek()
 		now := time.Now()
 		waited += now.Sub(began)
 		if err == nil {

@@ -406,50 +406,49 @@ func BenchmarkBatch(b *testing.B) {
 	}
 }
 
-// TestBatchReader: a batch of more than one request lends its connection
-// the larger reader only while it reads, so that a pooled connection, and
-// a batch of one, hold the small one.
-func TestBatchReader(t *testing.T) {
+// TestReaderLent: a connection is lent a reader only while it reads
+// answers, from the first byte of the first on: pooled, or waiting for a
+// BFF, it holds none.
+func TestReaderLent(t *testing.T) {
 	t.Parallel()
 	s := newBatchServer(t, nil)
 	r := s.client(t, "a", false)
 	r2 := s.client(t, "b", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pooled := func() int {
+	pooled := func() *bufio.Reader {
 		t.Helper()
 		r.fragments.mu.Lock()
 		defer r.fragments.mu.Unlock()
 		if len(r.fragments.idle) != 1 {
 			t.Fatalf("%d pooled connections, want 1", len(r.fragments.idle))
 		}
-		return r.fragments.idle[0].br.Size()
+		return r.fragments.idle[0].br
 	}
 	ans, err := r.fragments.fetch(ctx, &bff.FragmentCall{Path: "/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ans.Release()
-	if n := pooled(); n != readBufferBytes {
-		t.Errorf("after a fetch on its own, the reader holds %d bytes, want %d", n, readBufferBytes)
+	if pooled() != nil {
+		t.Error("after a fetch on its own, the pooled connection holds a reader")
 	}
-	reading := func(ps []*Pending) int { return ps[0].g.c.br.Size() }
-	b := NewBatch()
-	ps := begin(t, b, ctx, r)
-	b.Send()
-	if n := reading(ps); n != readBufferBytes {
-		t.Errorf("a batch of one reads through %d bytes, want %d", n, readBufferBytes)
-	}
-	wantBody(t, ps[0], "<p>a</p>")
-	b = NewBatch()
-	ps = begin(t, b, ctx, r, r2)
-	b.Send()
-	if n := reading(ps); n != batchReadBytes {
-		t.Errorf("a batch of two reads through %d bytes, want %d", n, batchReadBytes)
-	}
-	wantBody(t, ps[0], "<p>a</p>")
-	wantBody(t, ps[1], "<p>b</p>")
-	if n := pooled(); n != readBufferBytes {
-		t.Errorf("after a batch, the reader holds %d bytes, want %d", n, readBufferBytes)
+	for _, rs := range [][]*remote{{r}, {r, r2}} {
+		b := NewBatch()
+		ps := begin(t, b, ctx, rs...)
+		b.Send()
+		if ps[0].g.c.br != nil {
+			t.Errorf("a batch of %d waiting for its answers holds a reader", len(rs))
+		}
+		wantBody(t, ps[0], "<p>a</p>")
+		if len(rs) > 1 {
+			if ps[0].g.c.br == nil {
+				t.Errorf("a batch of %d reads with no reader", len(rs))
+			}
+			wantBody(t, ps[1], "<p>b</p>")
+		}
+		if pooled() != nil {
+			t.Errorf("after a batch of %d, the pooled connection holds a reader", len(rs))
+		}
 	}
 }

@@ -59,54 +59,93 @@ type fragments struct {
 	leadTime atomic.Int64 // the first answers of batches: their time, smoothed
 }
 
-// The sizes of a connection's reader. A body larger than it bypasses it.
-const (
-	// readBufferBytes takes one answer of a few KiB in one read.
-	readBufferBytes = 4 << 10
-	// batchReadBytes, the reader a batch lends its connection, takes the
-	// batch's answers as they stand in the socket in one read: four 2 KiB
-	// fragments and their heads, where 4 KiB took three. It is lent only
-	// while the batch reads: with slow fragments, each fetched on a
-	// connection of its own, the pool holds four a page in flight.
-	batchReadBytes = 16 << 10
-)
+// readBytes is the size of the reader a connection is lent while it
+// reads answers: it takes a batch's answers as they stand in the socket
+// in one read (four 2 KiB fragments and their heads, where 4 KiB took
+// three). A body larger than it bypasses it. A connection holds none at
+// rest, in the pool or waiting on its BFF: it is lent one once an answer
+// begins to arrive (see fragConn.peek).
+const readBytes = 16 << 10
 
-// batchReaders are the readers batches lend their connections.
-var batchReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchReadBytes) }}
+// readers are the readers lent to connections.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBytes) }}
 
-// fragConn is a keep-alive connection to the BFF and its reader.
+// fragConn is a keep-alive connection to the BFF.
 type fragConn struct {
 	net.Conn
-	br    *bufio.Reader // reads through guard: own, or a batch's
-	own   *bufio.Reader // of readBufferBytes
+	br    *bufio.Reader // reads through guard while lent: nil at rest
 	guard guard
-	req   []byte    // the last request written, its array reused
-	used  time.Time // when it went back to the pool
+	raw   syscall.RawConn       // nil over TLS, and where reads cannot be made so
+	fill  func(fd uintptr) bool // raw.Read's func for peek, made once
+	met   error                 // what fill's read met
+	req   []byte                // the last request written, its array reused
+	used  time.Time             // when it went back to the pool
 }
 
-// lendReader has c read through a batch's reader, unless it holds
-// unread bytes.
-func (c *fragConn) lendReader() {
-	if c.br == c.own && c.own.Buffered() == 0 {
-		c.br = batchReaders.Get().(*bufio.Reader)
-		c.br.Reset(&c.guard)
+// peek waits for the first byte of the next answer on c. On a TCP
+// connection, c is lent a reader only once bytes are there to read: until
+// then it waits on the runtime's poller holding no buffer. Over TLS it is
+// lent one before it waits.
+func (c *fragConn) peek() error {
+	if c.br == nil && c.raw != nil {
+		c.guard.arm()
+		c.met = nil
+		if err := c.raw.Read(c.fill); err != nil {
+			return err
+		}
+		return c.met
 	}
+	if c.br == nil {
+		c.borrow()
+	}
+	_, err := c.br.Peek(1)
+	return err
 }
 
-// returnReader gives a batch's reader back, and has c read through its
-// own. It reports false if bytes were left unread in it: c is then not
-// fit for another request.
-func (c *fragConn) returnReader() bool {
-	if c.br == c.own {
+// initFill makes c.fill, which reads what the socket has into a reader
+// lent for it, or gives the reader back and reports false, to wait on the
+// poller, if the read would block.
+func (c *fragConn) initFill() {
+	c.fill = func(fd uintptr) bool {
+		c.borrow()
+		c.guard.fd, c.guard.direct = fd, true
+		_, err := c.br.Peek(1)
+		c.guard.direct = false
+		if err == syscall.EAGAIN {
+			c.returnReader()
+			return false
+		}
+		c.met = err
 		return true
 	}
-	empty := c.br.Buffered() == 0
-	if empty {
-		c.br.Reset(nil)
-		batchReaders.Put(c.br)
+}
+
+func (c *fragConn) borrow() {
+	c.br = readers.Get().(*bufio.Reader)
+	c.br.Reset(&c.guard)
+}
+
+// buffered is how many bytes c has read ahead.
+func (c *fragConn) buffered() int {
+	if c.br == nil {
+		return 0
 	}
-	c.br = c.own
-	return empty
+	return c.br.Buffered()
+}
+
+// returnReader gives back the reader c was lent. It reports false if
+// bytes were left unread in it: c is then not fit for another request.
+func (c *fragConn) returnReader() bool {
+	if c.br == nil {
+		return true
+	}
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	c.br.Reset(nil)
+	readers.Put(c.br)
+	c.br = nil
+	return true
 }
 
 // guard is what a connection's reader reads from: the connection, whose
@@ -114,17 +153,28 @@ func (c *fragConn) returnReader() bool {
 // It arms at the first read from the socket, so that an answer already
 // in the reader's buffer costs no context.AfterFunc.
 type guard struct {
-	conn net.Conn
-	ctx  context.Context // nil: reads are not watched
-	stop func() bool     // set once armed
+	conn   net.Conn
+	fd     uintptr         // the socket, read straight while direct
+	direct bool            // set by fragConn.fill, which runs with the poller's lock held
+	ctx    context.Context // nil: reads are not watched
+	stop   func() bool     // set once armed
 }
 
 func (g *guard) Read(p []byte) (int, error) {
+	if g.direct {
+		return readFD(g.fd, p)
+	}
+	g.arm()
+	return g.conn.Read(p)
+}
+
+// arm has the end of the context watched move the read deadline to the
+// past, once a read is to wait on the socket.
+func (g *guard) arm() {
 	if g.ctx != nil && g.stop == nil {
 		conn := g.conn
 		g.stop = context.AfterFunc(g.ctx, func() { conn.SetReadDeadline(longAgo) })
 	}
-	return g.conn.Read(p)
 }
 
 // watch has ctx's end cut the reads from now on.
@@ -252,9 +302,10 @@ func (f *fragments) dial(ctx context.Context) (*fragConn, error) {
 		}
 		nc = tc
 	}
-	c := &fragConn{Conn: nc, guard: guard{conn: nc}}
-	c.own = bufio.NewReaderSize(&c.guard, readBufferBytes)
-	c.br = c.own
+	c := &fragConn{Conn: nc, guard: guard{conn: nc}, raw: rawConn(nc)}
+	if c.raw != nil {
+		c.initFill()
+	}
 	return c, nil
 }
 
@@ -317,7 +368,7 @@ func (f *fragments) roundTrip(ctx context.Context, c *fragConn, call *bff.Fragme
 	if _, err := c.Write(c.req); err != nil {
 		return ans, false, noAnswer{err}
 	}
-	if _, err := c.br.Peek(1); err != nil {
+	if err := c.peek(); err != nil {
 		return ans, false, noAnswer{err}
 	}
 	b := newBody()
@@ -327,7 +378,7 @@ func (f *fragments) roundTrip(ctx context.Context, c *fragConn, call *bff.Fragme
 		return ans, false, err
 	}
 	ans = bff.FragmentAnswer{Status: a.status, Header: a.header, Body: b.b}
-	return ans.ReleaseWith(b.release), a.keep, nil
+	return ans.ReleaseWith(b.release), c.returnReader() && a.keep, nil
 }
 
 // appendRequest appends the fragment request of call to b. Header values

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -133,5 +134,69 @@ func TestGuard(t *testing.T) {
 	go server.Write([]byte("x"))
 	if n, err := g.Read(make([]byte, 1)); n != 1 || err != nil {
 		t.Errorf("an unwatched read: %d, %v", n, err)
+	}
+}
+
+// TestPeekLends: on a TCP connection, peek lends a reader only once
+// bytes or the end of the stream are there to read, and ends with no
+// reader lent when the context watched does.
+func TestPeekLends(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	f := newFragments(&url.URL{Scheme: "http", Host: ln.Addr().String()}, HTTPOptions{MaxConnsPerHost: 1})
+	c, err := f.dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	server := <-accepted
+	t.Cleanup(func() { server.Close() })
+	if c.raw == nil {
+		t.Fatal("a TCP connection has no raw socket to wait on")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	c.guard.watch(ctx)
+	time.AfterFunc(10*time.Millisecond, cancel)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // should the guard not cut the wait
+	if err := c.peek(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a peek when the context ended: %v, want a deadline exceeded", err)
+	}
+	if c.guard.unwatch() {
+		t.Error("unwatch after the context cut a peek: true, want false")
+	}
+	if c.br != nil {
+		t.Error("a peek that met no byte left a reader lent")
+	}
+
+	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // should a peek miss the byte
+	time.AfterFunc(10*time.Millisecond, func() { server.Write([]byte("x")) })
+	if err := c.peek(); err != nil {
+		t.Fatalf("a peek for a byte: %v", err)
+	}
+	if c.br == nil || c.br.Buffered() != 1 {
+		t.Fatalf("after a peek that met a byte, the reader lent holds %d", c.buffered())
+	}
+	if b, err := c.br.ReadByte(); b != 'x' || err != nil {
+		t.Errorf("the byte peeked: %q, %v", b, err)
+	}
+	if !c.returnReader() || c.br != nil {
+		t.Error("an emptied reader was not given back")
+	}
+
+	server.Close()
+	if err := c.peek(); !errors.Is(err, io.EOF) {
+		t.Errorf("a peek at the end of the stream: %v, want EOF", err)
 	}
 }
