@@ -83,11 +83,13 @@ type fragConn struct {
 }
 
 // peek waits for the first byte of the next answer on c. On a TCP
-// connection, c is lent a reader only once bytes are there to read: until
-// then it waits on the runtime's poller holding no buffer. Over TLS it is
+// connection, c holds a reader only while it has bytes read ahead: it
+// gives back an empty one, waits on the runtime's poller holding no
+// buffer, and is lent one once bytes are there to read. Over TLS it is
 // lent one before it waits.
 func (c *fragConn) peek() error {
-	if c.br == nil && c.raw != nil {
+	if c.raw != nil && c.buffered() == 0 {
+		c.returnReader()
 		c.guard.arm()
 		c.met = nil
 		if err := c.raw.Read(c.fill); err != nil {

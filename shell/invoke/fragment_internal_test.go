@@ -138,8 +138,9 @@ func TestGuard(t *testing.T) {
 }
 
 // TestPeekLends: on a TCP connection, peek lends a reader only once
-// bytes or the end of the stream are there to read, and ends with no
-// reader lent when the context watched does.
+// bytes or the end of the stream are there to read, gives back an
+// emptied one before it waits again, and ends with no reader lent when
+// the context watched does.
 func TestPeekLends(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -191,9 +192,17 @@ func TestPeekLends(t *testing.T) {
 	if b, err := c.br.ReadByte(); b != 'x' || err != nil {
 		t.Errorf("the byte peeked: %q, %v", b, err)
 	}
-	if !c.returnReader() || c.br != nil {
-		t.Error("an emptied reader was not given back")
+	ctx, cancel = context.WithCancel(context.Background())
+	c.guard.watch(ctx)
+	time.AfterFunc(10*time.Millisecond, cancel)
+	if err := c.peek(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a peek for a second answer when the context ended: %v, want a deadline exceeded", err)
 	}
+	c.guard.unwatch()
+	if c.br != nil {
+		t.Error("a peek for a second answer kept the emptied reader while it waited")
+	}
+	c.SetReadDeadline(time.Time{})
 
 	server.Close()
 	if err := c.peek(); !errors.Is(err, io.EOF) {
