@@ -287,11 +287,7 @@ func TestBatchStaleConnection(t *testing.T) {
 // same, and its fragments leave batches.
 func TestBatchOneAnswerAConnection(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listen(t)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -329,11 +325,7 @@ func TestBatchOneAnswerAConnection(t *testing.T) {
 // together, four fragments of 2 KiB, are taken by the read of the first.
 func TestBatchAnswersReadTogether(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listen(t)
 	names := []string{"a", "b", "c", "d"}
 	answer := func(name string) string {
 		body := strings.Repeat(name, 2<<10)

@@ -143,11 +143,7 @@ func TestGuard(t *testing.T) {
 // the context watched does.
 func TestPeekLends(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listen(t)
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -208,4 +204,16 @@ func TestPeekLends(t *testing.T) {
 	if err := c.peek(); !errors.Is(err, io.EOF) {
 		t.Errorf("a peek at the end of the stream: %v, want EOF", err)
 	}
+}
+
+// listen returns a listener on a free port of 127.0.0.1, closed when the
+// test ends.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
