@@ -67,7 +67,10 @@ describe("a project of its own: collage new, add and dev", { skip, timeout: 900_
 
   test("both frontends mount, and hello's form asks its BFF", { timeout: 60_000 }, async () => {
     assert.deepEqual(await waitForSlots(page), { hello: "mounted", banner: "mounted" });
-    assert.equal((await page.locator("collage-slot[frontend=hello] .hello-text").textContent()).trim(), "Hello, world!");
+    // The server's page lines say, should the fragment not come, whether
+    // the slot timed out or failed, and why.
+    const pages = () => server.log().split("\n").filter((l) => l.includes(" page ")).join("\n");
+    assert.equal((await page.locator("collage-slot[frontend=hello] .hello-text").textContent()).trim(), "Hello, world!", `the server's page lines:\n${pages()}`);
     await greet(page, "hello", "Ada", "Hello, Ada!");
     assert.equal(await overlay().count(), 0, "no overlay");
     assert.deepEqual(w.problems, []);
