@@ -498,6 +498,21 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // buffer, which goes back to the pool once written.
 type wholePage struct{ *bytes.Buffer }
 
+// WriteTo writes the page as a body's last chunk: with a LastWriter, it
+// leaves with the end of the response, in one write.
+func (p wholePage) WriteTo(w io.Writer) (int64, error) {
+	b := p.Bytes()
+	var n int
+	var err error
+	if lw, ok := w.(LastWriter); ok {
+		n, err = lw.WriteLast(b)
+	} else {
+		n, err = w.Write(b)
+	}
+	p.Next(n)
+	return int64(n), err
+}
+
 func (p wholePage) Close() error {
 	pageBuffers.Put(p.Buffer)
 	return nil

@@ -68,6 +68,13 @@ func ServeHandler(ctx context.Context, ln net.Listener, h *shell.Handler) error 
 // connection as in a request, for shutdown.
 func markConn(c *fiber.Ctx) error {
 	if tc, ok := c.Context().Conn().(*conn); ok {
+		// The answer before, to a request pipelined with this one, leaves
+		// now rather than after this one.
+		if tc.corked.Load() {
+			if err := tc.uncork(); err != nil {
+				return err
+			}
+		}
 		tc.state.Store(inRequest)
 		tc.served.Store(true)
 	}
@@ -193,59 +200,87 @@ func (l *listener) busy() int {
 // marks it when a handler starts, its first write marks the answer, and the
 // read that follows an answer (waiting for the next request, or draining
 // what the client sent too much) ends it.
+//
+// It can also gather writes (cork): fasthttp's 4 KiB write buffer, which a
+// streamed page holds while it waits for its fragments, flushes a larger
+// page in several writes, and the connection sends them as one.
 type conn struct {
 	net.Conn
 	l      *listener
 	state  atomic.Int32
 	served atomic.Bool // whether a request reached a handler
 	once   sync.Once
-	// held is what the connection's goroutine wrote of a response's last
-	// chunk while holding: it leaves with the next Write after, in one
-	// write. Only that goroutine touches them.
-	held    *[]byte
-	holding bool
+	// While corked, what is written gathers in held, to leave in one write
+	// (send). Only the connection's goroutine corks it and writes; mu
+	// guards held against a Close or Read from another (fasthttp closes
+	// idle connections on shutdown, while one may be sending its last
+	// answer's end before it waits for the next request; a BFF may read a
+	// request's body while its answer is written).
+	corked atomic.Bool
+	mu     sync.Mutex
+	held   *[]byte
 }
 
 func (c *conn) Read(p []byte) (int, error) {
+	// A response's end leaves before the connection waits for the next.
+	if c.corked.Load() {
+		if err := c.uncork(); err != nil {
+			return 0, err
+		}
+	}
 	c.state.CompareAndSwap(answering, between)
 	return c.Conn.Read(p)
 }
 
-// hold keeps what is written, the last chunk of a streamed response, until
-// release; it then leaves with the next Write, the end of the response.
-func (c *conn) hold() {
-	if c.held == nil {
-		c.held = heldPool.Get().(*[]byte)
-	}
-	c.holding = true
+// cork gathers what is written from now on, until send or uncork.
+func (c *conn) cork() { c.corked.Store(true) }
+
+// uncork sends what was gathered, and writes go out at once again.
+func (c *conn) uncork() error {
+	c.corked.Store(false)
+	return c.send()
 }
 
-func (c *conn) release() { c.holding = false }
-
-// heldPool holds the buffers of last chunks; one above maxHeld is dropped.
+// heldPool holds the buffers of gathered writes; one above maxHeld is
+// dropped.
 var heldPool = sync.Pool{New: func() any { return new([]byte) }}
 
+// maxHeld bounds what a corked connection gathers before it sends.
 const maxHeld = 64 << 10
 
-func (c *conn) Write(p []byte) (int, error) {
-	c.state.CompareAndSwap(inRequest, answering)
+// send writes what was gathered, in one write, and gives its buffer back.
+func (c *conn) send() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.held == nil {
-		return c.Conn.Write(p)
+		return nil
 	}
-	b := append(*c.held, p...)
-	if c.holding {
-		*c.held = b
-		return len(p), nil
-	}
-	// The end of the response: with the last chunk, in one write.
+	b := *c.held
 	_, err := c.Conn.Write(b)
 	if cap(b) <= maxHeld {
 		*c.held = b[:0]
 		heldPool.Put(c.held)
 	}
 	c.held = nil
-	if err != nil {
-		return 0, err
+	return err
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.state.CompareAndSwap(inRequest, answering)
+	if !c.corked.Load() {
+		return c.Conn.Write(p)
+	}
+	c.mu.Lock()
+	if c.held == nil {
+		c.held = heldPool.Get().(*[]byte)
+	}
+	*c.held = append(*c.held, p...)
+	full := len(*c.held) >= maxHeld
+	c.mu.Unlock()
+	if full {
+		if err := c.send(); err != nil {
+			return 0, err
+		}
 	}
 	return len(p), nil
 }
@@ -261,6 +296,8 @@ const lingerFor = 2 * time.Second
 // sending its body would lose the answer. One that never got a whole
 // request (a slowloris, a client that sends nothing) is closed at once.
 func (c *conn) Close() error {
+	// What the connection gathered leaves before it closes.
+	c.send()
 	var err error
 	c.once.Do(func() {
 		c.l.mu.Lock()

@@ -43,9 +43,10 @@ func NewHandler(h *shell.Handler) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(h),
 		ReadBufferSize:        16 << 10,
-		// A page chunk, its size line and CRLF then leave in one write: with
-		// the default 4 KiB, a larger chunk took three.
-		WriteBufferSize: 16 << 10,
+		// A streamed page holds its write buffer while it waits for its
+		// fragments, so it stays at fasthttp's 4 KiB; the connection gathers
+		// what it flushes of a larger page into one write (writerTo).
+		WriteBufferSize: 4 << 10,
 		// A connection gives its write buffer back once a response is out,
 		// rather than keeping it while idle: an idle keep-alive connection
 		// then holds its read buffer and goroutine only. The read buffer
@@ -146,7 +147,9 @@ func (c *ctx) Stream(status int, body io.ReadCloser, length int64) {
 // writerTo tells fasthttp that a body's WriteTo stands for Read: each of
 // its Writes to fasthttp's writer is a chunk, sent at once. On a
 // connection of the listener's, the writer it gives the body is a
-// shell.LastWriter.
+// shell.LastWriter, and the connection gathers what fasthttp's buffer
+// flushes of the body: each chunk, and the end of the response with the
+// last, leaves in one write.
 type writerTo struct {
 	io.ReadCloser
 	body io.WriterTo
@@ -160,23 +163,28 @@ func (b writerTo) WriteTo(w io.Writer) (int64, error) {
 	if b.conn == nil {
 		return b.body.WriteTo(w)
 	}
+	b.conn.cork()
 	return b.body.WriteTo(lastWriter{w, b.conn})
 }
 
-// lastWriter is fasthttp's chunk writer, whose WriteLast has the
-// connection hold the last chunk, which fasthttp flushes at once, until
-// the end of the body follows it: fasthttp writes that on its own, and a
-// streamed page took a write more.
+// lastWriter is fasthttp's chunk writer on a corked connection. A Write is
+// a chunk that leaves at once; WriteLast's chunk stays gathered with the
+// end of the body, which fasthttp writes on its own, and leaves when
+// fasthttp next reads from or closes the connection.
 type lastWriter struct {
-	io.Writer
+	w    io.Writer
 	conn *conn
 }
 
-func (w lastWriter) WriteLast(p []byte) (int, error) {
-	w.conn.hold()
-	defer w.conn.release()
-	return w.Write(p)
+func (w lastWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err == nil {
+		err = w.conn.send()
+	}
+	return n, err
 }
+
+func (w lastWriter) WriteLast(p []byte) (int, error) { return w.w.Write(p) }
 
 // errorHandler answers the errors that reach fiber (a *fiber.Error from
 // fasthttp, such as a header over its limit, or a recovered panic) in the
