@@ -36,6 +36,7 @@ import (
 	"github.com/collage-dev/collage/shell/cache"
 	"github.com/collage-dev/collage/shell/compose"
 	"github.com/collage-dev/collage/shell/invoke"
+	"github.com/collage-dev/collage/shell/layout"
 	"github.com/collage-dev/collage/shell/registry"
 	"github.com/collage-dev/collage/shell/replica"
 )
@@ -65,6 +66,7 @@ const assetsURLUsage = "the http(s) URL pages link their assets under (NAME/VERS
 
 // serveOptions are the flags serve and dev share.
 type serveOptions struct {
+	firstPage   *sync.Once // gives back the executable's pages after the first page
 	sets        settingFlags
 	cacheBytes  int64
 	noCollapse  bool
@@ -203,6 +205,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	// resident; give them back before starting adds its own. A failure
 	// here is reported by freeStartup's call.
 	exepages.Release()
+	o.firstPage = new(sync.Once)
 	edge, err := o.edge()
 	if err != nil {
 		return err
@@ -321,6 +324,32 @@ func freeStartup(log *slog.Logger) {
 	debug.FreeOSMemory() // and go with the second
 	if _, err := exepages.Release(); err != nil {
 		log.Warn("giving back the pages of the executable that starting touched", "err", err)
+	}
+}
+
+// firstPage is an Observer that, once the first page is written, calls
+// release on a goroutine of its own.
+type firstPage struct {
+	shell.Observer
+	once    *sync.Once
+	release func()
+}
+
+func (f firstPage) ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration) {
+	f.Observer.ObservePage(route, slots, results, took)
+	f.once.Do(func() { go f.release() })
+}
+
+// releaseFirstPage gives back the pages of the executable that only the
+// first page used: what a first request sets up once (templates escaped
+// on first use, the fetchers' pools, a collection over the tables the
+// inits built). Serving uses them no more, and the 64 KB runs the kernel
+// mapped around each would otherwise stay resident for good.
+func releaseFirstPage(log *slog.Logger) func() {
+	return func() {
+		if _, err := exepages.Release(); err != nil {
+			log.Warn("giving back the pages of the executable that the first page touched", "err", err)
+		}
 	}
 }
 
@@ -469,6 +498,9 @@ func (o *serveOptions) assemble(cfg *yaml.Config, back *backing, b *binder, reg 
 	if metrics != nil {
 		fetcher = metrics.Fetcher(fetcher)
 		opts.Observer = metrics
+		if o.firstPage != nil {
+			opts.Observer = firstPage{Observer: metrics, once: o.firstPage, release: releaseFirstPage(opts.Log)}
+		}
 	}
 	opts.Fetcher = cache.New(fetcher, cache.Options{MaxBytes: o.cacheBytes, NoCache: o.cacheBytes == 0, NoCollapse: o.noCollapse})
 	if o.dev != nil {

@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/collage-dev/collage/shell/compose"
+	"github.com/collage-dev/collage/shell/layout"
 )
 
 // TestServeOptions: a flag's 0 means zero, which the shell's options spell
@@ -95,4 +98,32 @@ func TestServeRedirects(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pageCount counts the pages it observes.
+type pageCount struct{ n atomic.Int32 }
+
+func (p *pageCount) ObservePage(string, []*layout.Slot, []*compose.Result, time.Duration) { p.n.Add(1) }
+
+// TestFirstPage: every page reaches the metrics, and the first, once
+// written, has the executable's pages given back, once.
+func TestFirstPage(t *testing.T) {
+	var pages pageCount
+	released := make(chan struct{}, 2)
+	f := firstPage{Observer: &pages, once: new(sync.Once), release: func() { released <- struct{}{} }}
+	for range 3 {
+		f.ObservePage("/", nil, nil, time.Millisecond)
+	}
+	if n := pages.n.Load(); n != 3 {
+		t.Errorf("the metrics saw %d pages, want 3", n)
+	}
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first page did not release the executable's pages")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(released) != 0 {
+		t.Error("released more than once")
+	}
 }
