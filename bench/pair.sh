@@ -43,10 +43,7 @@ go build -o "$TMP/new-collage" "$COLLAGE_MAIN"
 go build -o "$TMP/fragserver" ./bench/fragserver
 git worktree add --quiet --detach "$TMP/old" "$OLD"
 (cd "$TMP/old" && go build -o "$TMP/old-collage" "$COLLAGE_MAIN")
-# Pages of a file just written stay dirty in the page cache for a while,
-# and a process mapping one holds more of its pages than when they are
-# clean: both executables are written out before they run.
-sync "$TMP/new-collage" "$TMP/old-collage"
+install_exe "$TMP/new-collage" "$TMP/old-collage" # as an install writes them (bench/lib.sh)
 
 frags=127.0.0.1:$((BASE + 1))
 start frag $((BASE + 1)) "$TMP/fragserver" --addr "$frags" --delays "$DELAYS"

@@ -64,11 +64,7 @@ say "building into $BIN"
 go build -o "$BIN/collage" "$COLLAGE_MAIN"
 go build -o "$BIN/" ./bench/inproc ./bench/fragserver ./bench/ttfb ./bench/report
 (cd bench/baseline && go build -o "$BIN/baseline" .)
-# Pages of a file just written stay dirty in the page cache for a while,
-# and a process mapping one holds more of its pages than when they are
-# clean (nginx's were written long ago): the executables are written out
-# before they run.
-sync "$BIN"/*
+install_exe "$BIN"/* # as an install writes them (bench/lib.sh)
 
 declare -A UPSTREAM
 
