@@ -12,12 +12,14 @@ COLLAGE_MAIN=./cmd/collage
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { say "error: $*" >&2; exit 1; }
 
-# install_exe FILE...: rewrites each executable as an install does (a copy,
-# in place of the file the linker wrote), then writes it out. A process
-# mapping the linker's output held up to 5 MB more of its pages than one
-# mapping a copy of the same bytes (19.8 against 14.3 MB of file pages
-# under wrk -c64, 2026-12-02), and pages just written stay dirty in the
-# page cache for a while; nginx's files were installed long before.
+# install_exe FILE...: rewrites each executable as an install does (a copy
+# in place of the file the linker wrote), then writes it out, so that each
+# run starts from the page cache's state right after an install. That
+# state moves what a process maps of its executable: the same file held
+# 19.8 MB of file pages under wrk -c64 nine minutes and a benchmark run
+# after it was written, 14.7 MB a quarter of an hour later, and a fresh
+# copy of it 14.3 (2026-12-02; why was not found). nginx's files were
+# installed long before.
 install_exe() {
   local f
   for f in "$@"; do cp "$f" "$f.copy" && mv "$f.copy" "$f"; done
