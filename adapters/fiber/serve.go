@@ -268,6 +268,11 @@ func (c *conn) send() error {
 func (c *conn) Write(p []byte) (int, error) {
 	c.state.CompareAndSwap(inRequest, answering)
 	if !c.corked.Load() {
+		// What a write gathered as a Read uncorked the connection under it
+		// still goes first.
+		if err := c.send(); err != nil {
+			return 0, err
+		}
 		return c.Conn.Write(p)
 	}
 	c.mu.Lock()
