@@ -70,10 +70,8 @@ func markConn(c *fiber.Ctx) error {
 	if tc, ok := c.Context().Conn().(*conn); ok {
 		// The answer before, to a request pipelined with this one, leaves
 		// now rather than after this one.
-		if tc.corked.Load() {
-			if err := tc.uncork(); err != nil {
-				return err
-			}
+		if err := tc.uncork(); err != nil {
+			return err
 		}
 		tc.state.Store(inRequest)
 		tc.served.Store(true)
@@ -223,10 +221,8 @@ type conn struct {
 
 func (c *conn) Read(p []byte) (int, error) {
 	// A response's end leaves before the connection waits for the next.
-	if c.corked.Load() {
-		if err := c.uncork(); err != nil {
-			return 0, err
-		}
+	if err := c.uncork(); err != nil {
+		return 0, err
 	}
 	c.state.CompareAndSwap(answering, between)
 	return c.Conn.Read(p)
@@ -235,9 +231,12 @@ func (c *conn) Read(p []byte) (int, error) {
 // cork gathers what is written from now on, until send or uncork.
 func (c *conn) cork() { c.corked.Store(true) }
 
-// uncork sends what was gathered, and writes go out at once again.
+// uncork sends what was gathered, if corked, and writes go out at once
+// again.
 func (c *conn) uncork() error {
-	c.corked.Store(false)
+	if !c.corked.Swap(false) {
+		return nil
+	}
 	return c.send()
 }
 

@@ -129,19 +129,29 @@ func TestStreamedPageEnd(t *testing.T) {
 	}
 }
 
-// TestWholePageOneWrite: a page written whole leaves with its headers in
-// one write, though larger than the write buffer.
-func TestWholePageOneWrite(t *testing.T) {
-	t.Parallel()
-	rec, c := serveRecorded(t, pages(t, make(late)))
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: shell\r\n\r\n")
+// get sends request on c and reads the answer whole.
+func get(t *testing.T, c net.Conn, request string) (*http.Response, []byte) {
+	t.Helper()
+	io.WriteString(c, request)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || !strings.HasSuffix(string(body), "</body></html>") && !strings.HasSuffix(string(body), "</body>") {
-		t.Fatalf("page %q, %v", body, err)
+	if err != nil {
+		t.Fatalf("after %d of %d bytes: %v", len(body), resp.ContentLength, err)
+	}
+	return resp, body
+}
+
+// TestWholePageOneWrite: a page written whole leaves with its headers in
+// one write, though larger than the write buffer.
+func TestWholePageOneWrite(t *testing.T) {
+	t.Parallel()
+	rec, c := serveRecorded(t, pages(t, make(late)))
+	_, body := get(t, c, "GET / HTTP/1.1\r\nHost: shell\r\n\r\n")
+	if !strings.HasSuffix(string(body), "</body></html>") && !strings.HasSuffix(string(body), "</body>") {
+		t.Fatalf("page %q", body)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -181,13 +191,8 @@ func TestPipelinedAnswer(t *testing.T) {
 func TestClosingAnswer(t *testing.T) {
 	t.Parallel()
 	_, c := serveRecorded(t, pages(t, make(late)))
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: shell\r\nConnection: close\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || int64(len(body)) != resp.ContentLength || !resp.Close {
-		t.Fatalf("%d of %d bytes, close %v: %v", len(body), resp.ContentLength, resp.Close, err)
+	resp, body := get(t, c, "GET / HTTP/1.1\r\nHost: shell\r\nConnection: close\r\n\r\n")
+	if int64(len(body)) != resp.ContentLength || !resp.Close {
+		t.Fatalf("%d of %d bytes, close %v", len(body), resp.ContentLength, resp.Close)
 	}
 }
