@@ -87,7 +87,8 @@ type Options struct {
 	Dev bool
 }
 
-// Observer is told of every page once it is written.
+// Observer is told of every page once it is written. The results are
+// the page's own: they are reused once ObservePage returns.
 type Observer interface {
 	ObservePage(route string, slots []*layout.Slot, results []*compose.Result, took time.Duration)
 }
@@ -283,7 +284,7 @@ func (s *Shell) Log() *slog.Logger { return s.opts.Log }
 // PageTimeout if it has none. The caller must call done when the page is
 // written, or as soon as it knows it writes no more (a redirect, an answer
 // to HEAD, a client gone): it cancels the slots still running without
-// waiting for them, and logs the page.
+// waiting for them, and logs the page. The Render is not used after done.
 //
 // The page is rendered with req.Versions, of the registry's current
 // snapshot; nil: its active versions.
@@ -301,13 +302,13 @@ func (s *Shell) compose(p *Page, req *compose.Request, snap *registry.Snapshot) 
 		req.Versions = snap.Versions
 	}
 	alone := s.composing.Add(1) == 1
-	r = compose.Start(withBatch(context.Background()), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
-	r.Coalesce, r.NoCoalesce, r.Redirects = s.opts.Coalesce, s.opts.NoCoalesce || alone && s.opts.StreamAlone, s.opts.Redirects
-	return r, func() {
+	rd := compose.Start(withBatch(context.Background()), p.Layout, s.fetcher(p, req), p.headFor(snap, req.Versions, s.assetsBase), req)
+	rd.Coalesce, rd.NoCoalesce, rd.Redirects = s.opts.Coalesce, s.opts.NoCoalesce || alone && s.opts.StreamAlone, s.opts.Redirects
+	return rd, func() {
 		s.composing.Add(-1)
-		r.Cancel()
-		results := r.Results()
-		r.Close()
+		rd.Cancel()
+		results := rd.Results()
+		defer rd.Close() // once the results are read
 		took := time.Since(start)
 		if s.opts.Canary != nil && len(snap.Canaries) > 0 {
 			for i, slot := range p.Layout.Slots {
@@ -338,14 +339,28 @@ func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result
 	// A record of its own, without the caller's PC that Logger looks up
 	// for every line: a page's line says where it comes from.
 	r := slog.NewRecord(time.Now(), level, "page", 0)
-	r.AddAttrs(slog.String("request_id", req.ID), slog.String("path", req.Path),
+	var buf [16]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", req.ID), slog.String("path", req.Path),
 		slog.String("layout", p.Layout.Name), slog.Duration("took", took))
+	// Every slot's "OUTCOME TOOK" is a piece of one string, made at once.
+	var bs [256]byte
+	var endsBuf [16]int
+	b, ends := bs[:0], endsBuf[:0]
+	for _, res := range results {
+		b = append(b, res.Outcome...)
+		b = append(b, ' ')
+		b = append(b, res.Took.Round(time.Microsecond).String()...)
+		ends = append(ends, len(b))
+	}
+	line, start := string(b), 0
 	for i, res := range results {
 		key := p.slotKeys[i]
-		r.AddAttrs(slog.String(key, string(res.Outcome)+" "+res.Took.Round(time.Microsecond).String()))
+		attrs = append(attrs, slog.String(key, line[start:ends[i]]))
+		start = ends[i]
 		if res.Err != nil {
-			r.AddAttrs(slog.String(key+".err", res.Err.Error()))
+			attrs = append(attrs, slog.String(key+".err", res.Err.Error()))
 		}
 	}
+	r.AddAttrs(attrs...) // the attributes past the record's own few in one slice
 	h.Handle(ctx, r)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -803,8 +804,8 @@ func waitTiming(t *testing.T, r *compose.Render, entry string) {
 }
 
 // TestCloseReleasesBodies: Close hands back, once, the body of every fetch
-// that has answered; a fetch still running when the page closes keeps its
-// body.
+// that has answered; a fetch still running when the page closes hands its
+// body back, once, when it ends.
 func TestCloseReleasesBodies(t *testing.T) {
 	t.Parallel()
 	var released [2]atomic.Int32
@@ -826,10 +827,59 @@ func TestCloseReleasesBodies(t *testing.T) {
 	}
 	r.Close()
 	r.Close()
-	close(late)
 	if a, b := released[0].Load(), released[1].Load(); a != 1 || b != 0 {
-		t.Errorf("released a %d times and b %d times, want 1 and 0", a, b)
+		t.Errorf("after Close: released a %d times and b %d times, want 1 and 0", a, b)
 	}
+	close(late)
+	for deadline := time.Now().Add(10 * time.Second); released[1].Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // room for a second release, which must not come
+	if a, b := released[0].Load(), released[1].Load(); a != 1 || b != 1 {
+		t.Errorf("after b's fetch ended: released a %d times and b %d times, want 1 and 1", a, b)
+	}
+}
+
+// TestLateFetchLeavesNextPagesAlone: a page's slots are reused by later
+// pages only once every fetch of it has ended: a fetch that ignores its
+// deadline and answers after its page is over writes into no other page.
+func TestLateFetchLeavesNextPagesAlone(t *testing.T) {
+	t.Parallel()
+	l := parse(t, `<collage-slot frontend=a timeout=10ms>fa</collage-slot><collage-slot frontend=b>fb</collage-slot>`)
+	late := make(chan struct{})
+	ignoring := func(ctx context.Context, s *layout.Slot, r *compose.Request) compose.Result {
+		<-late // past its deadline
+		return answer(200, "LATE")(ctx, s, r)
+	}
+	first := compose.Start(context.Background(), l, fetcher{"a": ignoring, "b": answer(200, "B")}, compose.Head{}, &compose.Request{})
+	var w buffer
+	if err := first.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	const want = `<collage-slot frontend="a" data-collage-fallback="timeout">fa</collage-slot><collage-slot frontend="b">B</collage-slot>`
+	if !strings.Contains(w.String(), want) {
+		t.Fatalf("first page = %q, want it to hold %q", w.String(), want)
+	}
+	// Later pages, of slots with no tight deadline, take the room of
+	// pages over while the first page's fetch ends among them.
+	next := parse(t, `<collage-slot frontend=a>fa</collage-slot><collage-slot frontend=b>fb</collage-slot>`)
+	var pages sync.WaitGroup
+	for i := range 50 {
+		pages.Add(1)
+		go func() {
+			defer pages.Done()
+			body := fmt.Sprintf("A%d", i)
+			_, _, got := page(t, next, fetcher{"a": answer(200, body), "b": answer(200, "B")}, nil)
+			if want := `<collage-slot frontend="a">` + body + `</collage-slot><collage-slot frontend="b">B</collage-slot>`; !strings.Contains(got, want) {
+				t.Errorf("page %d = %q, want it to hold %q", i, got, want)
+			}
+		}()
+		if i == 25 {
+			close(late)
+		}
+	}
+	pages.Wait()
 }
 
 // TestNoCoalesce: the prefix stops at the first slot not ready at once,

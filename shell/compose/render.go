@@ -6,6 +6,8 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collage-dev/collage/shell/layout"
@@ -102,12 +104,64 @@ type Render struct {
 	// goroutine, in page order, unless spread.
 	group    []*slot
 	groupBuf [4]*slot
+	results  []*Result // what Results returns
+	// set holds slots, arrived and results, for the next page once no
+	// fetch of this one runs: refs are the page's hold on them, and one
+	// for each task that fetches a slot (see release).
+	set    *slotSet
+	refs   atomic.Int32
+	closed bool
+}
+
+// A slotSet is the room of a page's slots, pooled.
+type slotSet struct {
+	slots   []slot
+	arrived chan struct{}
+	results []*Result
+}
+
+// slotSets are those of pages over whose fetches are all over, for the
+// next pages.
+var slotSets sync.Pool
+
+// hold gives r room for n slots, held by its page: a pooled set, if one
+// is big enough.
+func (r *Render) hold(n int) {
+	set, _ := slotSets.Get().(*slotSet)
+	if set == nil || cap(set.slots) < n || cap(set.arrived) < n {
+		set = &slotSet{slots: make([]slot, n), arrived: make(chan struct{}, n)}
+	}
+	r.set, r.slots, r.arrived, r.results = set, set.slots[:n], set.arrived, set.results[:0]
+	r.refs.Store(1)
+}
+
+// release lets go of one hold on r's slots. The last is past the page
+// and every fetch of it: it hands back the body of a fetch that ended
+// after the page, and pools the slots, emptied.
+func (r *Render) release() {
+	if r.refs.Add(-1) != 0 {
+		return
+	}
+	set := r.set
+	for i := range r.slots {
+		if rel := r.slots[i].res.Release; rel != nil {
+			rel()
+		}
+	}
+	for len(set.arrived) > 0 {
+		<-set.arrived
+	}
+	clear(set.slots[:cap(set.slots)])
+	set.results = r.results[:0]
+	clear(set.results[:cap(set.results)])
+	slotSets.Put(set)
 }
 
 // Start begins fetching every slot of l. ctx bounds the whole page; Close
 // must be called when the page is written.
 func Start(ctx context.Context, l *layout.Layout, f Fetcher, head Head, req *Request) *Render {
-	r := &Render{layout: l, req: req, head: head, start: time.Now(), slots: make([]slot, len(l.Slots)), arrived: make(chan struct{}, len(l.Slots))}
+	r := &Render{layout: l, req: req, head: head, start: time.Now()}
+	r.hold(len(l.Slots))
 	r.group = r.groupBuf[:0]
 	for i, s := range l.Slots {
 		st := &r.slots[i]
@@ -170,8 +224,15 @@ func (r *Render) drop() {
 }
 
 // Close stops every fetch still running, and releases the bodies of those
-// that have answered: the page must be written by then.
+// that have answered: the page must be written, and its Results used, by
+// then. The Render is not used after it, but for Close, which does
+// nothing more.
 func (r *Render) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	defer r.release()
 	r.drop()
 	r.putTimer()
 	for i := range r.slots {
@@ -182,7 +243,7 @@ func (r *Render) Close() {
 		if st.pending != nil {
 			st.pending.Close()
 		}
-		// A fetch still running leaves its body, when it comes, to the GC.
+		// A fetch still running hands its body back when its task ends.
 		if st.over.Load() && st.res.Release != nil { // over: its result is no longer written
 			st.res.Release()
 			st.res.Release = nil
@@ -310,11 +371,12 @@ func (r *Render) Cancel() {
 }
 
 // Results returns every slot's result, for the log line of the page. It
-// waits for the slots not yet decided, unless Cancel was called.
+// waits for the slots not yet decided, unless Cancel was called. They are
+// the Render's: read them before Close.
 func (r *Render) Results() []*Result {
-	out := make([]*Result, len(r.slots))
+	r.results = r.results[:0]
 	for i := range r.slots {
-		out[i] = r.result(i)
+		r.results = append(r.results, r.result(i))
 	}
-	return out
+	return r.results
 }

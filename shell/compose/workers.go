@@ -29,8 +29,18 @@ func (t task) do() {
 	}
 }
 
-// run runs t on a goroutine of its own.
+// render is the page whose slots t fetches.
+func (t task) render() *Render {
+	if t.slot != nil {
+		return t.slot.render
+	}
+	return t.group[0].render
+}
+
+// run runs t on a goroutine of its own, which holds t's page's Render
+// until t is done.
 func run(t task) {
+	t.render().refs.Add(1)
 	select {
 	case w := <-idle:
 		w <- t
@@ -45,6 +55,7 @@ func run(t task) {
 func work(w chan task, t task) {
 	for {
 		t.do()
+		t.render().release()
 		select {
 		case idle <- w:
 		default:
