@@ -336,8 +336,14 @@ func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result
 	if !h.Enabled(ctx, level) {
 		return
 	}
-	// A record of its own, without the caller's PC that Logger looks up
-	// for every line: a page's line says where it comes from.
+	h.Handle(ctx, pageRecord(level, p, req, results, took))
+}
+
+// pageRecord is the page's log line: a record of its own, without the
+// caller's PC that Logger looks up for every line, as a page's line says
+// where it comes from. It is built in a frame of its own, gone before the
+// handler runs, so that the page's stack is no deeper at its deepest.
+func pageRecord(level slog.Level, p *Page, req *compose.Request, results []*compose.Result, took time.Duration) slog.Record {
 	r := slog.NewRecord(time.Now(), level, "page", 0)
 	var buf [16]slog.Attr
 	attrs := append(buf[:0], slog.String("request_id", req.ID), slog.String("path", req.Path),
@@ -362,5 +368,5 @@ func (s *Shell) logPage(p *Page, req *compose.Request, results []*compose.Result
 		}
 	}
 	r.AddAttrs(attrs...) // the attributes past the record's own few in one slice
-	h.Handle(ctx, r)
+	return r
 }
