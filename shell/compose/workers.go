@@ -1,9 +1,17 @@
 package compose
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // maxIdle bounds the goroutines that wait for the next fetch.
 const maxIdle = 256
+
+// idleFor is how long a goroutine waits for a task before it ends: those
+// a burst of pages left behind go once the load no longer needs them,
+// and the collector no longer scans their stacks.
+const idleFor = 10 * time.Second
 
 // idle are goroutines that wait for a task to run, the one idle last on
 // top. A fetch handed to one runs on a stack that has grown already,
@@ -13,7 +21,14 @@ const maxIdle = 256
 // grow theirs back fewer times than all taken in turn.
 var idle struct {
 	sync.Mutex
-	tasks []chan task
+	waiting []idler
+}
+
+// An idler is a goroutine waiting for a task on its channel, which is
+// closed to end it.
+type idler struct {
+	tasks chan task
+	since time.Time
 }
 
 // A task is what a goroutine of its own fetches: one slot, or a page's
@@ -50,9 +65,9 @@ func (t task) render() *Render {
 func run(t task) {
 	t.render().refs.Add(1)
 	idle.Lock()
-	if n := len(idle.tasks); n > 0 {
-		w := idle.tasks[n-1]
-		idle.tasks = idle.tasks[:n-1]
+	if n := len(idle.waiting); n > 0 {
+		w := idle.waiting[n-1].tasks
+		idle.waiting = idle.waiting[:n-1]
 		idle.Unlock()
 		w <- t
 		return
@@ -62,18 +77,32 @@ func run(t task) {
 }
 
 // work runs t, then whatever run hands it while it is idle, until there
-// are maxIdle idle goroutines besides it.
+// are maxIdle idle goroutines besides it, or it has waited idleFor. As it
+// begins to wait, it ends the one that has waited longest, if that one
+// has waited idleFor.
 func work(w chan task, t task) {
 	for {
 		t.do()
 		t.render().release()
+		now := time.Now()
+		var stale chan task
 		idle.Lock()
-		if len(idle.tasks) >= maxIdle {
+		if len(idle.waiting) >= maxIdle {
 			idle.Unlock()
 			return
 		}
-		idle.tasks = append(idle.tasks, w)
+		if len(idle.waiting) > 0 && now.Sub(idle.waiting[0].since) >= idleFor {
+			stale = idle.waiting[0].tasks
+			idle.waiting = append(idle.waiting[:0], idle.waiting[1:]...)
+		}
+		idle.waiting = append(idle.waiting, idler{w, now})
 		idle.Unlock()
-		t = <-w
+		if stale != nil {
+			close(stale)
+		}
+		var ok bool
+		if t, ok = <-w; !ok {
+			return
+		}
 	}
 }
