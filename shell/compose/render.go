@@ -104,8 +104,7 @@ type Render struct {
 	// goroutine, in page order, unless spread.
 	group    []*slot
 	groupBuf [4]*slot
-	results  []*Result // what Results returns
-	// set holds slots, arrived and results, for the next page once no
+	// set holds slots, arrived and the results, for the next page once no
 	// fetch of this one runs: refs are the page's hold on them, and one
 	// for each task that fetches a slot (see release).
 	set    *slotSet
@@ -117,7 +116,7 @@ type Render struct {
 type slotSet struct {
 	slots   []slot
 	arrived chan struct{}
-	results []*Result
+	results []*Result // what Results returns
 }
 
 // slotSets are those of pages over whose fetches are all over, for the
@@ -131,7 +130,7 @@ func (r *Render) hold(n int) {
 	if set == nil || cap(set.slots) < n || cap(set.arrived) < n {
 		set = &slotSet{slots: make([]slot, n), arrived: make(chan struct{}, n)}
 	}
-	r.set, r.slots, r.arrived, r.results = set, set.slots[:n], set.arrived, set.results[:0]
+	r.set, r.slots, r.arrived = set, set.slots[:n], set.arrived
 	r.refs.Store(1)
 }
 
@@ -152,7 +151,6 @@ func (r *Render) release() {
 		<-set.arrived
 	}
 	clear(set.slots[:cap(set.slots)])
-	set.results = r.results[:0]
 	clear(set.results[:cap(set.results)])
 	slotSets.Put(set)
 }
@@ -374,9 +372,10 @@ func (r *Render) Cancel() {
 // waits for the slots not yet decided, unless Cancel was called. They are
 // the Render's: read them before Close.
 func (r *Render) Results() []*Result {
-	r.results = r.results[:0]
+	out := r.set.results[:0]
 	for i := range r.slots {
-		r.results = append(r.results, r.result(i))
+		out = append(out, r.result(i))
 	}
-	return r.results
+	r.set.results = out
+	return out
 }
