@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log"
 	"log/slog"
 	"maps"
 	"net"
@@ -31,6 +32,7 @@ import (
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/cli/bffserve"
 	"github.com/collage-dev/collage/internal/exepages"
+	"github.com/collage-dev/collage/internal/logbuf"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
 	"github.com/collage-dev/collage/shell/cache"
@@ -51,6 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	o.flags(fs)
 	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
 	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage)
+	fs.DurationVar(&o.logFlush, "log-flush", defaultLogFlush, "how long a log line may wait in memory, gathered with the next ones into one write to stderr (the page log of a busy shell, one write for hundreds of pages); 0 writes each line at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +79,9 @@ type serveOptions struct {
 	sourceMaps  bool
 	server      string
 	assetsURL   string
+	// logFlush is how long serve holds a log line before writing it; 0,
+	// as in collage dev, writes each at once.
+	logFlush time.Duration
 
 	// The limits of the HTTP edge.
 	headerTimeout   time.Duration
@@ -207,6 +213,12 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	exepages.Release()
 	o.firstPage = new(sync.Once)
 	paceCollector()
+	if o.logFlush < 0 {
+		return fmt.Errorf("--log-flush %s: give 0 (each line at once) or a positive duration", o.logFlush)
+	}
+	if o.logFlush > 0 {
+		defer holdLogLines(o.logFlush)()
+	}
 	edge, err := o.edge()
 	if err != nil {
 		return err
@@ -325,6 +337,30 @@ func freeStartup(log *slog.Logger) {
 	debug.FreeOSMemory() // and go with the second
 	if _, err := exepages.Release(); err != nil {
 		log.Warn("giving back the pages of the executable that starting touched", "err", err)
+	}
+}
+
+// defaultLogFlush is serve's --log-flush: a tenth of a second is too short
+// for a reader of the log to notice, and long enough for a shell serving
+// thousands of pages a second to write their lines a few at a time.
+const defaultLogFlush = 100 * time.Millisecond
+
+// logLineBytes is how much of the log waits at most: PIPE_BUF, the most
+// that one write puts into a pipe whole, so that lines written together
+// never interleave with another writer's to the same pipe.
+const logLineBytes = 4 << 10
+
+// holdLogLines has the log package's output, which slog's default logger
+// writes through, hold each line up to delay (logbuf), and returns what
+// writes out the lines still waiting and restores the output. A line
+// still held when the process dies is lost: at most delay's worth.
+func holdLogLines(delay time.Duration) (restore func()) {
+	out := log.Writer()
+	w := logbuf.New(out, delay, logLineBytes)
+	log.SetOutput(w)
+	return func() {
+		log.SetOutput(out)
+		w.Flush()
 	}
 }
 
