@@ -32,6 +32,7 @@ import (
 	"github.com/collage-dev/collage/build"
 	"github.com/collage-dev/collage/cli/bffserve"
 	"github.com/collage-dev/collage/internal/exepages"
+	"github.com/collage-dev/collage/internal/gcpace"
 	"github.com/collage-dev/collage/internal/logbuf"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/api"
@@ -212,7 +213,7 @@ func (m *Main) listenAndServe(ctx context.Context, cfgPath, dist, addr string, o
 	// here is reported by freeStartup's call.
 	exepages.Release()
 	o.firstPage = new(sync.Once)
-	paceCollector()
+	gcpace.Set()
 	if o.logFlush < 0 {
 		return fmt.Errorf("--log-flush %s: give 0 (each line at once) or a positive duration", o.logFlush)
 	}
@@ -361,23 +362,6 @@ func holdLogLines(delay time.Duration) (restore func()) {
 	return func() {
 		log.SetOutput(out)
 		w.Flush()
-	}
-}
-
-// defaultGOGC is the collector's pace serve runs at when the environment
-// sets none: the heap may grow 80 % past what is live, not Go's 100 %.
-// What a shell holds live under load is mostly the buffers of the pages
-// in flight, so the room the collector leaves is most of its heap; at 80
-// its peak RSS under the benchmark's load was 1.7 MB lower, for 4 % more
-// CPU a page (docs/BENCHMARKS.md).
-const defaultGOGC = 80
-
-// paceCollector sets the collector's pace to defaultGOGC, unless GOGC
-// is set: a deployment that wants another trade of memory for CPU says
-// so there.
-func paceCollector() {
-	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(defaultGOGC)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,22 +125,5 @@ func TestFirstPage(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if len(released) != 0 {
 		t.Error("released more than once")
-	}
-}
-
-// TestPaceCollector: serve runs the collector at defaultGOGC, unless the
-// environment sets GOGC.
-func TestPaceCollector(t *testing.T) {
-	before := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(before)
-	t.Setenv("GOGC", "150")
-	paceCollector()
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("with GOGC set, the collector's pace was changed to %d", got)
-	}
-	os.Unsetenv("GOGC") // t.Setenv restores it
-	paceCollector()
-	if got := debug.SetGCPercent(100); got != defaultGOGC {
-		t.Errorf("without GOGC, the collector's pace is %d, want %d", got, defaultGOGC)
 	}
 }

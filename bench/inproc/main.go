@@ -1,7 +1,8 @@
 // Command inproc is the shell with in-process BFFs as the benchmarks run
 // it: the real composer (shell.New + fiber.New) serving the benchmark page
 // at /, from a layout parsed with layout.Parse, its four fragments rendered
-// in-process by BFFs of the bff package. collage serve links only the BFFs
+// in-process by BFFs of the bff package, the collector paced as collage
+// serve paces it (internal/gcpace). collage serve links only the BFFs
 // of its own build, so the benchmark's BFFs need this binary; the page over
 // HTTP fragments is measured on collage serve itself.
 //
@@ -30,6 +31,7 @@ import (
 	"github.com/collage-dev/collage/adapters/fiber"
 	"github.com/collage-dev/collage/bench/internal/frag"
 	"github.com/collage-dev/collage/bff"
+	"github.com/collage-dev/collage/internal/gcpace"
 	"github.com/collage-dev/collage/shell"
 	"github.com/collage-dev/collage/shell/invoke"
 	"github.com/collage-dev/collage/shell/layout"
@@ -76,6 +78,7 @@ func run(o options) error {
 		return fmt.Errorf("--log %q: want discard or stderr", o.log)
 	}
 	logger := slog.New(slog.NewTextHandler(out, nil))
+	gcpace.Set() // as collage serve runs the collector
 	opts := shell.Options{
 		Routes:    []shell.Route{{Pattern: "/", Layout: l}},
 		Frontends: frontends,
