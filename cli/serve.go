@@ -54,7 +54,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	o.flags(fs)
 	fs.BoolVar(&o.sourceMaps, "source-maps", false, "serve the bundles' source maps (*.map, a 404 otherwise), which show the frontends' source to anyone")
 	fs.StringVar(&o.assetsURL, "assets-url", "", assetsURLUsage)
-	fs.DurationVar(&o.logFlush, "log-flush", defaultLogFlush, "how long a log line may wait in memory, gathered with the next ones into one write to stderr (the page log of a busy shell, one write for hundreds of pages); 0 writes each line at once")
+	fs.DurationVar(&o.logFlush, "log-flush", defaultLogFlush, "how long a log line may wait in memory, gathered with the next ones into one write to stderr (a busy shell's page log then takes one write for a dozen pages or more); 0 writes each line at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -343,7 +343,8 @@ func freeStartup(log *slog.Logger) {
 
 // defaultLogFlush is serve's --log-flush: a tenth of a second is too short
 // for a reader of the log to notice, and long enough for a shell serving
-// thousands of pages a second to write their lines a few at a time.
+// thousands of pages a second to write its lines a dozen or more at a
+// time.
 const defaultLogFlush = 100 * time.Millisecond
 
 // logLineBytes is how much of the log waits at most: PIPE_BUF, the most
