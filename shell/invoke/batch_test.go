@@ -323,6 +323,9 @@ func TestBatchOneAnswerAConnection(t *testing.T) {
 
 // TestBatchAnswersReadTogether: a batch's answers that reach the socket
 // together, four fragments of 2 KiB, are taken by the read of the first.
+// A machine busy enough to hold the first answer past the batch's
+// patience sends the others again on connections of their own, which
+// leaves nothing to measure: the page is tried again, up to five times.
 func TestBatchAnswersReadTogether(t *testing.T) {
 	t.Parallel()
 	ln := listen(t)
@@ -332,36 +335,56 @@ func TestBatchAnswersReadTogether(t *testing.T) {
 		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		var all strings.Builder
-		for range names { // every request, then every answer in one write
-			r, err := http.ReadRequest(br)
+		for {
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			all.WriteString(answer(strings.Split(r.URL.Path, "/")[1]))
+			go func() { // the requests that came together, then their answers in one write
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					var all strings.Builder
+					for {
+						r, err := http.ReadRequest(br)
+						if err != nil {
+							return
+						}
+						all.WriteString(answer(strings.Split(r.URL.Path, "/")[1]))
+						if br.Buffered() == 0 {
+							break
+						}
+					}
+					c.Write([]byte(all.String()))
+				}
+			}()
 		}
-		c.Write([]byte(all.String()))
-		io.Copy(io.Discard, c)
 	}()
 	rs := remotes(t, "http://"+ln.Addr().String(), names...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b := NewBatch()
-	ps := begin(t, b, ctx, rs...)
-	b.Send()
-	wantBody(t, ps[0], strings.Repeat("a", 2<<10))
 	rest := len(answer("b") + answer("c") + answer("d"))
-	if n := ps[0].g.c.br.Buffered(); n != rest {
-		t.Errorf("after the first answer, %d bytes are read ahead; want the other three answers' %d", n, rest)
-	}
-	for i, name := range names[1:] {
-		wantBody(t, ps[i+1], strings.Repeat(name, 2<<10))
+	for try := 1; ; try++ {
+		b := NewBatch()
+		ps := begin(t, b, ctx, rs...)
+		b.Send()
+		wantBody(t, ps[0], strings.Repeat("a", 2<<10))
+		buffered := -1 // unless the others went alone
+		if g := ps[0].g; g.c != nil && !g.extra {
+			buffered = g.c.buffered()
+		}
+		for i, name := range names[1:] {
+			wantBody(t, ps[i+1], strings.Repeat(name, 2<<10))
+		}
+		switch {
+		case buffered >= 0:
+			if buffered != rest {
+				t.Errorf("after the first answer, %d bytes are read ahead; want the other three answers' %d", buffered, rest)
+			}
+			return
+		case try == 5:
+			t.Skip("in five tries the machine held the first answer past the batch's patience every time")
+		}
 	}
 }
 
