@@ -26,7 +26,7 @@ const Default = 80
 // load, each cycle's fixed cost (stopping the world, scanning every
 // goroutine's stack, the scavenger giving back pages that the next
 // cycle faults in again) paid for a few hundred pages; with the floor,
-// 14 times. A heap with more than about Floor/1.8 live is paced by
+// about 15 times. A heap with more than about Floor/1.8 live is paced by
 // Default alone, so the floor adds nothing to the peak of a shell that
 // holds more: one composing HTTP fragments holds 5–6 MB.
 const Floor = 10 << 20
